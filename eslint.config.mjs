@@ -59,5 +59,11 @@ export default tseslint.config(
       'prefer-arrow-callback': 'error'
     }
   },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: {
+      globals: { ...globals.node }
+    }
+  },
   prettierRecommended
 );

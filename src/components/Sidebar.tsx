@@ -1,0 +1,66 @@
+/**
+ * The MLOps left-sidebar panel: a health header and one section per feature.
+ */
+import React, { useEffect, useState } from 'react';
+import { ReactWidget } from '@jupyterlab/ui-components';
+
+import { HealthState, SidebarModel } from '../model';
+import { HealthHeader } from './HealthHeader';
+import { JobsSection } from './JobsSection';
+import { ModelsSection } from './ModelsSection';
+import { RunsSection } from './RunsSection';
+
+export interface ISidebarProps {
+  model: SidebarModel;
+}
+
+/** The panel's content; follows the model and stops following it on unmount. */
+export function Sidebar(props: ISidebarProps): JSX.Element {
+  const { model } = props;
+  const [state, setState] = useState<HealthState>(model.state);
+
+  useEffect(() => {
+    const onChanged = (_: SidebarModel, next: HealthState): void => {
+      setState(next);
+    };
+    model.stateChanged.connect(onChanged);
+    setState(model.state);
+    return () => {
+      model.stateChanged.disconnect(onChanged);
+    };
+  }, [model]);
+
+  return (
+    <div className="jp-MlopsLab-sidebar">
+      <HealthHeader state={state} onRefresh={() => void model.refresh()} />
+      <RunsSection />
+      <JobsSection />
+      <ModelsSection />
+    </div>
+  );
+}
+
+/**
+ * The Lumino widget JupyterLab adds to the left area.
+ */
+export class SidebarWidget extends ReactWidget {
+  constructor(model: SidebarModel) {
+    super();
+    this.model = model;
+    this.addClass('jp-MlopsLab-panel');
+  }
+
+  readonly model: SidebarModel;
+
+  protected render(): JSX.Element {
+    return <Sidebar model={this.model} />;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.dispose();
+    super.dispose();
+  }
+}

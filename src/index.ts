@@ -1,0 +1,111 @@
+/**
+ * mlops-lab: the JupyterLab plugins.
+ *
+ * `mlops-lab:api` provides the typed REST client (`IMlopsLabAPI`);
+ * `mlops-lab:sidebar` adds the MLOps panel to the left area and the command that
+ * opens it.
+ */
+import {
+  ILabShell,
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { MlopsLabClient } from './api/client';
+import { SidebarWidget } from './components/Sidebar';
+import { mlopsIcon } from './icons';
+import { SidebarModel } from './model';
+import { IMlopsLabAPI } from './tokens';
+
+export { IMlopsLabAPI } from './tokens';
+export { MlopsLabResponseError, requestAPI } from './request';
+
+/** The command and widget ids. */
+export namespace CommandIDs {
+  export const openSidebar = 'mlops-lab:open-sidebar';
+}
+export const SIDEBAR_ID = 'mlops-lab:sidebar';
+
+const SIDEBAR_PLUGIN_ID = 'mlops-lab:sidebar';
+
+/** The seconds between automatic health checks when the settings say nothing. */
+const DEFAULT_REFRESH_INTERVAL = 60;
+
+const apiPlugin: JupyterFrontEndPlugin<IMlopsLabAPI> = {
+  id: 'mlops-lab:api',
+  description: 'A typed client for the mlops-lab REST API.',
+  autoStart: true,
+  provides: IMlopsLabAPI,
+  activate: (app: JupyterFrontEnd): IMlopsLabAPI =>
+    new MlopsLabClient(app.serviceManager.serverSettings)
+};
+
+const sidebarPlugin: JupyterFrontEndPlugin<void> = {
+  id: SIDEBAR_PLUGIN_ID,
+  description: 'The MLOps panel in the left sidebar.',
+  autoStart: true,
+  requires: [IMlopsLabAPI],
+  optional: [ILabShell, ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    api: IMlopsLabAPI,
+    labShell: ILabShell | null,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    const model = new SidebarModel(api);
+    const widget = new SidebarWidget(model);
+    widget.id = SIDEBAR_ID;
+    widget.title.icon = mlopsIcon;
+    widget.title.caption = 'MLOps';
+    widget.title.label = '';
+
+    app.shell.add(widget, 'left', { rank: 450 });
+    restorer?.add(widget, SIDEBAR_ID);
+
+    app.commands.addCommand(CommandIDs.openSidebar, {
+      label: 'Open MLOps sidebar',
+      caption: 'Show the MLOps panel in the left sidebar',
+      icon: args => (args['isPalette'] ? undefined : mlopsIcon),
+      execute: () => {
+        if (labShell) {
+          labShell.activateById(SIDEBAR_ID);
+        } else {
+          app.shell.activateById(SIDEBAR_ID);
+        }
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openSidebar, category: 'MLOps' });
+
+    model.setRefreshInterval(DEFAULT_REFRESH_INTERVAL);
+    void model.refresh();
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(SIDEBAR_PLUGIN_ID)
+        .then(settings => {
+          const apply = (): void => {
+            const seconds = settings.get('refreshInterval').composite;
+            model.setRefreshInterval(
+              typeof seconds === 'number' ? seconds : DEFAULT_REFRESH_INTERVAL
+            );
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => {
+          console.error(
+            'mlops-lab: could not load the sidebar settings.',
+            reason
+          );
+        });
+    }
+  }
+};
+
+const plugins: JupyterFrontEndPlugin<unknown>[] = [apiPlugin, sidebarPlugin];
+export default plugins;
