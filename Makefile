@@ -1,0 +1,93 @@
+# mlops-lab: every install step lives here, so a fresh clone needs only `make lab` / `make test`.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+STAMP := .make
+LAB_PORT ?= 8888
+
+.PHONY: help dev lab test lint lint-py lint-ts fmt pytest jest ui-test test-deps api clean
+
+help:
+	@echo "make lab     install everything into .venv, build the extension, open JupyterLab on notebooks/"
+	@echo "make test    install what tests need (Debian chromium too), then lint, pytest, jest, Galata"
+	@echo "make dev     only the install step of 'make lab'"
+	@echo "make api     regenerate the OpenAPI document and the TypeScript types from it"
+
+$(STAMP):
+	mkdir -p $(STAMP)
+
+# The venv, the package in development mode (its build runs `jlpm install` and builds the
+# front end) and the labextension link so rebuilds show in JupyterLab.
+$(STAMP)/dev: pyproject.toml package.json yarn.lock | $(STAMP)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,test,cluster]"
+	$(BIN)/jupyter labextension develop . --overwrite >/dev/null
+	touch $@
+
+dev: $(STAMP)/dev
+
+lab: dev
+	mkdir -p notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT)
+
+# Debian's chromium for Galata (Playwright cannot download a browser here).
+$(STAMP)/chromium: | $(STAMP)
+	if ! command -v chromium >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	touch $@
+
+$(STAMP)/ui-deps: ui-tests/package.json ui-tests/yarn.lock $(STAMP)/dev | $(STAMP)
+	cd ui-tests && $(BIN)/jlpm install
+	touch $@
+
+test-deps: dev $(STAMP)/chromium $(STAMP)/ui-deps
+
+test: test-deps
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory pytest
+	$(MAKE) --no-print-directory jest
+	$(MAKE) --no-print-directory ui-test
+
+lint: lint-py lint-ts
+
+lint-py: dev
+	$(BIN)/ruff check mlops_lab tests benchmarks
+	$(BIN)/ruff format --check mlops_lab tests benchmarks
+	$(BIN)/mypy mlops_lab
+	$(BIN)/lint-imports
+
+lint-ts: dev
+	$(BIN)/python -m mlops_lab.server.openapi --check
+	$(BIN)/jlpm api:check
+	$(BIN)/jlpm lint:check
+
+fmt: dev
+	$(BIN)/ruff check --fix mlops_lab tests benchmarks
+	$(BIN)/ruff format mlops_lab tests benchmarks
+	$(BIN)/jlpm lint
+
+api: dev
+	$(BIN)/python -m mlops_lab.server.openapi
+	$(BIN)/jlpm api:types
+
+pytest: dev
+	$(BIN)/python -m pytest -q
+
+jest: dev
+	$(BIN)/jlpm build
+	$(BIN)/jlpm test
+
+ui-test: test-deps
+	$(BIN)/jlpm build
+	cd ui-tests && $(BIN)/jlpm test
+
+clean:
+	rm -rf $(STAMP) lib mlops_lab/labextension tsconfig.tsbuildinfo ui-tests/test-results

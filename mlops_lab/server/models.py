@@ -1,0 +1,60 @@
+"""Request and response bodies of the REST API (pydantic v2).
+
+The OpenAPI document (``openapi.json``) is generated from these models, and the
+TypeScript types in ``src/api/schema.ts`` from that document, so the sidebar and the
+server cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from mlops_lab.errors import ErrorCode
+from mlops_lab.health import HealthReport
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a message a user can act on and a machine-readable code."""
+
+    message: str
+    code: ErrorCode
+
+
+class SettingModel(BaseModel):
+    name: str
+    value: str | None = Field(description="Passwords inside URIs are masked.")
+    source: str = Field(description="argument, environment, pyproject or default")
+    origin: str = Field(description="The variable or file the value came from.")
+
+
+class StoreStatusModel(BaseModel):
+    name: str = Field(description="tracking, registry or lab")
+    uri: str
+    ok: bool
+    message: str
+
+
+class HealthResponse(BaseModel):
+    version: str
+    tracking_uri: str | None
+    mlflow_ui_url: str | None
+    settings: list[SettingModel]
+    stores: list[StoreStatusModel]
+    config_error: str | None = Field(
+        default=None, description="Set when the configuration could not be read."
+    )
+
+    @classmethod
+    def from_report(cls, report: HealthReport) -> HealthResponse:
+        return cls(
+            version=report.version,
+            tracking_uri=report.tracking_uri,
+            mlflow_ui_url=report.mlflow_ui_url,
+            settings=[
+                SettingModel(
+                    name=s.name, value=s.masked_value, source=s.source.value, origin=s.origin
+                )
+                for s in report.settings
+            ],
+            stores=[StoreStatusModel(**vars(s)) for s in report.stores],
+        )

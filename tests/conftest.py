@@ -1,0 +1,29 @@
+"""Shared fixtures: a clean environment, and a Jupyter server with mlops-lab on a temp root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlops_lab.config import ROOT_ENV, SPECS
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+OUR_ENV = [ROOT_ENV, *(spec.env for spec in SPECS)]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's MLFLOW_TRACKING_URI or a root left by a server."""
+    for name in OUR_ENV:
+        monkeypatch.delenv(name, raising=False)
+    yield
+    os.environ.pop(ROOT_ENV, None)
+
+
+@pytest.fixture
+def jp_server_config(jp_root_dir: Path) -> dict:
+    return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
