@@ -1,0 +1,49 @@
+/**
+ * The MLOps sidebar opens in JupyterLab and shows the server's tracking URI.
+ */
+import { expect, test } from '@jupyterlab/galata';
+
+const SIDEBAR_ID = 'mlops-lab:sidebar';
+
+test.describe('MLOps sidebar', () => {
+  test('opens from its tab and shows the tracking URI', async ({
+    page
+  }, testInfo) => {
+    const tab = page.locator(
+      `.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="${SIDEBAR_ID}"]`
+    );
+    await expect(tab).toBeVisible();
+    await tab.click();
+
+    const panel = page.locator(`[id="${SIDEBAR_ID}"]`);
+    await expect(panel).toBeVisible();
+
+    const trackingUri = panel.locator('.jp-MlopsLab-trackingUri');
+    // The test server runs on a temporary root with the embedded default store.
+    await expect(trackingUri).toContainText('.mlops/mlflow.db');
+
+    await expect(panel.locator('.jp-MlopsLab-version')).toHaveText(/\d+\.\d+/);
+    await expect(panel.locator('.jp-MlopsLab-store')).not.toHaveCount(0);
+    await expect(panel.locator('.jp-MlopsLab-sectionTitle')).toHaveText([
+      'Runs',
+      'Jobs',
+      'Models'
+    ]);
+
+    await testInfo.attach('mlops-sidebar', {
+      body: await page.screenshot(),
+      contentType: 'image/png'
+    });
+    await page.screenshot({ path: testInfo.outputPath('mlops-sidebar.png') });
+  });
+
+  test('opens from the command palette command', async ({ page }) => {
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
+    });
+    await expect(page.locator(`[id="${SIDEBAR_ID}"]`)).toBeVisible();
+    await expect(
+      page.locator(`[id="${SIDEBAR_ID}"] .jp-MlopsLab-trackingUri`)
+    ).toContainText('.mlops/mlflow.db');
+  });
+});
