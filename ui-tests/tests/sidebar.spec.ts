@@ -46,4 +46,26 @@ test.describe('MLOps sidebar', () => {
       page.locator(`[id="${SIDEBAR_ID}"] .jp-MlopsLab-trackingUri`)
     ).toContainText('.mlops/mlflow.db');
   });
+
+  test('says how to install the server extension when /health is missing', async ({
+    page
+  }) => {
+    await page.route('**/mlops-lab/api/health**', route =>
+      route.fulfill({
+        status: 404,
+        contentType: 'text/html',
+        body: '<html><body>404: Not Found</body></html>'
+      })
+    );
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
+    });
+    const panel = page.locator(`[id="${SIDEBAR_ID}"]`);
+    await panel.locator('.jp-MlopsLab-refresh').click();
+
+    await expect(panel.locator('.jp-MlopsLab-problem')).toContainText(
+      'The mlops-lab server extension is not running.'
+    );
+    await expect(panel.locator('.jp-MlopsLab-trackingUri')).toHaveCount(0);
+  });
 });
