@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
-STAMP := .make
+STAMP := $(CURDIR)/.make
 LAB_PORT ?= 8888
 
 .PHONY: help dev lab test lint lint-py lint-ts fmt pytest jest ui-test test-deps api clean
@@ -27,7 +27,7 @@ $(STAMP)/dev: pyproject.toml package.json yarn.lock | $(STAMP)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,test,cluster]"
-	$(BIN)/jupyter labextension develop . --overwrite >/dev/null
+	$(BIN)/jupyter-builder develop . --overwrite >/dev/null
 	touch $@
 
 dev: $(STAMP)/dev
@@ -45,7 +45,7 @@ $(STAMP)/chromium: | $(STAMP)
 	touch $@
 
 $(STAMP)/ui-deps: ui-tests/package.json ui-tests/yarn.lock $(STAMP)/dev | $(STAMP)
-	cd ui-tests && $(BIN)/jlpm install
+	(cd ui-tests && $(BIN)/jlpm install)
 	touch $@
 
 test-deps: dev $(STAMP)/chromium $(STAMP)/ui-deps
@@ -90,4 +90,5 @@ ui-test: test-deps
 	cd ui-tests && $(BIN)/jlpm test
 
 clean:
-	rm -rf $(STAMP) lib mlops_lab/labextension tsconfig.tsbuildinfo ui-tests/test-results
+	rm -rf $(STAMP) lib mlops_lab/labextension tsconfig.tsbuildinfo coverage junit.xml \
+	  ui-tests/test-results ui-tests/playwright-report

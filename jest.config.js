@@ -34,7 +34,8 @@ module.exports = {
   modulePathIgnorePatterns: [
     '<rootDir>/mlops_lab/labextension',
     '<rootDir>/lib',
-    '<rootDir>/ui-tests'
+    '<rootDir>/ui-tests',
+    '<rootDir>/.venv'
   ],
   reporters: ['default', 'jest-junit'],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
