@@ -34,7 +34,9 @@ dev: $(STAMP)/dev
 
 lab: dev
 	mkdir -p notebooks
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT)
+	# JupyterLab refuses root unless told; these machines (and containers) often run as root.
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+	  --ServerApp.port=$(LAB_PORT) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # Debian's chromium for Galata (Playwright cannot download a browser here).
 $(STAMP)/chromium: | $(STAMP)
