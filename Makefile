@@ -38,11 +38,15 @@ lab: dev
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
 	  --ServerApp.port=$(LAB_PORT) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# Debian's chromium for Galata (Playwright cannot download a browser here).
-$(STAMP)/chromium: | $(STAMP)
-	if ! command -v chromium >/dev/null; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+# Debian's chromium for Galata (Playwright cannot download a browser here) and
+# PostgreSQL's server binaries for the store's team-mode tests (a throwaway cluster).
+$(STAMP)/system-deps: | $(STAMP)
+	missing=""
+	command -v chromium >/dev/null || missing="$$missing chromium"
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"
+	if [ -n "$$missing" ]; then
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo )
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null
 	fi
 	touch $@
 
@@ -50,7 +54,7 @@ $(STAMP)/ui-deps: ui-tests/package.json ui-tests/yarn.lock $(STAMP)/dev | $(STAM
 	(cd ui-tests && $(BIN)/jlpm install)
 	touch $@
 
-test-deps: dev $(STAMP)/chromium $(STAMP)/ui-deps
+test-deps: dev $(STAMP)/system-deps $(STAMP)/ui-deps
 
 test: test-deps
 	$(MAKE) --no-print-directory lint
@@ -80,7 +84,7 @@ api: dev
 	$(BIN)/python -m mlops_lab.server.openapi
 	$(BIN)/jlpm api:types
 
-pytest: dev
+pytest: dev $(STAMP)/system-deps
 	$(BIN)/python -m pytest -q
 
 jest: dev
