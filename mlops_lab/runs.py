@@ -108,12 +108,20 @@ class RunDetail:
 def list_experiments(settings: Settings) -> list[ExperimentInfo]:
     """Active experiments, the most recently updated first."""
     client = client_for(settings)
+    experiments: list[Any] = []
+    token = None
     with mlflow_errors(settings):
-        experiments = client.search_experiments(
-            view_type=ViewType.ACTIVE_ONLY,
-            max_results=None,
-            order_by=["last_update_time DESC", "experiment_id DESC"],
-        )
+        while True:
+            page = client.search_experiments(
+                view_type=ViewType.ACTIVE_ONLY,
+                max_results=MAX_RESULTS_LIMIT,
+                order_by=["last_update_time DESC", "experiment_id DESC"],
+                page_token=token,
+            )
+            experiments += page
+            token = page.token
+            if not token:
+                break
     return [
         ExperimentInfo(
             experiment_id=str(e.experiment_id),

@@ -18,10 +18,19 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel
 from tornado import web
 
-from mlops_lab.errors import ErrorCode, MlopsError, NotFound
+from mlops_lab import runs
+from mlops_lab.errors import ErrorCode, InvalidInput, MlopsError, NotFound
 from mlops_lab.health import check_health
-from mlops_lab.server.models import ErrorBody, HealthResponse
-from mlops_lab.server.openapi import Operation
+from mlops_lab.server.models import (
+    ErrorBody,
+    Experiment,
+    ExperimentsResponse,
+    HealthResponse,
+    RunDetailModel,
+    RunNotebook,
+    RunsPage,
+)
+from mlops_lab.server.openapi import Operation, QueryParam
 from mlops_lab.version import __version__
 
 T = TypeVar("T")
@@ -105,6 +114,105 @@ class HealthHandler(MlopsHandler):
         self.finish_model(HealthResponse.from_report(report))
 
 
+class ExperimentsHandler(MlopsHandler):
+    """``GET /experiments``: active MLflow experiments, the most recently updated first."""
+
+    operations = {
+        "get": Operation(
+            summary="Active MLflow experiments, the most recently updated first.",
+            response=ExperimentsResponse,
+            operation_id="listExperiments",
+            errors=(403, 503),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        found = await self.call_core(runs.list_experiments, self.app.settings_)
+        self.finish_model(ExperimentsResponse(experiments=[Experiment(**vars(e)) for e in found]))
+
+
+class RunsHandler(MlopsHandler):
+    """``GET /runs``: one page of an experiment's runs (MLflow filter and order syntax)."""
+
+    operations = {
+        "get": Operation(
+            summary="One page of an experiment's runs, newest first unless order_by says.",
+            response=RunsPage,
+            operation_id="searchRuns",
+            query=(
+                QueryParam("experiment", "Experiment id or name.", required=True),
+                QueryParam("filter", "MLflow search filter, e.g. metrics.acc > 0.9."),
+                QueryParam("order_by", "MLflow order clauses, comma separated."),
+                QueryParam("max_results", "Page size, 1..1000 (default 50).", type="integer"),
+                QueryParam("page_token", "next_page_token of the previous page."),
+            ),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        raw_size = self.get_query_argument("max_results", "50")
+        try:
+            max_results = int(raw_size)
+        except ValueError:
+            raise InvalidInput(
+                f"max_results must be an integer 1..1000, got '{raw_size}'."
+            ) from None
+        page = await self.call_core(
+            runs.search_runs,
+            self.app.settings_,
+            experiment=self.get_query_argument("experiment", None),
+            filter_string=self.get_query_argument("filter", None),
+            order_by=self.get_query_argument("order_by", None),
+            max_results=max_results,
+            page_token=self.get_query_argument("page_token", None),
+        )
+        self.finish_model(RunsPage.from_page(page))
+
+
+class RunHandler(MlopsHandler):
+    """``GET /runs/{run_id}``: one run's summary and lineage."""
+
+    operations = {
+        "get": Operation(
+            summary="One run: params, metrics, tags, datasets, notebook, git, artifacts.",
+            response=RunDetailModel,
+            operation_id="getRun",
+            path_params=("run_id",),
+            errors=(403, 404, 503),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        detail = await self.call_core(runs.get_run, self.app.settings_, run_id)
+        self.finish_model(RunDetailModel.from_detail(detail))
+
+
+class RunNotebookHandler(MlopsHandler):
+    """``GET /runs/{run_id}/notebook``: the notebook snapshot logged with the run."""
+
+    operations = {
+        "get": Operation(
+            summary="The run's notebook snapshot (nbformat JSON).",
+            response=RunNotebook,
+            operation_id="getRunNotebook",
+            path_params=("run_id",),
+            errors=(403, 404, 503),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        path, content = await self.call_core(runs.get_notebook, self.app.settings_, run_id)
+        self.finish_model(RunNotebook(path=path, content=content))
+
+
 class UnknownRouteHandler(MlopsHandler):
     """Anything else under ``/mlops-lab/api/``: a JSON 404, so the client can show it."""
 
@@ -119,5 +227,9 @@ class UnknownRouteHandler(MlopsHandler):
 
 ROUTES: list[tuple[str, type[MlopsHandler]]] = [
     (r"/mlops-lab/api/health", HealthHandler),
+    (r"/mlops-lab/api/experiments", ExperimentsHandler),
+    (r"/mlops-lab/api/runs", RunsHandler),
+    (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)", RunHandler),
+    (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)/notebook", RunNotebookHandler),
     (r"/mlops-lab/api/(?P<path>.*)", UnknownRouteHandler),
 ]
