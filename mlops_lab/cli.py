@@ -88,5 +88,71 @@ def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
         sys.exit(2)
 
 
+COLUMN_WIDTH = 24
+
+
+def _shorten(value: Any, width: int = COLUMN_WIDTH) -> Any:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@cli.command()
+@click.option("--experiment", "-e", default=None, help="Experiment name or id (default: latest).")
+@click.option(
+    "--filter", "filter_string", default=None, help="MLflow filter, e.g. 'metrics.acc > 0.9'."
+)
+@click.option("--sort", default=None, help="MLflow order clause, e.g. 'metrics.acc DESC'.")
+@click.option("--limit", default=20, show_default=True, help="How many runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
+@click.pass_context
+def runs(
+    ctx: click.Context,
+    experiment: str | None,
+    filter_string: str | None,
+    sort: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List an experiment's runs, newest first: params and latest metrics."""
+    from mlops_lab.runs import runs_frame
+
+    frame = runs_frame(settings_from(ctx), experiment, filter_string, sort, limit)
+    if as_json:
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        click.echo(json.dumps(records, indent=2))
+        return
+    if frame.empty:
+        click.echo("No runs match.")
+        return
+    shown = frame.assign(
+        run_id=frame["run_id"].str[:8],
+        start_time=frame["start_time"].dt.strftime("%Y-%m-%d %H:%M"),
+    )
+    click.echo(shown.map(_shorten).to_string(index=False))
+
+
+@cli.command()
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def compare(ctx: click.Context, run_ids: tuple[str, ...], as_json: bool) -> None:
+    """Params and metrics of two or more runs side by side; '*' marks rows that differ."""
+    from mlops_lab.compare import compare_runs
+
+    result = compare_runs(settings_from(ctx), list(run_ids))
+    if as_json:
+        body = {
+            "runs": list(result.table.columns),
+            "rows": json.loads(result.table.to_json(orient="index")),
+            "differing": result.differing,
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    differing = set(result.differing)
+    table = result.table.map(_shorten)
+    table.index = [f"{'*' if label in differing else ' '} {label}" for label in table.index]
+    click.echo(table.to_string())
+
+
 def main() -> None:
     cli(prog_name="mlops-lab")
