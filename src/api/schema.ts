@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+  '/mlops-lab/api/experiments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Active MLflow experiments, the most recently updated first. */
+    get: operations['listExperiments'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlops-lab/api/health': {
     parameters: {
       query?: never;
@@ -21,10 +38,84 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlops-lab/api/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One page of an experiment's runs, newest first unless order_by says. */
+    get: operations['searchRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/runs/{run_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One run: params, metrics, tags, datasets, notebook, git, artifacts. */
+    get: operations['getRun'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/runs/{run_id}/notebook': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The run's notebook snapshot (nbformat JSON). */
+    get: operations['getRunNotebook'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** DatasetModel */
+    DatasetModel: {
+      /**
+       * Context
+       * @description training, validation, ... when logged.
+       */
+      context: string | null;
+      /** Digest */
+      digest: string;
+      /** Name */
+      name: string;
+      /** Profile */
+      profile: string | null;
+      /**
+       * Schema
+       * @description Column schema, JSON.
+       */
+      schema: string | null;
+      /** Source */
+      source: string | null;
+      /** Source Type */
+      source_type: string | null;
+    };
     /**
      * ErrorBody
      * @description Every error response: a message a user can act on and a machine-readable code.
@@ -46,6 +137,33 @@ export interface components {
       | 'POLICY'
       | 'FORBIDDEN'
       | 'UNAVAILABLE';
+    /** Experiment */
+    Experiment: {
+      /**
+       * Creation Time
+       * @description Milliseconds since the epoch.
+       */
+      creation_time: number | null;
+      /** Experiment Id */
+      experiment_id: string;
+      /**
+       * Last Update Time
+       * @description Milliseconds since the epoch.
+       */
+      last_update_time: number | null;
+      /** Lifecycle Stage */
+      lifecycle_stage: string;
+      /** Name */
+      name: string;
+    };
+    /** ExperimentsResponse */
+    ExperimentsResponse: {
+      /**
+       * Experiments
+       * @description Active experiments, newest update first.
+       */
+      experiments: components['schemas']['Experiment'][];
+    };
     /** HealthResponse */
     HealthResponse: {
       /**
@@ -64,6 +182,160 @@ export interface components {
       tracking_uri: string | null;
       /** Version */
       version: string;
+    };
+    /** RunDetailModel */
+    RunDetailModel: {
+      /**
+       * Artifacts
+       * @description Artifact file paths (at most 200).
+       */
+      artifacts: string[];
+      /** Datasets */
+      datasets: components['schemas']['DatasetModel'][];
+      /**
+       * End Time
+       * @description Milliseconds since the epoch.
+       */
+      end_time: number | null;
+      /** Experiment Id */
+      experiment_id: string;
+      /** Git Branch */
+      git_branch: string | null;
+      /** Git Commit */
+      git_commit: string | null;
+      /** Git Dirty */
+      git_dirty: boolean | null;
+      /**
+       * Metrics
+       * @description Latest values; NaN is sent as null.
+       */
+      metrics: {
+        [key: string]: number | null;
+      };
+      /**
+       * Mlflow Url
+       * @description This run in the MLflow UI, when configured.
+       */
+      mlflow_url: string | null;
+      /**
+       * Notebook Artifact
+       * @description Artifact path of the notebook snapshot.
+       */
+      notebook_artifact: string | null;
+      /** Notebook Path */
+      notebook_path: string | null;
+      /** Params */
+      params: {
+        [key: string]: string;
+      };
+      /** Run Id */
+      run_id: string;
+      /** Run Name */
+      run_name: string | null;
+      /**
+       * Source Name
+       * @description Tag mlflow.source.name (the notebook).
+       */
+      source_name: string | null;
+      /**
+       * Start Time
+       * @description Milliseconds since the epoch.
+       */
+      start_time: number | null;
+      /**
+       * Status
+       * @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED
+       */
+      status: string;
+      /** Tags */
+      tags: {
+        [key: string]: string;
+      };
+      /** User */
+      user: string | null;
+    };
+    /** RunNotebook */
+    RunNotebook: {
+      /**
+       * Content
+       * @description The notebook, nbformat JSON.
+       */
+      content: {
+        [key: string]: unknown;
+      };
+      /**
+       * Path
+       * @description Artifact path of the snapshot.
+       */
+      path: string;
+    };
+    /** RunSummaryModel */
+    RunSummaryModel: {
+      /**
+       * End Time
+       * @description Milliseconds since the epoch.
+       */
+      end_time: number | null;
+      /** Experiment Id */
+      experiment_id: string;
+      /** Git Commit */
+      git_commit: string | null;
+      /**
+       * Metrics
+       * @description Latest values; NaN is sent as null.
+       */
+      metrics: {
+        [key: string]: number | null;
+      };
+      /** Params */
+      params: {
+        [key: string]: string;
+      };
+      /** Run Id */
+      run_id: string;
+      /** Run Name */
+      run_name: string | null;
+      /**
+       * Source Name
+       * @description Tag mlflow.source.name (the notebook).
+       */
+      source_name: string | null;
+      /**
+       * Start Time
+       * @description Milliseconds since the epoch.
+       */
+      start_time: number | null;
+      /**
+       * Status
+       * @description RUNNING, SCHEDULED, FINISHED, FAILED or KILLED
+       */
+      status: string;
+      /** Tags */
+      tags: {
+        [key: string]: string;
+      };
+      /** User */
+      user: string | null;
+    };
+    /** RunsPage */
+    RunsPage: {
+      /**
+       * Metric Keys
+       * @description Metric keys of the runs on this page, sorted.
+       */
+      metric_keys: string[];
+      /**
+       * Next Page Token
+       * @description Pass as page_token for the next page.
+       */
+      next_page_token: string | null;
+      /**
+       * Param Keys
+       * @description Param keys of the runs on this page, sorted.
+       */
+      param_keys: string[];
+      /** Runs */
+      runs: components['schemas']['RunSummaryModel'][];
     };
     /** SettingModel */
     SettingModel: {
@@ -108,6 +380,44 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+  listExperiments: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExperimentsResponse'];
+        };
+      };
+      /** @description Error */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   getHealth: {
     parameters: {
       query?: never;
@@ -128,6 +438,171 @@ export interface operations {
       };
       /** @description Error */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  searchRuns: {
+    parameters: {
+      query: {
+        /** @description Experiment id or name. */
+        experiment: string;
+        /** @description MLflow search filter, e.g. metrics.acc > 0.9. */
+        filter?: string;
+        /** @description MLflow order clauses, comma separated. */
+        order_by?: string;
+        /** @description Page size, 1..1000 (default 50). */
+        max_results?: number;
+        /** @description next_page_token of the previous page. */
+        page_token?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunsPage'];
+        };
+      };
+      /** @description Error */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getRun: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunDetailModel'];
+        };
+      };
+      /** @description Error */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getRunNotebook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunNotebook'];
+        };
+      };
+      /** @description Error */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      503: {
         headers: {
           [name: string]: unknown;
         };
