@@ -1,0 +1,363 @@
+"""Tracking benchmarks, run by hand (not in CI); they print the figures the README quotes.
+
+    .venv/bin/python benchmarks/bench_tracking.py            # every part
+    .venv/bin/python benchmarks/bench_tracking.py cell-overhead  # part 1 only
+    .venv/bin/python benchmarks/bench_tracking.py runs-page  # part 2 only
+
+Part 1 (``cell-overhead``): in one real kernel, 1,000 trivial cells without and with an
+active ``%mlops track`` (alternating blocks), and a scikit-learn fit without tracking,
+with ``%mlops track`` and with plain ``mlflow.sklearn.autolog()``.
+
+Part 2 (``runs-page``): the first page of 50 runs sorted by a metric, through our REST
+endpoint on a real ``jupyter server``, against MLflow's own search on the same SQLite
+store of 20,000 runs x 10 params x 10 metrics (cached under the temp folder).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+import random
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+RUNS = 20_000
+VIA_CLIENT = 100  # created through MlflowClient; the rest are copies of their rows in SQL
+KEYS = 10
+EXPERIMENT = "bench-20k"
+REQUESTS = 25
+CACHE = Path(tempfile.gettempdir()) / f"mlops-lab-bench-{RUNS}"
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def build_store(root: Path) -> str:
+    """A real MLflow SQLite store of RUNS runs; returns its tracking URI (reused if built)."""
+    from mlflow.entities import Metric, Param
+    from mlflow.tracking import MlflowClient
+
+    db = root / ".mlops" / "mlflow.db"
+    uri = f"sqlite:///{db}"
+    done = root / "complete"
+    if done.exists():
+        print(f"reusing {db}")
+        return uri
+    if root.exists():
+        for path in sorted(root.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment(EXPERIMENT)
+    rng = random.Random(1)
+    for i in range(VIA_CLIENT):
+        run = client.create_run(experiment_id, start_time=1_700_000_000_000 + i, run_name=f"r{i}")
+        client.log_batch(
+            run.info.run_id,
+            params=[Param(f"p{k}", str(rng.randrange(100))) for k in range(KEYS)],
+            metrics=[Metric(f"m{k}", rng.random(), run.info.start_time, 0) for k in range(KEYS)],
+        )
+        client.set_terminated(run.info.run_id)
+    print(f"{VIA_CLIENT} runs through MlflowClient: {time.perf_counter() - started:.1f} s")
+    _copy_rows(db, RUNS - VIA_CLIENT, rng)
+    done.write_text("ok")
+    print(f"store of {RUNS} runs built in {time.perf_counter() - started:.1f} s")
+    return uri
+
+
+def _copy_rows(db: Path, count: int, rng: random.Random) -> None:
+    """Copy the client-made runs' rows (MLflow's own schema) with new ids and values."""
+    con = sqlite3.connect(db)
+    templates = con.execute("SELECT * FROM runs").fetchall()
+    columns = [c[1] for c in con.execute("PRAGMA table_info(runs)")]
+    at = {name: i for i, name in enumerate(columns)}
+    tags = {}
+    for run_uuid, key, value in con.execute("SELECT run_uuid, key, value FROM tags"):
+        tags.setdefault(run_uuid, []).append((key, value))
+    runs, params, metrics, latest, tag_rows = [], [], [], [], []
+    for n in range(count):
+        template = list(templates[n % len(templates)])
+        old = template[at["run_uuid"]]
+        new = uuid.uuid4().hex
+        start = 1_700_000_100_000 + n
+        template[at["run_uuid"]] = new
+        template[at["name"]] = f"c{n}"
+        template[at["start_time"]] = start
+        template[at["end_time"]] = start + 1000
+        template[at["artifact_uri"]] = str(template[at["artifact_uri"]]).replace(old, new)
+        runs.append(template)
+        params += [(f"p{k}", str(rng.randrange(100)), new) for k in range(KEYS)]
+        for k in range(KEYS):
+            value = rng.random()
+            metrics.append((f"m{k}", value, start, new, 0, 0))
+            latest.append((f"m{k}", value, start, 0, 0, new))
+        tag_rows += [(k, f"c{n}" if k == "mlflow.runName" else v, new) for k, v in tags[old]]
+    marks = ",".join("?" * len(columns))
+    with con:
+        con.executemany(f"INSERT INTO runs ({','.join(columns)}) VALUES ({marks})", runs)
+        con.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?,?,?)", params)
+        con.executemany(
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+            "VALUES (?,?,?,?,?,?)",
+            metrics,
+        )
+        con.executemany(
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES (?,?,?,?,?,?)",
+            latest,
+        )
+        con.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?,?,?)", tag_rows)
+    con.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(root: Path, port: int, token: str) -> subprocess.Popen[bytes]:
+    config = root / "bench_server_config.py"
+    config.write_text(
+        'c.ServerApp.jpserver_extensions = {"mlops_lab": True}\n'
+        f"c.ServerApp.root_dir = {str(root)!r}\n"
+        "c.ServerApp.open_browser = False\n"
+        "c.ServerApp.allow_root = True\n"
+        f"c.IdentityProvider.token = {token!r}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLOPS_LAB_"))}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--config={config}",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _get(url: str, token: str) -> bytes:
+    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return bytes(response.read())
+
+
+def _wait_ready(base: str, token: str, deadline: float = 60.0) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < deadline:
+        try:
+            _get(f"{base}/mlops-lab/api/health", token)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("jupyter server did not start")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def bench_runs_page() -> None:
+    """Part 2: first page of 50 sorted by a metric, our REST endpoint vs MLflow."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    uri = build_store(CACHE)
+    token = uuid.uuid4().hex
+    port = _free_port()
+    server = _start_server(CACHE, port, token)
+    base = f"http://127.0.0.1:{port}"
+    query = urlencode(
+        {"experiment": EXPERIMENT, "order_by": "metrics.m3 DESC", "max_results": "50"}
+    )
+    try:
+        _wait_ready(base, token)
+        first = json.loads(_get(f"{base}/mlops-lab/api/runs?{query}", token))  # warm-up
+        times = []
+        for _ in range(REQUESTS):
+            times.append(_seconds(lambda: _get(f"{base}/mlops-lab/api/runs?{query}", token)))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert len(first["runs"]) == 50 and first["next_page_token"]
+    p50, p95 = statistics.median(times), _percentile(times, 0.95)
+
+    client = MlflowClient(uri)
+    experiment_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    mlflow_page: list = []
+    mlflow_first = _seconds(
+        lambda: mlflow_page.extend(
+            client.search_runs([experiment_id], order_by=["metrics.m3 DESC"], max_results=50)
+        )
+    )
+    mlflow.set_tracking_uri(uri)
+    frame_rows: list[int] = []
+    whole = _seconds(
+        lambda: frame_rows.append(len(mlflow.search_runs(experiment_ids=[experiment_id])))
+    )
+    same = [r["run_id"] for r in first["runs"]] == [r.info.run_id for r in mlflow_page]
+
+    print(f"\nstore: {RUNS} runs x {KEYS} params x {KEYS} metrics, {uri}")
+    print(f"REST /runs first page of 50 by metrics.m3 DESC, {REQUESTS} requests:")
+    print(f"  p50 {p50 * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   (goal p50 <= 150 ms)")
+    print(f"MlflowClient.search_runs same page:   {mlflow_first * 1000:.0f} ms")
+    print(f"mlflow.search_runs whole experiment:  {whole * 1000:.0f} ms ({frame_rows[0]} rows)")
+    print(f"ratios vs REST p50: first page {mlflow_first / p50:.0f}x, whole {whole / p50:.0f}x")
+    print(f"same 50 runs in the same order as MLflow: {same}")
+
+
+CELLS = 1_000
+ROUNDS = 4  # cells alternate between untracked and tracked blocks, ROUNDS of each
+FITS = 6
+
+_FIT_CELL = """
+import time, warnings
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+warnings.filterwarnings("ignore")
+X, y = load_iris(return_X_y=True, as_frame=True)
+_fit_times = []
+for _ in range({fits}):
+    _t = time.perf_counter()
+    LogisticRegression().fit(X, y)
+    _fit_times.append(time.perf_counter() - _t)
+"""
+
+_PLAIN_AUTOLOG = """
+import mlflow
+mlflow.set_tracking_uri({uri!r})
+mlflow.set_experiment("plain-autolog")
+mlflow.sklearn.autolog(log_input_examples=True, log_datasets=True, silent=True)
+mlflow.start_run()
+"""
+
+
+def _kernel(root: Path) -> tuple[Any, Any]:
+    from jupyter_client.manager import KernelManager
+
+    env = {**os.environ, "MLOPS_LAB_ROOT": str(root)}
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(env=env, cwd=str(root))
+    client = manager.blocking_client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return manager, client
+
+
+def _run(client: Any, code: str) -> dict[str, Any]:
+    reply = client.execute_interactive(code, timeout=600, output_hook=lambda msg: None)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"cell failed: {code!r}: {reply['content']}")
+    return dict(reply["content"])
+
+
+def _fetch(client: Any, expression: str) -> Any:
+    reply = client.execute_interactive("", user_expressions={"r": expression}, timeout=60)
+    return ast.literal_eval(reply["content"]["user_expressions"]["r"]["data"]["text/plain"])
+
+
+def _cells(client: Any, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        _run(client, "x = 1")
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _fits(client: Any) -> list[float]:
+    _run(client, _FIT_CELL.format(fits=FITS))
+    return [float(t) for t in _fetch(client, "_fit_times")]
+
+
+def bench_cell_overhead() -> None:
+    """Part 1: per-cell cost of an active ``%mlops track``, and a sklearn fit's, in one kernel."""
+    from mlops_lab.config import resolve_settings
+
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-cells-") as folder:
+        root = Path(folder)
+        manager, client = _kernel(root)
+        try:
+            untracked: list[float] = []
+            tracked: list[float] = []
+            fits_untracked = _fits(client)  # first fit: sklearn imports, then warm fits
+            _run(client, "%load_ext mlops_lab")
+            for _ in range(ROUNDS):  # alternate blocks so machine noise hits both alike
+                untracked += _cells(client, CELLS // ROUNDS)
+                _run(client, "%mlops track --experiment bench-cells")
+                tracked += _cells(client, CELLS // ROUNDS)
+                _run(client, "%mlops end")
+            _run(client, "%mlops track --experiment bench-fit")
+            fits_tracked = _fits(client)
+            _run(client, "%mlops end")
+            uri = resolve_settings(root).tracking_uri
+            _run(client, _PLAIN_AUTOLOG.format(uri=uri))
+            fits_plain = _fits(client)
+            _run(client, "mlflow.end_run()")
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+
+    def ms(values: list[float], q: float | None = None) -> float:
+        return 1000 * (statistics.median(values) if q is None else _percentile(values, q))
+
+    added = ms(tracked) - ms(untracked)
+    print(f"\n{CELLS} trivial cells (x = 1) each way, one kernel, {ROUNDS} alternating blocks:")
+    print(f"  untracked  median {ms(untracked):.2f} ms   p95 {ms(untracked, 0.95):.2f} ms")
+    print(f"  tracked    median {ms(tracked):.2f} ms   p95 {ms(tracked, 0.95):.2f} ms")
+    print(f"  added median {added:+.2f} ms per cell (goal <= 2 ms)")
+    print(f"LogisticRegression().fit on iris (DataFrame), {FITS} fits each, seconds:")
+    for label, fits in (
+        ("no tracking", fits_untracked),
+        ("%mlops track (pinned requirements)", fits_tracked),
+        ("plain mlflow.sklearn.autolog()", fits_plain),
+    ):
+        warm = statistics.median(fits[1:])
+        print(f"  {label:36s} first {fits[0]:.3f}   warm median {warm:.3f}")
+
+
+PARTS: dict[str, Callable[[], None]] = {
+    "cell-overhead": bench_cell_overhead,
+    "runs-page": bench_runs_page,
+}
+
+
+def main(argv: list[str]) -> int:
+    """Run the parts named in ``argv`` (all when none); unknown names are an error."""
+    unknown = [a for a in argv if a not in PARTS]
+    if unknown:
+        sys.stderr.write(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}\n")
+        return 2
+    for name in argv or list(PARTS):
+        print(f"== {name}")
+        PARTS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
