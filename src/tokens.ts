@@ -3,7 +3,27 @@
  */
 import { Token } from '@lumino/coreutils';
 
-import type { Health } from './api/types';
+import type {
+  ExperimentList,
+  Health,
+  RunDetail,
+  RunNotebook,
+  RunsPage
+} from './api/types';
+
+/** What `IMlopsLabAPI.runs` asks the server for; every field but `experiment` is optional. */
+export interface IRunsQuery {
+  /** The experiment's id or name. */
+  experiment: string;
+  /** A filter in MLflow's search syntax, e.g. `metrics.accuracy > 0.9`. */
+  filter?: string;
+  /** One MLflow order-by clause, e.g. `metrics.accuracy DESC`. */
+  orderBy?: string;
+  /** The page size. */
+  maxResults?: number;
+  /** The opaque token of the page to fetch; none for the first page. */
+  pageToken?: string;
+}
 
 /**
  * The mlops-lab REST API, typed.
@@ -26,6 +46,41 @@ export interface IMlopsLabAPI {
    * @throws {ServerConnection.NetworkError} when the server cannot be reached
    */
   health(): Promise<Health>;
+
+  /**
+   * The experiments of the tracking store, the most recently updated first.
+   *
+   * @throws {MlopsLabResponseError} 503 `UNAVAILABLE` when the tracking store
+   *   does not answer
+   * @throws {ServerConnection.NetworkError} when the server cannot be reached
+   */
+  experiments(): Promise<ExperimentList>;
+
+  /**
+   * One page of an experiment's runs, with the experiment's param and metric keys.
+   *
+   * @throws {MlopsLabResponseError} 400 `INVALID` with MLflow's own message when
+   *   the filter or order-by cannot be parsed; 404 `NOT_FOUND` when the
+   *   experiment does not exist
+   * @throws {ServerConnection.NetworkError} when the server cannot be reached
+   */
+  runs(query: IRunsQuery): Promise<RunsPage>;
+
+  /**
+   * One run with its tags, datasets, notebook and git facts and artifacts.
+   *
+   * @throws {MlopsLabResponseError} 404 `NOT_FOUND` when the run does not exist
+   * @throws {ServerConnection.NetworkError} when the server cannot be reached
+   */
+  run(runId: string): Promise<RunDetail>;
+
+  /**
+   * The notebook snapshot logged with a run, as nbformat JSON.
+   *
+   * @throws {MlopsLabResponseError} 404 `NOT_FOUND` when the run has no snapshot
+   * @throws {ServerConnection.NetworkError} when the server cannot be reached
+   */
+  runNotebook(runId: string): Promise<RunNotebook>;
 }
 
 /** The token of the mlops-lab REST API client. */

@@ -4,8 +4,38 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from '../request';
-import type { IMlopsLabAPI } from '../tokens';
-import type { Health } from './types';
+import type { IMlopsLabAPI, IRunsQuery } from '../tokens';
+import type {
+  ExperimentList,
+  Health,
+  RunDetail,
+  RunNotebook,
+  RunsPage,
+  RunsQueryParameters
+} from './types';
+
+/**
+ * The query string of `GET /runs` (with its leading `?`), leaving out what is unset.
+ *
+ * Exported for the tests.
+ */
+export function runsQueryString(query: IRunsQuery): string {
+  // Typed with the generated parameters, so a renamed one fails to compile.
+  const parameters: RunsQueryParameters = {
+    experiment: query.experiment,
+    filter: query.filter?.trim() || undefined,
+    order_by: query.orderBy || undefined,
+    max_results: query.maxResults,
+    page_token: query.pageToken || undefined
+  };
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(parameters)) {
+    if (value !== undefined) {
+      search.set(name, String(value));
+    }
+  }
+  return `?${search.toString()}`;
+}
 
 /**
  * Calls `/mlops-lab/api/...` on the Jupyter server JupyterLab is connected to.
@@ -25,7 +55,27 @@ export class MlopsLabClient implements IMlopsLabAPI {
   }
 
   health(): Promise<Health> {
-    return requestAPI<Health>('health', { method: 'GET' }, this._settings);
+    return this._get<Health>('health');
+  }
+
+  experiments(): Promise<ExperimentList> {
+    return this._get<ExperimentList>('experiments');
+  }
+
+  runs(query: IRunsQuery): Promise<RunsPage> {
+    return this._get<RunsPage>(`runs${runsQueryString(query)}`);
+  }
+
+  run(runId: string): Promise<RunDetail> {
+    return this._get<RunDetail>(`runs/${encodeURIComponent(runId)}`);
+  }
+
+  runNotebook(runId: string): Promise<RunNotebook> {
+    return this._get<RunNotebook>(`runs/${encodeURIComponent(runId)}/notebook`);
+  }
+
+  private _get<T>(endPoint: string): Promise<T> {
+    return requestAPI<T>(endPoint, { method: 'GET' }, this._settings);
   }
 
   private readonly _settings: ServerConnection.ISettings;

@@ -5,7 +5,7 @@
  * (`src/api/schema.ts`, written by `jlpm api:types`), never a hand-written copy:
  * `jlpm api:check` fails when the Python models and this side drift apart.
  */
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
 
@@ -23,3 +23,29 @@ export type ErrorBody = Schemas['ErrorBody'];
 
 /** The error codes the server writes in an error body. */
 export type ErrorCode = Schemas['ErrorCode'];
+
+/** One experiment in `GET /experiments`. */
+export type Experiment = Schemas['Experiment'];
+
+/** The answer of `GET /experiments`, the most recently updated first. */
+export type ExperimentList = Schemas['ExperimentsResponse'];
+
+/** One run in a page of `GET /runs`. */
+export type RunSummary = Schemas['RunSummaryModel'];
+
+/** The answer of `GET /runs`: one page and the experiment's param and metric keys. */
+export type RunsPage = Schemas['RunsPage'];
+
+/** One dataset input of a run. */
+export type DatasetInput = Schemas['DatasetModel'];
+
+/** The answer of `GET /runs/{run_id}`. */
+export type RunDetail = Schemas['RunDetailModel'];
+
+/** The answer of `GET /runs/{run_id}/notebook`: the snapshot as nbformat JSON. */
+export type RunNotebook = Schemas['RunNotebook'];
+
+/** The query parameters of `GET /runs`, as the server names them. */
+export type RunsQueryParameters = NonNullable<
+  operations['searchRuns']['parameters']['query']
+>;
