@@ -12,12 +12,18 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 
 import { MlopsLabClient } from './api/client';
 import { SidebarWidget } from './components/Sidebar';
 import { mlopsIcon } from './icons';
 import { SidebarModel } from './model';
+import { DEFAULT_PAGE_SIZE, RunsModel, SnapshotOpener } from './runs/model';
+import { createSnapshotWidget } from './snapshot';
 import { IMlopsLabAPI } from './tokens';
 
 export { IMlopsLabAPI } from './tokens';
@@ -48,17 +54,54 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The MLOps panel in the left sidebar.',
   autoStart: true,
   requires: [IMlopsLabAPI],
-  optional: [ILabShell, ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  optional: [
+    ILabShell,
+    ILayoutRestorer,
+    ICommandPalette,
+    ISettingRegistry,
+    IStateDB,
+    IRenderMimeRegistry,
+    NotebookPanel.IContentFactory,
+    IEditorServices
+  ],
   activate: (
     app: JupyterFrontEnd,
     api: IMlopsLabAPI,
     labShell: ILabShell | null,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    stateDB: IStateDB | null,
+    rendermime: IRenderMimeRegistry | null,
+    contentFactory: NotebookPanel.IContentFactory | null,
+    editorServices: IEditorServices | null
   ): void => {
+    let openSnapshot: SnapshotOpener | null = null;
+    if (rendermime && contentFactory && editorServices) {
+      const services = {
+        rendermime,
+        contentFactory,
+        mimeTypeService: editorServices.mimeTypeService
+      };
+      openSnapshot = (run, notebook) => {
+        const snapshot = createSnapshotWidget(services, run, notebook);
+        const existing = Array.from(app.shell.widgets('main')).find(
+          w => w.id === snapshot.id
+        );
+        if (existing) {
+          // Already open: show it rather than opening a second copy.
+          snapshot.dispose();
+          app.shell.activateById(existing.id);
+          return;
+        }
+        app.shell.add(snapshot, 'main');
+        app.shell.activateById(snapshot.id);
+      };
+    }
+
     const model = new SidebarModel(api);
-    const widget = new SidebarWidget(model);
+    const runsModel = new RunsModel({ api, stateDB, openSnapshot });
+    const widget = new SidebarWidget(model, runsModel);
     widget.id = SIDEBAR_ID;
     widget.title.icon = mlopsIcon;
     widget.title.caption = 'MLOps';
@@ -92,6 +135,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
             const seconds = settings.get('refreshInterval').composite;
             model.setRefreshInterval(
               typeof seconds === 'number' ? seconds : DEFAULT_REFRESH_INTERVAL
+            );
+            const pageSize = settings.get('runsPageSize').composite;
+            runsModel.setPageSize(
+              typeof pageSize === 'number' ? pageSize : DEFAULT_PAGE_SIZE
             );
           };
           apply();

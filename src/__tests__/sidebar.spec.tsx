@@ -8,8 +8,17 @@ import { Widget } from '@lumino/widgets';
 import type { Health } from '../api/types';
 import { SidebarWidget } from '../components/Sidebar';
 import { SidebarModel } from '../model';
+import { RunsModel } from '../runs/model';
 import { MISSING_EXTENSION_MESSAGE } from '../status';
 import type { IMlopsLabAPI } from '../tokens';
+import { FakeApi } from './fakeApi';
+
+/** The fake API answering `health` as given. */
+function apiWith(health: () => Promise<Health>): IMlopsLabAPI {
+  const api = new FakeApi();
+  api.health = health;
+  return api;
+}
 
 const HEALTH: Health = {
   version: '0.1.0',
@@ -44,7 +53,10 @@ async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
 }
 
 function mount(api: IMlopsLabAPI): SidebarWidget {
-  const widget = new SidebarWidget(new SidebarModel(api));
+  const widget = new SidebarWidget(
+    new SidebarModel(api),
+    new RunsModel({ api })
+  );
   Widget.attach(widget, document.body);
   return widget;
 }
@@ -58,7 +70,7 @@ describe('SidebarWidget', () => {
   });
 
   it('shows the tracking URI, the stores and the three sections', async () => {
-    widget = mount({ health: async () => HEALTH });
+    widget = mount(apiWith(async () => HEALTH));
     await widget.model.refresh();
     const node = widget.node;
     await waitFor(
@@ -78,13 +90,13 @@ describe('SidebarWidget', () => {
   });
 
   it('says how to install the server extension when it does not answer', async () => {
-    widget = mount({
-      health: async () => {
+    widget = mount(
+      apiWith(async () => {
         throw new ServerConnection.NetworkError(
           new TypeError('Failed to fetch')
         );
-      }
-    });
+      })
+    );
     await widget.model.refresh();
     const node = widget.node;
     await waitFor(() => node.querySelector('.jp-MlopsLab-problem') !== null);
@@ -95,13 +107,16 @@ describe('SidebarWidget', () => {
   });
 
   it('stops listening to the model once disposed', async () => {
-    const model = new SidebarModel({ health: async () => HEALTH });
-    widget = new SidebarWidget(model);
+    const api = apiWith(async () => HEALTH);
+    const model = new SidebarModel(api);
+    const runsModel = new RunsModel({ api });
+    widget = new SidebarWidget(model, runsModel);
     Widget.attach(widget, document.body);
     widget.dispose();
     widget = null;
 
     expect(model.isDisposed).toBe(true);
+    expect(runsModel.isDisposed).toBe(true);
     await model.refresh();
     expect(model.state).toEqual({ status: 'loading' });
   });

@@ -5,6 +5,7 @@ import React, { useEffect, useState } from 'react';
 import { ReactWidget } from '@jupyterlab/ui-components';
 
 import { HealthState, SidebarModel } from '../model';
+import type { RunsModel } from '../runs/model';
 import { HealthHeader } from './HealthHeader';
 import { JobsSection } from './JobsSection';
 import { ModelsSection } from './ModelsSection';
@@ -12,6 +13,7 @@ import { RunsSection } from './RunsSection';
 
 export interface ISidebarProps {
   model: SidebarModel;
+  runsModel: RunsModel;
 }
 
 /** The panel's content; follows the model and stops following it on unmount. */
@@ -33,7 +35,12 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
   return (
     <div className="jp-MlopsLab-sidebar">
       <HealthHeader state={state} onRefresh={() => void model.refresh()} />
-      <RunsSection />
+      <RunsSection
+        model={props.runsModel}
+        mlflowUiUrl={
+          state.status === 'ready' ? state.health.mlflow_ui_url : null
+        }
+      />
       <JobsSection />
       <ModelsSection />
     </div>
@@ -44,16 +51,18 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
  * The Lumino widget JupyterLab adds to the left area.
  */
 export class SidebarWidget extends ReactWidget {
-  constructor(model: SidebarModel) {
+  constructor(model: SidebarModel, runsModel: RunsModel) {
     super();
     this.model = model;
+    this.runsModel = runsModel;
     this.addClass('jp-MlopsLab-panel');
   }
 
   readonly model: SidebarModel;
+  readonly runsModel: RunsModel;
 
   protected render(): JSX.Element {
-    return <Sidebar model={this.model} />;
+    return <Sidebar model={this.model} runsModel={this.runsModel} />;
   }
 
   dispose(): void {
@@ -61,6 +70,7 @@ export class SidebarWidget extends ReactWidget {
       return;
     }
     this.model.dispose();
+    this.runsModel.dispose();
     super.dispose();
   }
 }

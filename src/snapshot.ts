@@ -1,0 +1,94 @@
+/**
+ * Opening a run's notebook snapshot read-only in the main area.
+ *
+ * The snapshot is nbformat JSON from the server, not a file in the Jupyter
+ * contents: it is loaded into a `NotebookModel` and shown by JupyterLab's own
+ * `StaticNotebook` widget (the application's rendermime registry, cell content
+ * factory and mime type service), every cell marked non-editable, inside a
+ * `MainAreaWidget`. No kernel, no context, nothing to save.
+ */
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import type { IEditorMimeTypeService } from '@jupyterlab/codeeditor';
+import type * as nbformat from '@jupyterlab/nbformat';
+import {
+  NotebookModel,
+  NotebookPanel,
+  StaticNotebook
+} from '@jupyterlab/notebook';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { notebookIcon } from '@jupyterlab/ui-components';
+
+import type { RunDetail, RunNotebook } from './api/types';
+import { runLabel } from './runs/chartData';
+
+/** What JupyterLab lends us to render a notebook. */
+export interface ISnapshotServices {
+  rendermime: IRenderMimeRegistry;
+  contentFactory: NotebookPanel.IContentFactory;
+  mimeTypeService: IEditorMimeTypeService;
+}
+
+/**
+ * The snapshot's JSON with every cell marked `editable: false`.
+ *
+ * @throws {Error} when the content is not an nbformat 4 notebook
+ */
+export function readOnlyContent(
+  content: RunNotebook['content']
+): nbformat.INotebookContent {
+  const cells = content['cells'];
+  if (!Array.isArray(cells) || typeof content['nbformat'] !== 'number') {
+    throw new Error('The snapshot logged with this run is not a notebook.');
+  }
+  const notebook = content as unknown as nbformat.INotebookContent;
+  return {
+    ...notebook,
+    cells: notebook.cells.map(cell => ({
+      ...cell,
+      metadata: { ...cell.metadata, editable: false }
+    }))
+  };
+}
+
+/**
+ * A main-area widget showing the snapshot read-only.
+ *
+ * @throws {Error} when the content is not an nbformat 4 notebook
+ */
+export function createSnapshotWidget(
+  services: ISnapshotServices,
+  run: RunDetail,
+  notebook: RunNotebook
+): MainAreaWidget<StaticNotebook> {
+  const model = new NotebookModel();
+  model.fromJSON(readOnlyContent(notebook.content));
+  model.readOnly = true;
+  model.dirty = false;
+
+  const content = new StaticNotebook({
+    rendermime: services.rendermime,
+    contentFactory: services.contentFactory,
+    mimeTypeService: services.mimeTypeService,
+    notebookConfig: {
+      ...StaticNotebook.defaultNotebookConfig,
+      windowingMode: 'none'
+    }
+  });
+  content.model = model;
+  for (const cell of content.widgets) {
+    cell.readOnly = true;
+  }
+  content.addClass('jp-MlopsLab-snapshotNotebook');
+  content.disposed.connect(() => model.dispose());
+
+  const widget = new MainAreaWidget({ content });
+  widget.id = `mlops-lab-snapshot-${run.run_id}`;
+  widget.addClass('jp-MlopsLab-snapshot');
+  widget.title.label = `${runLabel(run)} (snapshot, read-only)`;
+  widget.title.caption =
+    `Notebook ${notebook.path} as logged with run ${run.run_id}. ` +
+    'Read-only: it is not a file and cannot be saved or run.';
+  widget.title.icon = notebookIcon;
+  widget.title.closable = true;
+  return widget;
+}
