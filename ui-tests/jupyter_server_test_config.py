@@ -1,7 +1,15 @@
 """Jupyter Server settings for the Galata tests: a throwaway root, no token, local only.
 
+Before the server starts, the root gets an MLflow store at its embedded default
+(``<root>/.mlops/mlflow.db``) holding the runs the Runs section tests read.
+
 Never use this configuration outside tests: it removes the server's protections.
 """
+
+import json
+import os
+import time
+from pathlib import Path
 
 from jupyterlab.galata import configure_jupyter_server
 
@@ -15,3 +23,106 @@ c.ServerApp.ip = "127.0.0.1"
 
 # Keep the tests independent of any mlops-lab settings in the caller's environment.
 c.ServerApp.log_level = "INFO"
+for name in list(os.environ):
+    if name.startswith("MLOPS_LAB_") or name.startswith("MLFLOW_"):
+        del os.environ[name]
+# A (never contacted) MLflow UI, so the links to it are shown.
+os.environ["MLOPS_LAB_MLFLOW_UI_URL"] = "http://127.0.0.1:5999"
+
+EXPERIMENT = "galata-runs"
+RUNS = 60
+BEST = 37  # the run with the highest accuracy
+SNAPSHOT_RUN = "snapshot-run"
+
+
+def _snapshot_notebook() -> dict:
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "cells": [
+            {
+                "id": "intro",
+                "cell_type": "markdown",
+                "metadata": {},
+                "source": "# Training snapshot\nThe notebook as it ran.",
+            },
+            {
+                "id": "train",
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": 1,
+                "source": "accuracy = 0.5 + 0.01 * 42\nprint(accuracy)",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "0.92\n"}],
+            },
+        ],
+    }
+
+
+def make_runs(root: Path) -> None:
+    """60 runs with params and metrics, and one with a notebook snapshot and a dataset."""
+    import mlflow
+    import pandas as pd
+    from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    home = root / ".mlops"
+    home.mkdir(parents=True, exist_ok=True)
+    client = MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+    experiment_id = client.create_experiment(
+        EXPERIMENT, artifact_location=(home / "artifacts" / EXPERIMENT).as_uri()
+    )
+    base = int(time.time() * 1000) - 3_600_000
+    kernels = ["linear", "rbf", "poly"]
+    for i in range(RUNS):
+        accuracy = 0.99 if i == BEST else round(0.6 + (i * 7 % 30) / 100, 4)
+        start = base + i * 1000
+        run = client.create_run(experiment_id, start_time=start, run_name=f"run-{i:02d}")
+        client.log_batch(
+            run.info.run_id,
+            params=[Param("C", str([0.1, 1.0, 10.0][i % 3])), Param("kernel", kernels[i % 3])],
+            metrics=[
+                Metric("accuracy", accuracy, start, 0),
+                Metric("loss", round(1 - accuracy, 4), start, 0),
+            ],
+        )
+        client.set_terminated(run.info.run_id, end_time=start + 500)
+
+    start = base + RUNS * 1000
+    run = client.create_run(
+        experiment_id,
+        start_time=start,
+        run_name=SNAPSHOT_RUN,
+        tags={
+            "mlflow.source.name": "notebooks/train.ipynb",
+            "mlflow.source.git.commit": "0123456789abcdef0123456789abcdef01234567",
+            "mlflow.source.git.branch": "main",
+            "mlops.git.dirty": "true",
+            "mlops.notebook.artifact": "notebook/snap.ipynb",
+        },
+    )
+    run_id = run.info.run_id
+    client.log_batch(
+        run_id,
+        params=[Param("C", "1.0"), Param("kernel", "rbf")],
+        metrics=[Metric("accuracy", 0.92, start, 0), Metric("loss", 0.08, start, 0)],
+        tags=[RunTag("team", "vision")],
+    )
+    client.log_text(run_id, json.dumps(_snapshot_notebook()), "notebook/snap.ipynb")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0.0, 1.0, 0.0]})
+    dataset = mlflow.data.from_pandas(frame, source="data/iris.csv", name="iris", targets="y")
+    client.log_inputs(
+        run_id,
+        datasets=[
+            DatasetInput(
+                dataset._to_mlflow_entity(), tags=[InputTag("mlflow.data.context", "training")]
+            )
+        ],
+    )
+    client.set_terminated(run_id, end_time=start + 500)
+
+
+make_runs(Path(c.ServerApp.root_dir))

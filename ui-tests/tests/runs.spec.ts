@@ -1,0 +1,211 @@
+/**
+ * The Runs section against runs the test server's fixture logged
+ * (`jupyter_server_test_config.py`): 61 runs in `galata-runs`, `run-37` the most
+ * accurate, `snapshot-run` the newest, with a notebook snapshot and a dataset.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator, TestInfo } from '@playwright/test';
+
+const SIDEBAR_ID = 'mlops-lab:sidebar';
+const EXPERIMENT = 'galata-runs';
+
+/** Open the sidebar and show the fixture's experiment; returns the Runs section. */
+async function openRuns(page: IJupyterLabPageFixture): Promise<Locator> {
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
+  });
+  const panel = page.locator(`[id="${SIDEBAR_ID}"]`);
+  await expect(panel).toBeVisible();
+  // Widen the sidebar by dragging its splitter, as a user comparing runs would.
+  const handle = page
+    .locator('#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)')
+    .first();
+  const box = await handle.boundingBox();
+  if (box) {
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width / 2, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 300, y, { steps: 5 });
+    await page.mouse.up();
+  }
+  const runs = panel.locator('.jp-MlopsLab-section-runs');
+  const picker = runs.locator('select[aria-label="Experiment"]');
+  await expect(picker).toBeVisible();
+  await picker.selectOption({ label: EXPERIMENT });
+  await expect(runs.locator('.jp-MlopsLab-runRow').first()).toBeVisible();
+  return runs;
+}
+
+/** Save a screenshot in the test's output folder and attach it to the report. */
+async function attachScreenshot(
+  target: Locator | IJupyterLabPageFixture,
+  name: string,
+  testInfo: TestInfo
+): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await target.screenshot({ path });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
+function rows(runs: Locator): Locator {
+  return runs.locator('.jp-MlopsLab-runRow');
+}
+
+function firstRunName(runs: Locator): Locator {
+  return rows(runs).first().locator('.jp-MlopsLab-runName');
+}
+
+test.describe('Runs section', () => {
+  test.use({ viewport: { width: 1400, height: 900 } });
+
+  test('lists, pages, sorts and filters runs through the server', async ({
+    page
+  }, testInfo) => {
+    const runs = await openRuns(page);
+
+    // Newest first; one page of 50 out of 61.
+    await expect(rows(runs)).toHaveCount(50);
+    await expect(firstRunName(runs)).toHaveText('snapshot-run');
+    await expect(runs.locator('th[data-column="params.C"]')).toBeVisible();
+    await expect(
+      runs.locator('th[data-column="metrics.accuracy"]')
+    ).toBeVisible();
+
+    await attachScreenshot(runs, 'runs-section', testInfo);
+
+    // Next and Previous with the server's page tokens.
+    await runs.locator('.jp-MlopsLab-next').click();
+    await expect(rows(runs)).toHaveCount(11);
+    await expect(runs.locator('.jp-MlopsLab-pageInfo')).toContainText('Page 2');
+    await expect(runs.locator('.jp-MlopsLab-next')).toBeDisabled();
+    await runs.locator('.jp-MlopsLab-previous').click();
+    await expect(rows(runs)).toHaveCount(50);
+    await expect(firstRunName(runs)).toHaveText('snapshot-run');
+
+    // Sort by accuracy: the most accurate run first, then the least.
+    const accuracy = runs.locator('th[data-column="metrics.accuracy"]');
+    await accuracy.locator('button').click();
+    await expect(firstRunName(runs)).toHaveText('run-37');
+    await expect(accuracy).toHaveAttribute('aria-sort', 'descending');
+    await expect(accuracy.locator('.jp-MlopsLab-sortIndicator')).toHaveText(
+      '▼'
+    );
+    await accuracy.locator('button').click();
+    await expect(accuracy).toHaveAttribute('aria-sort', 'ascending');
+    await expect(firstRunName(runs)).not.toHaveText('run-37');
+    await expect(
+      rows(runs).first().locator('td[data-column="metrics.accuracy"]')
+    ).toHaveText('0.6');
+
+    // A filter in MLflow's syntax, applied on Enter.
+    const filter = runs.locator('.jp-MlopsLab-filterInput');
+    await filter.fill('metrics.accuracy > 0.9');
+    await filter.press('Enter');
+    await expect(rows(runs)).toHaveCount(2);
+    await expect(rows(runs).locator('.jp-MlopsLab-runName')).toHaveText([
+      'snapshot-run',
+      'run-37'
+    ]);
+    await expect(runs.locator('.jp-MlopsLab-filterError')).toHaveCount(0);
+
+    // A filter MLflow cannot parse: its own message, the rows kept.
+    await filter.fill('metrics.accuracy >>> 0.9');
+    await filter.press('Enter');
+    const error = runs.locator('.jp-MlopsLab-filterError');
+    await expect(error).toBeVisible();
+    await expect(error).toContainText('>>>');
+    await expect(filter).toHaveValue('metrics.accuracy >>> 0.9');
+    await expect(rows(runs)).toHaveCount(2);
+    await attachScreenshot(runs, 'runs-filter-error', testInfo);
+  });
+
+  test('shows a run and opens its notebook snapshot read-only', async ({
+    page
+  }, testInfo) => {
+    const runs = await openRuns(page);
+    await runs
+      .locator('.jp-MlopsLab-runName button', { hasText: 'snapshot-run' })
+      .click();
+
+    const details = runs.locator('.jp-MlopsLab-runDetails');
+    await expect(details.locator('h3')).toHaveText('snapshot-run');
+    await expect(
+      details.locator('.jp-MlopsLab-kv-params tr[data-key="C"] td')
+    ).toHaveText('1.0');
+    await expect(
+      details.locator('.jp-MlopsLab-kv-metrics tr[data-key="accuracy"] td')
+    ).toHaveText('0.92');
+    await expect(details.locator('.jp-MlopsLab-datasetName')).toHaveText(
+      'iris'
+    );
+    await expect(details.locator('.jp-MlopsLab-datasetDigest')).toHaveText(
+      /^[0-9a-f]{6,}$/
+    );
+    await expect(details.locator('.jp-MlopsLab-notebookPath')).toHaveText(
+      'notebooks/train.ipynb'
+    );
+    await expect(details.locator('.jp-MlopsLab-gitCommit')).toHaveText(
+      '0123456789ab'
+    );
+    await expect(details.locator('.jp-MlopsLab-gitDirty')).toHaveText('yes');
+    await expect(details.locator('.jp-MlopsLab-openMlflow')).toHaveAttribute(
+      'href',
+      /^http:\/\/127\.0\.0\.1:5999\//
+    );
+    await attachScreenshot(details, 'run-details', testInfo);
+
+    await details.locator('.jp-MlopsLab-openSnapshot').click();
+    const snapshot = page.locator('#jp-main-dock-panel .jp-MlopsLab-snapshot');
+    await expect(snapshot).toBeVisible();
+    await expect(
+      page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', {
+        hasText: 'snapshot-run (snapshot, read-only)'
+      })
+    ).toBeVisible();
+    await expect(snapshot.locator('.jp-MarkdownOutput h1')).toContainText(
+      'Training snapshot'
+    );
+    await expect(snapshot.locator('.jp-OutputArea-output')).toContainText(
+      '0.92'
+    );
+
+    // Typing into the code cell changes nothing: the snapshot is read-only.
+    const editor = snapshot.locator('.jp-CodeCell .cm-content').first();
+    await editor.click();
+    await page.keyboard.type('edited');
+    await expect(editor).not.toContainText('edited');
+    await expect(editor).toContainText('accuracy = 0.5 + 0.01 * 42');
+    await attachScreenshot(page, 'run-snapshot', testInfo);
+  });
+
+  test('compares the selected runs in a chart', async ({ page }, testInfo) => {
+    const runs = await openRuns(page);
+    const boxes = runs.locator('.jp-MlopsLab-selectRun');
+    for (const index of [1, 2, 3]) {
+      await boxes.nth(index).check();
+    }
+
+    const compare = runs.locator('.jp-MlopsLab-compare');
+    await expect(compare.locator('h3')).toHaveText('Compare 3 runs');
+    const chart = compare.locator('.jp-MlopsLab-compareChart');
+    await expect(chart.locator('canvas')).toBeVisible();
+    await expect(chart).toHaveAttribute('data-mode', 'by-run');
+    await expect(chart).toHaveAttribute('data-count', '3');
+    await expect(chart.locator('.jp-MlopsLab-chartData tbody tr')).toHaveCount(
+      3
+    );
+    await compare.scrollIntoViewIfNeeded();
+    await attachScreenshot(compare, 'compare-by-run', testInfo);
+
+    await compare
+      .locator('select[aria-label="Chart"]')
+      .selectOption('against-param');
+    await compare.locator('select[aria-label="Param"]').selectOption('C');
+    await expect(chart).toHaveAttribute('data-mode', 'against-param');
+    await expect(chart).toHaveAttribute('data-count', '3');
+    await attachScreenshot(compare, 'compare-against-param', testInfo);
+
+    await compare.locator('.jp-MlopsLab-clearSelection').click();
+    await expect(runs.locator('.jp-MlopsLab-compare')).toHaveCount(0);
+  });
+});
