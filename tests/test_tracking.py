@@ -157,7 +157,13 @@ def test_session_tracks_a_fit_into_its_own_run(tmp_path: Path) -> None:
     )
     ns: dict[str, Any] = {"C": 0.3, "client_secret": "xyz-SECRET-9"}
     session = session_for(
-        tmp_path, ns, [(1, "C = 0.3\nclient_secret = 'xyz-SECRET-9'"), (2, "%mlops track")]
+        tmp_path,
+        ns,
+        [
+            (1, "C = 0.3\nclient_secret = 'xyz-SECRET-9'"),
+            (2, "%mlops track"),
+            (3, "connect(secret='xyz-SECRET-9')"),  # only the known-value net catches this
+        ],
     )
     handle = session.start(notebook=str(nb), first_cell=2)
     assert handle.experiment == "nbs/train.ipynb"
