@@ -12,7 +12,8 @@ import pytest
 from mlops_lab.compare import compare_runs
 from mlops_lab.config import Settings, resolve_settings
 from mlops_lab.errors import InvalidInput, NotFound
-from mlops_lab.runs import get_notebook, get_run, list_experiments, runs_frame
+from mlops_lab.run_detail import get_notebook, get_run
+from mlops_lab.runs import list_experiments, runs_frame
 from tests.runs_data import NOTEBOOK, Runs, make_runs
 
 matplotlib.use("Agg")

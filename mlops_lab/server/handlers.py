@@ -18,7 +18,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel
 from tornado import web
 
-from mlops_lab import runs
+from mlops_lab import run_detail, runs
 from mlops_lab.errors import ErrorCode, InvalidInput, MlopsError, NotFound
 from mlops_lab.health import check_health
 from mlops_lab.server.models import (
@@ -189,7 +189,7 @@ class RunHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        detail = await self.call_core(runs.get_run, self.app.settings_, run_id)
+        detail = await self.call_core(run_detail.get_run, self.app.settings_, run_id)
         self.finish_model(RunDetailModel.from_detail(detail))
 
 
@@ -209,7 +209,7 @@ class RunNotebookHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        path, content = await self.call_core(runs.get_notebook, self.app.settings_, run_id)
+        path, content = await self.call_core(run_detail.get_notebook, self.app.settings_, run_id)
         self.finish_model(RunNotebook(path=path, content=content))
 
 

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_lab.errors import ErrorCode
 from mlops_lab.health import HealthReport
-from mlops_lab.runs import RunDetail, RunPage, RunSummary
+from mlops_lab.run_detail import RunDetail
+from mlops_lab.runs import RunPage, RunSummary
 
 
 class ErrorBody(BaseModel):
