@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,17 +21,27 @@ from mlflow.tracking import MlflowClient
 
 from mlops_lab.config import Settings
 from mlops_lab.errors import ErrorCode, InvalidInput, MlopsError, NotFound, Unavailable
+from mlops_lab.health import probe_uri
 from mlops_lab.masking import mask_uri
 
-# A tracking server that does not answer must fail a call within about 10 s, not the
-# minutes MLflow's default retries take. The user's own values win.
+# MLflow retries a failed request 7 times with a backoff factor of 2 (minutes). We keep
+# a few quick retries and leave a long per-request timeout, so that large artifact
+# uploads still work; a server that does not answer is caught by the probe below
+# instead. The user's own values win.
 HTTP_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "4",
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
 }
 
+PROBE_TIMEOUT = 4.0
+"""Seconds a tracking server has to answer ``/health`` before we give up on it."""
+
+PROBE_TTL = 10.0
+"""Seconds a successful probe is trusted, so a busy notebook does not probe per call."""
+
 _clients: dict[tuple[str, str], MlflowClient] = {}
+_answered_at: dict[str, float] = {}
 _lock = threading.Lock()
 
 
@@ -39,8 +50,32 @@ def apply_http_defaults() -> None:
         os.environ.setdefault(name, value)
 
 
+def ensure_reachable(settings: Settings) -> None:
+    """Fail within :data:`PROBE_TIMEOUT` when an HTTP tracking server does not answer.
+
+    Without this, a server that accepts connections and never replies would hold a
+    kernel, a CLI command or a REST request for MLflow's full timeout and retries.
+    Local stores (SQLite, PostgreSQL, files) are not probed: their drivers time out.
+    """
+    uri = settings.tracking_uri
+    if not uri.startswith(("http://", "https://")):
+        return
+    answered = _answered_at.get(uri)
+    if answered is not None and time.monotonic() - answered < PROBE_TTL:
+        return
+    try:
+        probe_uri(uri, PROBE_TIMEOUT)
+    except (OSError, RuntimeError) as exc:
+        detail = str(getattr(exc, "reason", None) or exc)
+        if isinstance(exc, TimeoutError) or "timed out" in detail:
+            detail = f"no answer within {PROBE_TIMEOUT:g} s"
+        raise unreachable(settings, detail) from exc
+    _answered_at[uri] = time.monotonic()
+
+
 def client_for(settings: Settings) -> MlflowClient:
-    """A cached :class:`MlflowClient` for the settings' tracking and registry stores."""
+    """A cached :class:`MlflowClient` for the settings' stores, checked to answer."""
+    ensure_reachable(settings)
     key = (settings.tracking_uri, settings.registry_uri)
     with _lock:
         client = _clients.get(key)
@@ -110,6 +145,8 @@ def mlflow_errors(settings: Settings) -> Iterator[None]:
             code = ErrorCode.UNAVAILABLE
         if code is ErrorCode.NOT_FOUND:
             raise NotFound(message) from exc
+        if code is ErrorCode.INVALID:
+            raise InvalidInput(message) from exc
         raise MlopsError(code, message) from exc
     except (ConnectionError, TimeoutError, OSError) as exc:
         raise unreachable(settings, str(exc)) from exc

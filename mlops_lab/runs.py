@@ -13,8 +13,6 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +21,7 @@ from mlflow.exceptions import MlflowException
 
 from mlops_lab import run_search
 from mlops_lab.config import Settings
-from mlops_lab.errors import ErrorCode, InvalidInput, MlopsError, NotFound
+from mlops_lab.errors import InvalidInput, NotFound
 from mlops_lab.masking import mask_uri
 from mlops_lab.mlflow_connection import client_for, mlflow_errors
 
@@ -138,17 +136,6 @@ def split_order_by(order_by: str | list[str] | None) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-@contextmanager
-def _invalid_input() -> Iterator[None]:
-    """MLflow's INVALID_PARAMETER_VALUE as :class:`InvalidInput` (its message unchanged)."""
-    try:
-        yield
-    except MlopsError as exc:
-        if exc.code is ErrorCode.INVALID and not isinstance(exc, InvalidInput):
-            raise InvalidInput(exc.message) from exc
-        raise
-
-
 def _fingerprint(experiment_id: str, filter_string: str | None, order_by: list[str]) -> str:
     raw = json.dumps([experiment_id, filter_string or "", order_by])
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
@@ -250,7 +237,7 @@ def search_runs(
     filter_string = filter_string.strip() if filter_string and filter_string.strip() else None
     fingerprint = _fingerprint(experiment_id, filter_string, clauses)
     position = _decode_token(page_token, fingerprint)
-    with _invalid_input(), mlflow_errors(settings):
+    with mlflow_errors(settings):
         offset = position.get("o", 0)
         ids = (
             None
@@ -357,16 +344,3 @@ def runs_frame(
     frame = pd.DataFrame.from_records(records, columns=columns)
     frame["start_time"] = pd.to_datetime(frame["start_time"], unit="ms", utc=True)
     return frame
-
-
-def __getattr__(name: str) -> Any:
-    """Comparison and run detail live in their own modules; their names are reachable here."""
-    if name in ("Comparison", "compare_runs"):
-        from mlops_lab import compare
-
-        return getattr(compare, name)
-    if name in ("DatasetInfo", "RunDetail", "get_run", "get_notebook"):
-        from mlops_lab import run_detail
-
-        return getattr(run_detail, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
