@@ -8,6 +8,8 @@ credentials (never logged to MLflow in clear).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
@@ -52,6 +54,6 @@ def is_secret_name(name: str) -> bool:
     return any(w in _SECRET_WORDS for w in words) or "password" in name.lower()
 
 
-def mask_params(params: dict[str, object]) -> dict[str, object]:
+def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``params`` with every credential-looking value replaced by ``***``."""
-    return {k: (MASK if is_secret_name(k) else v) for k, v in params.items()}
+    return {k: (MASK if is_secret_name(str(k)) else v) for k, v in params.items()}

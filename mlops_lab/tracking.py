@@ -27,7 +27,7 @@ from typing import Any
 from mlops_lab import lineage
 from mlops_lab.config import Settings
 from mlops_lab.errors import ErrorCode, InvalidInput, MlopsError
-from mlops_lab.masking import MASK, is_secret_name
+from mlops_lab.masking import MASK, is_secret_name, mask_params
 from mlops_lab.mlflow_connection import client_for, ensure_experiment, mlflow_errors
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -443,11 +443,11 @@ class _SklearnSeams:
             if kwargs.get("pip_requirements") is None and kwargs.get("conda_env") is None:
                 kwargs["pip_requirements"] = list(requirements)
             if isinstance(kwargs.get("params"), dict):
-                kwargs["params"] = _masked(kwargs["params"])
+                kwargs["params"] = mask_params(kwargs["params"])
             return original_log_model(*args, **kwargs)
 
         def log_params(self: Any, run_id: Any, params: dict[str, Any]) -> None:
-            original_log_params(self, run_id, _masked(params))
+            original_log_params(self, run_id, mask_params(params))
 
         cls._saved = {"log_model": original_log_model, "log_params": original_log_params}
         flavor.log_model = log_model
@@ -465,7 +465,3 @@ class _SklearnSeams:
             "log_params"
         ]
         cls._saved = {}
-
-
-def _masked(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (MASK if is_secret_name(str(k)) else v) for k, v in params.items()}

@@ -147,10 +147,24 @@ def test_requirements_pin_the_running_interpreter() -> None:
 # --- the session ---------------------------------------------------------------------------
 
 
-def test_session_tracks_a_fit_into_its_own_run(tmp_path: Path) -> None:
+def test_session_tracks_a_fit_into_its_own_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import mlflow
+    import mlflow.models
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
+
+    # Inferring a model's requirements costs ~2.5 s a fit; tracking must never trigger it
+    # (a guard for MLflow upgrades that would route autolog around our pinned list).
+    inferred: list[object] = []
+    real_infer = mlflow.models.infer_pip_requirements
+
+    def counting_infer(*args: Any, **kwargs: Any) -> Any:
+        inferred.append(args)
+        return real_infer(*args, **kwargs)
+
+    monkeypatch.setattr(mlflow.models, "infer_pip_requirements", counting_infer)
 
     nb = write_notebook(
         tmp_path / "nbs" / "train.ipynb", "C = 1.0\nclient_secret = 'xyz-SECRET-9'\n"
@@ -175,6 +189,9 @@ def test_session_tracks_a_fit_into_its_own_run(tmp_path: Path) -> None:
     session.log_metrics({"custom": 2.0}, step=5)
     ended = session.end()
     assert ended.status == "FINISHED" and mlflow.active_run() is None
+    assert inferred == []  # the tracked fit's model: pinned by the session, not inferred
+    mlflow.sklearn.save_model(LogisticRegression().fit(X, [0, 0, 1, 1]), tmp_path / "plain")
+    assert len(inferred) == 1, "the counter must see inference once tracking has ended"
 
     client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
     runs = client.search_runs([handle.experiment_id])
@@ -188,7 +205,7 @@ def test_session_tracks_a_fit_into_its_own_run(tmp_path: Path) -> None:
     code = (local / "notebook" / "executed_code.py").read_text()
     assert "# In[1]:  (before %mlops track)\nC = 0.3\nclient_secret = '***'" in code
     model_reqs = next((tmp_path / ".mlops").rglob("models/*/artifacts/requirements.txt"))
-    assert "scikit-learn==" in model_reqs.read_text()  # pinned, not inferred
+    assert "scikit-learn==" in model_reqs.read_text()
     for blob in (p.read_bytes() for p in (tmp_path / ".mlops").rglob("*") if p.is_file()):
         assert b"xyz-SECRET-9" not in blob
 
