@@ -19,6 +19,7 @@ import importlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,6 +338,7 @@ class TrackingSession:
             silent=True,
         )
         self._autolog = True
+        threading.Thread(target=_warm_autolog, name="mlops-warm-autolog", daemon=True).start()
 
     def _disable_autolog(self) -> None:
         if not self._autolog:
@@ -413,6 +415,23 @@ class TrackingSession:
         if self._run is not None:
             with contextlib.suppress(Exception):  # nothing can be reported at exit
                 self.end()
+
+
+def _warm_autolog() -> None:
+    """Pay autolog's one-time costs while the user is still loading data, not in a fit.
+
+    The first logged model builds MLflow's module-to-package map (a scan of every
+    installed distribution) and the first classifier imports pyplot for its confusion
+    matrix: together about a second, measured on the first tracked fit. Best effort:
+    a failure here only means the first fit pays those costs itself.
+    """
+    with contextlib.suppress(Exception):
+        from mlflow.utils import requirements_utils
+
+        requirements_utils._init_packages_to_modules_map()
+    with contextlib.suppress(Exception):
+        import matplotlib.pyplot  # noqa: F401
+        import sklearn.metrics  # noqa: F401
 
 
 class _SklearnSeams:
