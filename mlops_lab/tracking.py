@@ -20,6 +20,7 @@ import json
 import os
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,6 +338,10 @@ class TrackingSession:
             exclusive=False,
             silent=True,
         )
+        # MLflow 3.17's autolog metrics still pass scikit-learn 1.9 the renamed `y_pred`
+        # argument; the FutureWarning would show in red under the user's own fit. The
+        # filter names that one message only, and stays for the kernel's life.
+        warnings.filterwarnings("ignore", message=_AUTOLOG_NOISE, category=FutureWarning)
         self._autolog = True
         threading.Thread(target=_warm_autolog, name="mlops-warm-autolog", daemon=True).start()
 
@@ -415,6 +420,9 @@ class TrackingSession:
         if self._run is not None:
             with contextlib.suppress(Exception):  # nothing can be reported at exit
                 self.end()
+
+
+_AUTOLOG_NOISE = "`y_pred` was renamed to `y_proba`"
 
 
 def _warm_autolog() -> None:

@@ -89,6 +89,34 @@ describe('SidebarWidget', () => {
     expect(titles).toEqual(['Runs', 'Jobs', 'Models']);
   });
 
+  it('fetches the experiments again when shown again', async () => {
+    const api = new FakeApi();
+    widget = mount(api);
+    await widget.runsModel.loadExperiments();
+    const names = (): string[] => {
+      const state = widget!.runsModel.state.experiments;
+      return state.status === 'ready' ? state.value.map(e => e.name) : [];
+    };
+    expect(names()).toEqual(['iris', 'Default']);
+
+    widget.hide();
+    api.experimentList = {
+      experiments: [
+        {
+          experiment_id: '2',
+          name: 'quickstart.ipynb',
+          lifecycle_stage: 'active',
+          creation_time: 3,
+          last_update_time: 3
+        },
+        ...api.experimentList.experiments
+      ]
+    };
+    widget.show();
+    await waitFor(() => names().length === 3);
+    expect(names()[0]).toBe('quickstart.ipynb');
+  });
+
   it('says how to install the server extension when it does not answer', async () => {
     widget = mount(
       apiWith(async () => {

@@ -3,6 +3,7 @@
  */
 import React, { useEffect, useState } from 'react';
 import { ReactWidget } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 
 import { HealthState, SidebarModel } from '../model';
 import type { RunsModel } from '../runs/model';
@@ -63,6 +64,17 @@ export class SidebarWidget extends ReactWidget {
 
   protected render(): JSX.Element {
     return <Sidebar model={this.model} runsModel={this.runsModel} />;
+  }
+
+  /**
+   * Coming back to the panel fetches what changed while it was hidden: a notebook
+   * run in the meantime may have made a new experiment or new runs.
+   */
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this.runsModel.state.experiments.status !== 'idle') {
+      void this.runsModel.refresh();
+    }
   }
 
   dispose(): void {
