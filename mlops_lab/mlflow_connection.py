@@ -8,6 +8,7 @@ server that does not answer reads the same in the magic, the CLI and the sidebar
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -50,6 +51,12 @@ def apply_http_defaults() -> None:
         os.environ.setdefault(name, value)
 
 
+def quiet_schema_chatter() -> None:
+    """MLflow announces creating and upgrading its tables at INFO on stderr, which a
+    notebook shows in red under the user's first ``%mlops track``; warnings still show."""
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+
+
 def ensure_reachable(settings: Settings) -> None:
     """Fail within :data:`PROBE_TIMEOUT` when an HTTP tracking server does not answer.
 
@@ -81,6 +88,7 @@ def client_for(settings: Settings) -> MlflowClient:
         client = _clients.get(key)
         if client is None:
             apply_http_defaults()
+            quiet_schema_chatter()
             client = MlflowClient(tracking_uri=key[0], registry_uri=key[1])
             _clients[key] = client
         return client

@@ -154,3 +154,26 @@ def test_kernel_shutdown_logs_and_ends_the_open_run(
     assert run.info.status == "FINISHED"
     names = {a.path for a in client.list_artifacts(run.info.run_id, "notebook")}
     assert names == {"notebook/no_end.ipynb", "notebook/executed_code.py"}
+
+
+def test_runs_and_compare_in_a_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = run_notebook("compare.ipynb", tmp_path, monkeypatch)
+    cells = nb.cells
+    assert outputs(cells[1], "stderr") == "" and outputs(cells[2], "stderr") == ""
+    # %mlops runs: a DataFrame, newest first
+    shown = cells[3].outputs[0]["data"]["text/plain"]
+    assert shown == "['0.2', '0.1']"
+
+    compare = cells[4].outputs
+    html = next(o["data"]["text/html"] for o in compare if "text/html" in o.get("data", {}))
+    assert "params.alpha" in html and "params.solver" in html
+    assert "background" in html  # the differing rows are highlighted
+    assert any("image/png" in o.get("data", {}) for o in compare)  # the shared loss history
+
+    unknown_run = outputs(cells[5], "stderr").strip()
+    assert unknown_run.startswith("mlops: ") and "\n" not in unknown_run
+    assert "0123456789abcdef0123456789abcdef" in unknown_run
+    unknown_experiment = outputs(cells[6], "stderr").strip()
+    assert unknown_experiment.startswith("mlops: ") and "no-such-experiment" in unknown_experiment
+    for cell in cells[5:]:
+        assert "Traceback" not in outputs(cell)
