@@ -17,7 +17,7 @@ import { ExperimentPicker } from './ExperimentPicker';
 import { FilterBox } from './FilterBox';
 import { RunDetails } from './RunDetails';
 import { Pager, RunsTable } from './RunsTable';
-import { useRunsState } from './useRunsState';
+import { useModelState } from './useModelState';
 
 /** What the section says for an experiment without runs. */
 export const NO_RUNS_MESSAGE =
@@ -31,7 +31,7 @@ export interface IRunsSectionProps {
 
 export function RunsSection(props: IRunsSectionProps): JSX.Element {
   const { model } = props;
-  const state = useRunsState(model);
+  const state = useModelState(model);
 
   useEffect(() => {
     if (model.state.experiments.status === 'idle') {

@@ -1,16 +1,17 @@
 /**
  * The MLOps left-sidebar panel: a health header and one section per feature.
  */
-import React, { useEffect, useState } from 'react';
+import React from 'react';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 
-import { HealthState, SidebarModel } from '../model';
+import { SidebarModel } from '../model';
 import type { RunsModel } from '../runs/model';
 import { HealthHeader } from './HealthHeader';
 import { JobsSection } from './JobsSection';
 import { ModelsSection } from './ModelsSection';
 import { RunsSection } from './RunsSection';
+import { useModelState } from './useModelState';
 
 export interface ISidebarProps {
   model: SidebarModel;
@@ -20,18 +21,7 @@ export interface ISidebarProps {
 /** The panel's content; follows the model and stops following it on unmount. */
 export function Sidebar(props: ISidebarProps): JSX.Element {
   const { model } = props;
-  const [state, setState] = useState<HealthState>(model.state);
-
-  useEffect(() => {
-    const onChanged = (_: SidebarModel, next: HealthState): void => {
-      setState(next);
-    };
-    model.stateChanged.connect(onChanged);
-    setState(model.state);
-    return () => {
-      model.stateChanged.disconnect(onChanged);
-    };
-  }, [model]);
+  const state = useModelState(model);
 
   return (
     <div className="jp-MlopsLab-sidebar">
