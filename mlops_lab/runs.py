@@ -267,11 +267,15 @@ def search_runs(
             runs = [summary_of(r) for r in paged]
             mlflow_token = paged.token.decode() if isinstance(paged.token, bytes) else paged.token
             token = _encode_token(fingerprint, m=mlflow_token) if mlflow_token else None
-    return RunPage(
-        runs=runs,
-        next_page_token=token,
-        param_keys=sorted({k for r in runs for k in r.params}),
-        metric_keys=sorted({k for r in runs for k in r.metrics}),
+    param_keys, metric_keys = column_keys(runs)
+    return RunPage(runs=runs, next_page_token=token, param_keys=param_keys, metric_keys=metric_keys)
+
+
+def column_keys(runs: list[RunSummary]) -> tuple[list[str], list[str]]:
+    """The sorted param and metric keys any of ``runs`` has: a table's columns."""
+    return (
+        sorted({k for r in runs for k in r.params}),
+        sorted({k for r in runs for k in r.metrics}),
     )
 
 
@@ -326,8 +330,7 @@ def runs_frame(
         token = page.next_page_token
         if token is None:
             break
-    param_keys = sorted({k for r in runs for k in r.params})
-    metric_keys = sorted({k for r in runs for k in r.metrics})
+    param_keys, metric_keys = column_keys(runs)  # across every page fetched
     records = [
         {
             "run_id": r.run_id,

@@ -57,7 +57,7 @@ export interface IMlopsLabAPI {
   experiments(): Promise<ExperimentList>;
 
   /**
-   * One page of an experiment's runs, with the experiment's param and metric keys.
+   * One page of an experiment's runs, with the param and metric keys of its runs.
    *
    * @throws {MlopsLabResponseError} 400 `INVALID` with MLflow's own message when
    *   the filter or order-by cannot be parsed; 404 `NOT_FOUND` when the

@@ -33,7 +33,7 @@ export type ExperimentList = Schemas['ExperimentsResponse'];
 /** One run in a page of `GET /runs`. */
 export type RunSummary = Schemas['RunSummaryModel'];
 
-/** The answer of `GET /runs`: one page and the experiment's param and metric keys. */
+/** The answer of `GET /runs`: one page and the param and metric keys of its runs. */
 export type RunsPage = Schemas['RunsPage'];
 
 /** One dataset input of a run. */

@@ -1,5 +1,5 @@
 /**
- * One page of runs: name, status, start time, then the experiment's params and
+ * One page of runs: name, status, start time, then the page's params and
  * metrics (headers sort through the server), a checkbox per run to compare, and
  * Previous / Next.
  */
