@@ -16,7 +16,7 @@ import pandas as pd
 from mlops_lab.config import Settings
 from mlops_lab.errors import InvalidInput
 from mlops_lab.mlflow_connection import client_for, mlflow_errors
-from mlops_lab.runs import RunSummary, get_mlflow_run, summary_of
+from mlops_lab.runs import RunSummary, column_keys, get_mlflow_run, summary_of
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -96,8 +96,7 @@ def compare_runs(settings: Settings, run_ids: list[str]) -> Comparison:
         raise InvalidInput("Give at least two different run ids to compare.")
     summaries = [summary_of(get_mlflow_run(settings, run_id)) for run_id in ids]
     labels = [run_label(s) for s in summaries]
-    param_keys = sorted({k for s in summaries for k in s.params})
-    metric_keys = sorted({k for s in summaries for k in s.metrics})
+    param_keys, metric_keys = column_keys(summaries)
     rows: dict[str, list[Any]] = {}
     for key in param_keys:
         rows[f"params.{key}"] = [s.params.get(key) for s in summaries]

@@ -1,8 +1,7 @@
 """One run in full: lineage (datasets, notebook, git state), artifacts, notebook snapshot.
 
-The run detail view of the sidebar, ``%mlops show`` and the REST ``/runs/{id}`` read it.
-The tags come from :mod:`mlops_lab.tracking`: ``mlops.notebook.artifact`` names the
-snapshot, ``mlops.git.dirty`` says whether the working tree had uncommitted changes.
+The REST ``/runs/{id}`` and ``/runs/{id}/notebook`` (the sidebar's run details) read it;
+the tags it reads are those :mod:`mlops_lab.tracking` writes (:mod:`mlops_lab.run_tags`).
 """
 
 from __future__ import annotations
@@ -15,14 +14,12 @@ from typing import Any
 
 from mlflow.entities import Run
 
+from mlops_lab import run_tags
 from mlops_lab.config import Settings
 from mlops_lab.errors import InvalidInput, NotFound
 from mlops_lab.mlflow_connection import client_for, mlflow_errors
-from mlops_lab.runs import SOURCE_NAME_TAG, RunSummary, get_mlflow_run, summary_of
+from mlops_lab.runs import RunSummary, get_mlflow_run, summary_of
 
-NOTEBOOK_TAG = "mlops.notebook.artifact"
-DIRTY_TAG = "mlops.git.dirty"
-GIT_BRANCH_TAG = "mlflow.source.git.branch"
 MAX_ARTIFACTS = 200
 
 
@@ -88,15 +85,15 @@ def get_run(settings: Settings, run_id: str) -> RunDetail:
     run = get_mlflow_run(settings, run_id)
     summary = summary_of(run)
     tags = summary.tags
-    dirty = tags.get(DIRTY_TAG)
+    dirty = tags.get(run_tags.GIT_DIRTY)
     ui = settings.mlflow_ui_url
     return RunDetail(
         summary=summary,
         tags=tags,
         datasets=_datasets(run),
-        notebook_path=tags.get(SOURCE_NAME_TAG),
-        notebook_artifact=tags.get(NOTEBOOK_TAG),
-        git_branch=tags.get(GIT_BRANCH_TAG),
+        notebook_path=tags.get(run_tags.SOURCE_NAME),
+        notebook_artifact=tags.get(run_tags.NOTEBOOK_ARTIFACT),
+        git_branch=tags.get(run_tags.GIT_BRANCH),
         git_dirty=None if dirty is None else dirty.lower() == "true",
         artifacts=_artifacts(settings, run.info.run_id),
         mlflow_url=(
@@ -116,7 +113,7 @@ def get_notebook(settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
         NotFound: unknown run, or a run without a notebook snapshot.
     """
     run = get_mlflow_run(settings, run_id)
-    path = run.data.tags.get(NOTEBOOK_TAG)
+    path = run.data.tags.get(run_tags.NOTEBOOK_ARTIFACT)
     client = client_for(settings)
     if path is None:
         with mlflow_errors(settings):

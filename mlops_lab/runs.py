@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from mlflow.entities import Run, ViewType
 from mlflow.exceptions import MlflowException
 
-from mlops_lab import run_search
+from mlops_lab import run_search, run_tags
 from mlops_lab.config import Settings
 from mlops_lab.errors import InvalidInput, NotFound
 from mlops_lab.masking import mask_uri
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     import pandas
 
 MAX_RESULTS_LIMIT = 1000
-SOURCE_NAME_TAG = "mlflow.source.name"
-GIT_COMMIT_TAG = "mlflow.source.git.commit"
-USER_TAG = "mlflow.user"
 
 
 @dataclass(frozen=True)
@@ -178,14 +175,14 @@ def _summary(
 ) -> RunSummary:
     return RunSummary(
         run_id=run_id,
-        run_name=run_name or tags.get("mlflow.runName"),
+        run_name=run_name or tags.get(run_tags.RUN_NAME),
         experiment_id=experiment_id,
         status=status,
         start_time=start_time,
         end_time=end_time,
-        user=user or tags.get(USER_TAG),
-        source_name=tags.get(SOURCE_NAME_TAG),
-        git_commit=tags.get(GIT_COMMIT_TAG),
+        user=user or tags.get(run_tags.USER),
+        source_name=tags.get(run_tags.SOURCE_NAME),
+        git_commit=tags.get(run_tags.GIT_COMMIT),
         params=dict(params),
         metrics=dict(metrics),
         tags=dict(tags),

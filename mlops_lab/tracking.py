@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_lab import lineage
+from mlops_lab import lineage, run_tags
 from mlops_lab.config import Settings
 from mlops_lab.errors import ErrorCode, InvalidInput, MlopsError
 from mlops_lab.masking import MASK, is_secret_name, mask_params
@@ -40,9 +40,6 @@ DEFAULT_EXPERIMENT = "notebooks"
 
 NOTEBOOK_ARTIFACT_DIR = "notebook"
 EXECUTED_CODE_ARTIFACT = "notebook/executed_code.py"
-NOTEBOOK_ARTIFACT_TAG = "mlops.notebook.artifact"
-DIRTY_TAG = "mlops.git.dirty"
-PYTHON_TAG = "mlops.python.version"
 
 # Packages a scikit-learn model needs to load, pinned once per session and handed to
 # mlflow.sklearn.log_model instead of MLflow inferring them in a subprocess (2.5 s a fit).
@@ -252,18 +249,18 @@ class TrackingSession:
 
     def _start_tags(self, settings: Settings, path: Path | None) -> dict[str, str]:
         tags = {
-            "mlflow.source.type": "NOTEBOOK",
-            "mlflow.user": lineage.current_user(),
-            PYTHON_TAG: lineage.python_version(),
+            run_tags.SOURCE_TYPE: "NOTEBOOK",
+            run_tags.USER: lineage.current_user(),
+            run_tags.PYTHON_VERSION: lineage.python_version(),
         }
         if path is not None:
-            tags["mlflow.source.name"] = str(path)
+            tags[run_tags.SOURCE_NAME] = str(path)
         git = lineage.git_state(path.parent if path else settings.root)
         if git is not None:
-            tags["mlflow.source.git.commit"] = git.commit
-            tags[DIRTY_TAG] = "true" if git.dirty else "false"
+            tags[run_tags.GIT_COMMIT] = git.commit
+            tags[run_tags.GIT_DIRTY] = "true" if git.dirty else "false"
             if git.branch:
-                tags["mlflow.source.git.branch"] = git.branch
+                tags[run_tags.GIT_BRANCH] = git.branch
         return tags
 
     def _log_parameters_cell(self, names: list[str]) -> dict[str, str]:
@@ -376,7 +373,7 @@ class TrackingSession:
                     client.log_artifact(run.run_id, str(Path(tmp, relative)), folder)
                 snapshot = next((a for a in artifacts if a.endswith(".ipynb")), None)
                 if snapshot is not None:
-                    client.set_tag(run.run_id, NOTEBOOK_ARTIFACT_TAG, snapshot)
+                    client.set_tag(run.run_id, run_tags.NOTEBOOK_ARTIFACT, snapshot)
         finally:
             self._run = None
             self._settings = None

@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops_lab.config import resolve_settings
-from mlops_lab.tracking import NOTEBOOK_ARTIFACT_TAG
+from mlops_lab.run_tags import NOTEBOOK_ARTIFACT
 from tests.stalling_server import stalling_server
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
@@ -87,7 +87,7 @@ def test_tracked_notebook_logs_lineage_and_never_stores_secrets(
     assert tags["mlflow.source.type"] == "NOTEBOOK"
     assert tags["mlflow.source.name"] == str(tmp_path / "work" / "tracked.ipynb")
     assert tags["mlflow.user"]
-    assert tags[NOTEBOOK_ARTIFACT_TAG] == "notebook/tracked.ipynb"
+    assert tags[NOTEBOOK_ARTIFACT] == "notebook/tracked.ipynb"
 
     datasets = run.inputs.dataset_inputs
     assert len(datasets) == 1 and datasets[0].dataset.digest

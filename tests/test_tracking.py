@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlops_lab import lineage
+from mlops_lab import lineage, run_tags
 from mlops_lab.config import resolve_settings
 from mlops_lab.errors import ErrorCode, InvalidInput, MlopsError, Unavailable
 from mlops_lab.tracking import (
     DEFAULT_EXPERIMENT,
-    NOTEBOOK_ARTIFACT_TAG,
     TrackingSession,
     default_experiment,
     notebook_path,
@@ -199,7 +198,7 @@ def test_session_tracks_a_fit_into_its_own_run(
     run = runs[0]
     assert run.data.params["C"] == "0.3" and run.data.params["client_secret"] == "***"
     assert run.inputs.dataset_inputs[0].dataset.digest
-    assert run.data.tags[NOTEBOOK_ARTIFACT_TAG] == "notebook/train.ipynb"
+    assert run.data.tags[run_tags.NOTEBOOK_ARTIFACT] == "notebook/train.ipynb"
     assert run.data.tags["mlops.python.version"] == sys.version.split()[0]
     local = Path(client.download_artifacts(handle.run_id, "", str(tmp_path / "dl")))
     code = (local / "notebook" / "executed_code.py").read_text()

@@ -1,0 +1,17 @@
+"""The tag keys a tracked run carries: written by :mod:`tracking`, read by :mod:`runs`
+and :mod:`run_detail`. MLflow's own keys make its UI show the notebook as the source."""
+
+RUN_NAME = "mlflow.runName"
+USER = "mlflow.user"
+SOURCE_NAME = "mlflow.source.name"
+SOURCE_TYPE = "mlflow.source.type"
+GIT_COMMIT = "mlflow.source.git.commit"
+GIT_BRANCH = "mlflow.source.git.branch"
+
+GIT_DIRTY = "mlops.git.dirty"
+"""``"true"`` when the working tree had uncommitted changes as the run started."""
+
+NOTEBOOK_ARTIFACT = "mlops.notebook.artifact"
+"""The artifact path of the notebook snapshot logged when the run ended."""
+
+PYTHON_VERSION = "mlops.python.version"
