@@ -71,7 +71,7 @@ lint-py: dev
 	$(BIN)/lint-imports
 
 lint-ts: dev
-	$(BIN)/python -m mlops_lab.server.openapi --check
+	$(BIN)/python -m mlops_lab.faces.server.openapi --check
 	$(BIN)/jlpm api:check
 	$(BIN)/jlpm lint:check
 
@@ -81,7 +81,7 @@ fmt: dev
 	$(BIN)/jlpm lint
 
 api: dev
-	$(BIN)/python -m mlops_lab.server.openapi
+	$(BIN)/python -m mlops_lab.faces.server.openapi
 	$(BIN)/jlpm api:types
 
 pytest: dev $(STAMP)/system-deps

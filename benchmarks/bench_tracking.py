@@ -297,7 +297,7 @@ def _fits(client: Any) -> list[float]:
 
 def bench_cell_overhead() -> None:
     """Part 1: per-cell cost of an active ``%mlops track``, and a sklearn fit's, in one kernel."""
-    from mlops_lab.config import resolve_settings
+    from mlops_lab.core.config import resolve_settings
 
     with tempfile.TemporaryDirectory(prefix="mlops-bench-cells-") as folder:
         root = Path(folder)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_lab.config import ROOT_ENV, SPECS
+from mlops_lab.core.config import ROOT_ENV, SPECS
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

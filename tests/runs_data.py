@@ -8,8 +8,8 @@ from pathlib import Path
 
 from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 
-from mlops_lab.config import Settings
-from mlops_lab.mlflow_connection import client_for, ensure_experiment
+from mlops_lab.core.config import Settings
+from mlops_lab.core.mlflow.connection import client_for, ensure_experiment
 
 NOTEBOOK = {
     "cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []}],

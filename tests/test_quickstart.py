@@ -10,7 +10,7 @@ import papermill
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlops_lab.config import resolve_settings
+from mlops_lab.core.config import resolve_settings
 
 QUICKSTART = Path(__file__).parents[1] / "notebooks" / "quickstart.ipynb"
 

@@ -1,0 +1,235 @@
+"""Where mlops-lab keeps its data: one ``Settings`` object, resolved once per face.
+
+Each value is taken from the first source that sets it, in this order:
+
+1. explicit arguments (a CLI flag, a server trait, a test fixture);
+2. the environment (``MLFLOW_TRACKING_URI``, ``MLFLOW_REGISTRY_URI``,
+   ``MLOPS_LAB_STORE_URL``, ``MLOPS_LAB_HOME``, ...);
+3. ``[tool.mlops-lab]`` in the nearest ``pyproject.toml`` at or above the root;
+4. the embedded default: ``.mlops/`` under the root, holding ``mlflow.db`` (MLflow
+   tracking and registry on SQLite), ``artifacts/`` and ``lab.db`` (our own store).
+
+Every value remembers where it came from, so ``mlops-lab info`` and ``/health`` can say
+why a store is where it is. The root is the Jupyter root for the server (exported to
+kernels as ``MLOPS_LAB_ROOT``) and the current directory for the CLI.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from mlops_lab.core.errors import ConfigError
+from mlops_lab.core.masking import mask_uri
+
+ROOT_ENV = "MLOPS_LAB_ROOT"
+"""Set by the server extension so kernels it starts resolve the same default stores."""
+
+PYPROJECT_TABLE = "mlops-lab"
+
+
+class Source(StrEnum):
+    ARGUMENT = "argument"
+    ENVIRONMENT = "environment"
+    PYPROJECT = "pyproject"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting: its attribute name, pyproject key and environment variable."""
+
+    name: str
+    key: str
+    env: str
+    help: str
+    is_path: bool = False
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("home", "home", "MLOPS_LAB_HOME", "folder of the embedded stores", True),
+    SettingSpec("tracking_uri", "tracking-uri", "MLFLOW_TRACKING_URI", "MLflow tracking store"),
+    SettingSpec("registry_uri", "registry-uri", "MLFLOW_REGISTRY_URI", "MLflow model registry"),
+    SettingSpec(
+        "artifact_root",
+        "artifact-root",
+        "MLOPS_LAB_ARTIFACT_ROOT",
+        "where new experiments keep artifacts",
+        True,
+    ),
+    SettingSpec("store_url", "store-url", "MLOPS_LAB_STORE_URL", "mlops-lab's own store"),
+    SettingSpec("mlflow_ui_url", "mlflow-ui-url", "MLOPS_LAB_MLFLOW_UI_URL", "MLflow UI link"),
+)
+_BY_KEY = {s.key: s for s in SPECS}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A resolved value and where it came from (``origin`` names the variable or file)."""
+
+    name: str
+    value: str | None = field(repr=False)  # may hold a password: keep it out of logs
+    source: Source
+    origin: str
+
+    @property
+    def masked_value(self) -> str | None:
+        return mask_uri(self.value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration; build it with :func:`resolve_settings`."""
+
+    root: Path
+    values: Mapping[str, Setting]
+
+    def _get(self, name: str) -> str:
+        value = self.values[name].value
+        assert value is not None, name
+        return value
+
+    @property
+    def home(self) -> Path:
+        return Path(self._get("home"))
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._get("tracking_uri")
+
+    @property
+    def registry_uri(self) -> str:
+        return self._get("registry_uri")
+
+    @property
+    def artifact_root(self) -> Path:
+        return Path(self._get("artifact_root"))
+
+    @property
+    def store_url(self) -> str:
+        return self._get("store_url")
+
+    @property
+    def mlflow_ui_url(self) -> str | None:
+        return self.values["mlflow_ui_url"].value
+
+    def describe(self) -> list[Setting]:
+        """Every setting in a stable order, for ``info`` and ``/health``."""
+        return [self.values[s.name] for s in SPECS]
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start``: the project it belongs to."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_pyproject_table(path: Path) -> dict[str, str]:
+    """Read and validate ``[tool.mlops-lab]``; raise :class:`ConfigError` naming file and key."""
+    try:
+        with path.open("rb") as f:
+            document = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"Cannot read {path}: {exc}. Fix the TOML syntax or remove the file."
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
+    table = document.get("tool", {}).get(PYPROJECT_TABLE)
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.{PYPROJECT_TABLE}] in {path} must be a table.")
+    result: dict[str, str] = {}
+    for key, value in table.items():
+        if key not in _BY_KEY:
+            hint = difflib.get_close_matches(key, list(_BY_KEY), n=1)
+            did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
+            raise ConfigError(
+                f"Unknown key '{key}' in [tool.{PYPROJECT_TABLE}] of {path}.{did_you_mean} "
+                f"Known keys: {', '.join(_BY_KEY)}."
+            )
+        if not isinstance(value, str) or not value:
+            raise ConfigError(
+                f"Key '{key}' in [tool.{PYPROJECT_TABLE}] of {path} must be a non-empty "
+                f"string, got {value!r}."
+            )
+        result[key] = value
+    return result
+
+
+def _sqlite_uri(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def resolve_settings(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    **overrides: str | None,
+) -> Settings:
+    """Resolve every setting; ``overrides`` are explicit arguments by attribute name.
+
+    Raises:
+        ConfigError: an unreadable pyproject, an unknown key, or an unknown override.
+    """
+    env = os.environ if environ is None else environ
+    unknown = set(overrides) - {s.name for s in SPECS}
+    if unknown:
+        raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+    root_path = Path(root or env.get(ROOT_ENV) or os.getcwd()).resolve()
+    pyproject = find_pyproject(root_path)
+    table = read_pyproject_table(pyproject) if pyproject else {}
+
+    values: dict[str, Setting] = {}
+    for spec in SPECS:
+        values[spec.name] = _pick(spec, overrides, env, table, pyproject, root_path)
+
+    # Defaults that depend on other settings: derived after the explicit sources.
+    home = Path(values["home"].value or root_path / ".mlops")
+    derived = {
+        "home": str(home),
+        "tracking_uri": _sqlite_uri(home / "mlflow.db"),
+        "artifact_root": str(home / "artifacts"),
+        "store_url": _sqlite_uri(home / "lab.db"),
+    }
+    derived["registry_uri"] = values["tracking_uri"].value or derived["tracking_uri"]
+    for name, value in derived.items():
+        if values[name].value is None:
+            origin = "tracking_uri" if name == "registry_uri" else str(root_path)
+            values[name] = Setting(name, value, Source.DEFAULT, origin)
+    return Settings(root=root_path, values=values)
+
+
+def _pick(
+    spec: SettingSpec,
+    overrides: Mapping[str, str | None],
+    env: Mapping[str, str],
+    table: Mapping[str, str],
+    pyproject: Path | None,
+    root: Path,
+) -> Setting:
+    if overrides.get(spec.name):
+        value = str(overrides[spec.name])
+        return Setting(spec.name, _as_path(spec, value, root), Source.ARGUMENT, spec.name)
+    if env.get(spec.env):
+        return Setting(spec.name, _as_path(spec, env[spec.env], root), Source.ENVIRONMENT, spec.env)
+    if spec.key in table and pyproject is not None:
+        value = _as_path(spec, table[spec.key], pyproject.parent)
+        return Setting(spec.name, value, Source.PYPROJECT, str(pyproject))
+    return Setting(spec.name, None, Source.DEFAULT, "")
+
+
+def _as_path(spec: SettingSpec, value: str, base: Path) -> str:
+    """Paths are taken relative to where they were written (the pyproject, or the root)."""
+    if not spec.is_path:
+        return value
+    return str((base / Path(value).expanduser()).resolve())

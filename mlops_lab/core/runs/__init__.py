@@ -1,0 +1,1 @@
+"""Reading tracked runs: experiments, paged search, one run's detail, comparisons."""

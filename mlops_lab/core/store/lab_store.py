@@ -1,0 +1,87 @@
+"""The store facade the core uses; it returns entities, never ORM rows."""
+
+from __future__ import annotations
+
+import getpass
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+from mlops_lab.core.errors import Unavailable
+from mlops_lab.core.masking import mask_uri
+from mlops_lab.core.store.db import create_store_engine, session_scope, upgrade_schema
+from mlops_lab.core.store.entities import AuditEvent
+from mlops_lab.core.store.schema import AuditEventRow
+
+
+class LabStore:
+    """Our SQLAlchemy store. Created lazily: the schema is migrated on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = create_store_engine(url)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def _ensure_schema(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            try:
+                upgrade_schema(self._engine)
+            except SQLAlchemyError as exc:
+                raise Unavailable(
+                    f"mlops-lab store {mask_uri(self.url)} cannot be opened or upgraded: "
+                    f"{exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}. "
+                    "Check the store URL and that the database is reachable."
+                ) from exc
+            self._ready = True
+
+    def ping(self) -> None:
+        """Raise :class:`Unavailable` unless the store answers and its schema is current."""
+        self._ensure_schema()
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise Unavailable(
+                f"mlops-lab store {mask_uri(self.url)} does not answer: {exc}"
+            ) from exc
+
+    def record_event(
+        self,
+        action: str,
+        subject: str,
+        detail: dict[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> AuditEvent:
+        self._ensure_schema()
+        row = AuditEventRow(
+            time=datetime.now(UTC),
+            actor=actor or getpass.getuser(),
+            action=action,
+            subject=subject,
+            detail=detail or {},
+        )
+        with session_scope(self._sessions) as session:
+            session.add(row)
+            session.flush()
+            return row.to_entity()
+
+    def list_events(self, subject: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        self._ensure_schema()
+        query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(AuditEventRow.subject == subject)
+        with session_scope(self._sessions) as session:
+            return [row.to_entity() for row in session.scalars(query)]
+
+    def dispose(self) -> None:
+        self._engine.dispose()

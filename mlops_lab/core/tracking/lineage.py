@@ -1,0 +1,226 @@
+"""Where a run came from: git state, user, Python and packages, and the notebook's parameters.
+
+Everything here is read-only and cheap enough to call once when a run starts or ends;
+nothing is called per cell. Git is asked through a ``git`` subprocess with a short
+timeout, so a slow network filesystem or a missing ``git`` never hangs a kernel: the
+lineage is then simply unknown (``None``).
+"""
+
+from __future__ import annotations
+
+import ast
+import getpass
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_lab.core.errors import InvalidInput
+from mlops_lab.core.masking import MASK, is_secret_name
+
+GIT_TIMEOUT_S = 3.0
+PARAMETERS_TAG = "parameters"
+
+
+@dataclass(frozen=True)
+class GitState:
+    commit: str
+    branch: str | None
+    dirty: bool
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_state(folder: Path) -> GitState | None:
+    """Commit, branch and dirtiness of the repository holding ``folder``; None outside git."""
+    commit = _git(folder, "rev-parse", "HEAD")
+    if not commit:
+        return None
+    branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
+    status = _git(folder, "status", "--porcelain", "--untracked-files=no")
+    return GitState(
+        commit=commit,
+        branch=None if branch in (None, "HEAD") else branch,  # detached HEAD has no branch
+        dirty=bool(status),
+    )
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return os.environ.get("USER", "unknown")
+
+
+def python_version() -> str:
+    return platform.python_version()
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_versions() -> dict[str, str]:
+    """``{canonical name: version}`` of the running interpreter's distributions."""
+    versions: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            versions.setdefault(_canonical(name), dist.version)
+    return versions
+
+
+def requirements_txt(versions: dict[str, str] | None = None) -> str:
+    """The interpreter's packages as a pinned ``requirements.txt`` (sorted, one a line)."""
+    versions = installed_versions() if versions is None else versions
+    return "".join(f"{name}=={versions[name]}\n" for name in sorted(versions))
+
+
+def pinned(packages: list[str], versions: dict[str, str] | None = None) -> list[str]:
+    """``name==version`` for each of ``packages`` that is installed, in the given order."""
+    versions = installed_versions() if versions is None else versions
+    names = [_canonical(p) for p in packages]
+    return [f"{n}=={versions[n]}" for n in names if n in versions]
+
+
+# --- notebooks -------------------------------------------------------------------------
+
+
+def read_notebook(path: Path) -> dict[str, Any]:
+    """The notebook as saved on disk (nbformat 4 JSON)."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            notebook = json.load(f)
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read notebook {path}: {exc.strerror}.") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"Notebook {path} is not valid JSON: {exc}.") from exc
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise InvalidInput(f"{path} is not a Jupyter notebook (no 'cells' list).")
+    return notebook
+
+
+def cell_source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def parameters_cell(notebook: dict[str, Any]) -> str | None:
+    """The source of the first code cell tagged ``parameters`` (papermill's convention)."""
+    for cell in notebook["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") == "code" and PARAMETERS_TAG in tags:
+            return cell_source(cell)
+    return None
+
+
+def _python_only(source: str) -> str:
+    """Blank out IPython-only lines (``%magic``, ``!shell``) so ``ast`` can parse the rest."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        lines.append("" if stripped.startswith(("%", "!")) else line)
+    return "\n".join(lines)
+
+
+def assigned_names(source: str) -> list[str]:
+    """Names bound at top level by ``source`` (``a = 1``, ``b: int = 2``, ``c, d = 3, 4``)."""
+    try:
+        tree = ast.parse(_python_only(source))
+    except SyntaxError as exc:
+        raise InvalidInput(
+            f"The parameters cell is not valid Python (line {exc.lineno}: {exc.msg})."
+        ) from exc
+    names: list[str] = []
+
+    def collect(target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            if target.id not in names:
+                names.append(target.id)
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                collect(element)
+
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                collect(target)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            collect(node.target)
+    return names
+
+
+def parameter_names(notebook: dict[str, Any]) -> list[str]:
+    source = parameters_cell(notebook)
+    return [] if source is None else assigned_names(source)
+
+
+# --- keeping secrets out of what we log -----------------------------------------------
+
+_MIN_SECRET_LENGTH = 4  # shorter values would mask unrelated text (a "1" everywhere)
+_SECRET_ASSIGNMENT = re.compile(
+    r"^(?P<lhs>\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=]+)?=\s*)(?P<rhs>[^=].*)$"
+)
+
+
+class Redactor:
+    """Replaces secret values and the right-hand side of secret assignments with ``***``.
+
+    Two nets, because either alone misses cases: the values we know (from the parameters
+    cell, papermill's injected cell or ``%mlops param``) are masked wherever they appear,
+    outputs included; and a line assigning a credential-looking name has its value masked
+    even when we never saw that value (a cell not yet run).
+    """
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def add(self, value: object) -> None:
+        text = str(value)
+        if len(text) >= _MIN_SECRET_LENGTH:
+            self._values.add(text)
+            self._values.add(repr(text)[1:-1])  # as written inside a string literal
+
+    def text(self, text: str) -> str:
+        for value in sorted(self._values, key=len, reverse=True):
+            text = text.replace(value, MASK)
+        return "\n".join(self._line(line) for line in text.split("\n"))
+
+    @staticmethod
+    def _line(line: str) -> str:
+        match = _SECRET_ASSIGNMENT.match(line)
+        if match and is_secret_name(match["name"]) and match["rhs"].strip() != repr(MASK):
+            return f"{match['lhs']}{MASK!r}"
+        return line
+
+    def notebook(self, notebook: dict[str, Any]) -> dict[str, Any]:
+        """A copy of ``notebook`` with every string (sources and outputs) redacted."""
+        redacted = self._walk(notebook)
+        assert isinstance(redacted, dict)
+        return redacted
+
+    def _walk(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self._walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._walk(v) for k, v in value.items()}
+        return value

@@ -1,0 +1,158 @@
+"""The ``mlops-lab`` command: a thin click face over the core.
+
+Every command resolves :class:`~mlops_lab.core.config.Settings` for the current directory
+(or ``--root``), calls one core function, and prints its result. A
+:class:`~mlops_lab.core.errors.MlopsError` becomes one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mlops_lab.core.config import Settings, resolve_settings
+from mlops_lab.core.errors import MlopsError
+from mlops_lab.core.health import check_health
+from mlops_lab.core.version import __version__
+
+
+class MlopsGroup(click.Group):
+    """Renders :class:`MlopsError` once for every command: message, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MlopsError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=MlopsGroup)
+@click.version_option(__version__, prog_name="mlops-lab")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder: where .mlops/ and pyproject.toml are looked for (default: here).",
+)
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None) -> None:
+    """Track notebook experiments in MLflow, run them as jobs, promote and monitor models."""
+    ctx.obj = root
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    return resolve_settings(ctx.find_root().obj)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each store.")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
+    """Print every setting, where it came from, and whether each store answers."""
+    settings = settings_from(ctx)
+    report = check_health(settings, timeout=timeout)
+    if as_json:
+        body = {
+            "version": report.version,
+            "root": str(settings.root),
+            "settings": [
+                {
+                    "name": s.name,
+                    "value": s.masked_value,
+                    "source": s.source.value,
+                    "origin": s.origin,
+                }
+                for s in report.settings
+            ],
+            "stores": [vars(s) for s in report.stores],
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    click.echo(f"mlops-lab {report.version}   root: {settings.root}")
+    width = max(len(s.name) for s in report.settings)
+    for s in report.settings:
+        origin = f" ({s.origin})" if s.origin and s.source.value != "default" else ""
+        value = s.masked_value if s.masked_value is not None else "-"
+        click.echo(f"  {s.name:<{width}}  {value}   [{s.source.value}{origin}]")
+    click.echo("stores:")
+    for st in report.stores:
+        mark = "ok  " if st.ok else "DOWN"
+        click.echo(f"  {mark} {st.name:<8} {st.uri}: {st.message}")
+    if not report.ok:
+        sys.exit(2)
+
+
+COLUMN_WIDTH = 24
+
+
+def _shorten(value: Any, width: int = COLUMN_WIDTH) -> Any:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@cli.command()
+@click.option("--experiment", "-e", default=None, help="Experiment name or id (default: latest).")
+@click.option(
+    "--filter", "filter_string", default=None, help="MLflow filter, e.g. 'metrics.acc > 0.9'."
+)
+@click.option("--sort", default=None, help="MLflow order clause, e.g. 'metrics.acc DESC'.")
+@click.option("--limit", default=20, show_default=True, help="How many runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
+@click.pass_context
+def runs(
+    ctx: click.Context,
+    experiment: str | None,
+    filter_string: str | None,
+    sort: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List an experiment's runs, newest first: params and latest metrics."""
+    from mlops_lab.core.runs.search import runs_frame
+
+    frame = runs_frame(settings_from(ctx), experiment, filter_string, sort, limit)
+    if as_json:
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        click.echo(json.dumps(records, indent=2))
+        return
+    if frame.empty:
+        click.echo("No runs match.")
+        return
+    shown = frame.assign(
+        run_id=frame["run_id"].str[:8],
+        start_time=frame["start_time"].dt.strftime("%Y-%m-%d %H:%M"),
+    )
+    click.echo(shown.map(_shorten).to_string(index=False))
+
+
+@cli.command()
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def compare(ctx: click.Context, run_ids: tuple[str, ...], as_json: bool) -> None:
+    """Params and metrics of two or more runs side by side; '*' marks rows that differ."""
+    from mlops_lab.core.runs.compare import compare_runs
+
+    result = compare_runs(settings_from(ctx), list(run_ids))
+    if as_json:
+        body = {
+            "runs": list(result.table.columns),
+            "rows": json.loads(result.table.to_json(orient="index")),
+            "differing": result.differing,
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    differing = set(result.differing)
+    table = result.table.map(_shorten)
+    table.index = [f"{'*' if label in differing else ' '} {label}" for label in table.index]
+    click.echo(table.to_string())
+
+
+def main() -> None:
+    cli(prog_name="mlops-lab")

@@ -1,0 +1,181 @@
+"""``%mlops``: the IPython face of tracking. Parse the line, call the core, render.
+
+Every :class:`~mlops_lab.core.errors.MlopsError` is printed as one line on stderr
+(``mlops: <message>``), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.display import display
+
+from mlops_lab.core.config import resolve_settings
+from mlops_lab.core.errors import InvalidInput, MlopsError
+from mlops_lab.core.tracking import session as tracking
+from mlops_lab.faces.arguments import parse_metrics, parse_pairs
+
+COMMANDS = ("track", "end", "param", "metric", "tag", "runs", "compare")
+USAGE = f"usage: %mlops {{{','.join(COMMANDS)}}} ... (%mlops <subcommand> -h for its options)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InvalidInput(f"{message}. {self.format_usage().strip()}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise _HelpShown(message or "")
+
+
+class _HelpShown(Exception):
+    pass
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="%mlops", add_help=False)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    track = sub.add_parser("track", help="open an MLflow run for this notebook")
+    track.add_argument("--experiment", help="default: the notebook's path under the root")
+    track.add_argument("--notebook", help="the notebook's path, when the kernel cannot tell")
+    track.add_argument("--no-autolog", action="store_true", help="no scikit-learn autolog")
+    end = sub.add_parser("end", help="log the notebook, code and environment; close the run")
+    end.add_argument("--failed", action="store_true", help="mark the run FAILED")
+    for name, what in (("param", "params"), ("tag", "tags")):
+        p = sub.add_parser(name, help=f"log {what} KEY=VALUE ... on the active run")
+        p.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    metric = sub.add_parser("metric", help="log numeric metrics KEY=VALUE ...")
+    metric.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    metric.add_argument("--step", type=int, default=None)
+    runs = sub.add_parser("runs", help="the experiment's runs as a DataFrame")
+    runs.add_argument("--experiment", help="default: this notebook's experiment")
+    runs.add_argument("--filter", help='an MLflow filter, e.g. "metrics.accuracy > 0.9"')
+    runs.add_argument("--sort", help='an MLflow order clause, e.g. "metrics.accuracy DESC"')
+    runs.add_argument("--limit", type=int, default=100)
+    compare = sub.add_parser("compare", help="compare runs side by side")
+    compare.add_argument("run_ids", nargs="+", metavar="RUN")
+    return parser
+
+
+def one_line_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Print :class:`MlopsError` as ``mlops: <message>`` on stderr instead of a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except MlopsError as exc:
+            print(f"mlops: {exc.message}", file=sys.stderr)
+        except _HelpShown as shown:
+            if str(shown).strip():
+                print(str(shown).strip())
+        return None
+
+    return wrapper
+
+
+@magics_class
+class MlopsMagics(Magics):
+    """Holds the kernel's :class:`~mlops_lab.core.tracking.session.TrackingSession`."""
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell)
+        self.session = tracking.TrackingSession(
+            settings_factory=resolve_settings,
+            executed_cells=self._executed_cells,
+            user_ns=shell.user_ns,
+            environ=os.environ,
+        )
+        self._parser = _parser()
+
+    def _executed_cells(self) -> list[tracking.Cell]:
+        """IPython's own input history: recorded anyway, so tracking costs a cell nothing."""
+        assert self.shell is not None
+        raw = self.shell.history_manager.input_hist_raw  # type: ignore[union-attr]
+        return [(n, source) for n, source in enumerate(raw) if n > 0 and source.strip()]
+
+    @line_magic
+    @one_line_errors
+    def mlops(self, line: str) -> Any:
+        """Track this notebook in MLflow: %mlops {track,end,param,metric,tag,runs,compare}."""
+        try:
+            tokens = shlex.split(line)
+        except ValueError as exc:
+            raise InvalidInput(f"Cannot parse '{line}': {exc}.") from None
+        if not tokens or tokens[0] not in COMMANDS:
+            print(USAGE, file=sys.stderr)
+            return None
+        args = self._parser.parse_args(tokens)
+        handler = getattr(self, f"_{args.command}")
+        return handler(args)
+
+    def _track(self, args: argparse.Namespace) -> None:
+        assert self.shell is not None
+        handle = self.session.start(
+            experiment=args.experiment,
+            notebook=args.notebook,
+            autolog=not args.no_autolog,
+            first_cell=self.shell.execution_count,
+        )
+        where = handle.notebook.name if handle.notebook else "an unknown notebook"
+        hint = "" if handle.notebook else " (no notebook path: give --notebook PATH)"
+        params = f", {len(handle.params)} params" if handle.params else ""
+        print(
+            f"mlops: tracking {where} in experiment '{handle.experiment}'{hint}: "
+            f"run {handle.run_id}{params}"
+        )
+
+    def _end(self, args: argparse.Namespace) -> None:
+        ended = self.session.end(failed=args.failed)
+        print(f"mlops: run {ended.run_id} {ended.status}, logged {', '.join(ended.artifacts)}")
+
+    def _param(self, args: argparse.Namespace) -> None:
+        self.session.log_params(parse_pairs(args.pairs, "param"))
+
+    def _metric(self, args: argparse.Namespace) -> None:
+        self.session.log_metrics(parse_metrics(args.pairs), step=args.step)
+
+    def _tag(self, args: argparse.Namespace) -> None:
+        self.session.set_tags(parse_pairs(args.pairs, "tag"))
+
+    def _runs(self, args: argparse.Namespace) -> Any:
+        from mlops_lab.core.runs.search import runs_frame
+
+        experiment = args.experiment or self.session.current_experiment()
+        return runs_frame(self.session.settings(), experiment, args.filter, args.sort, args.limit)
+
+    def _compare(self, args: argparse.Namespace) -> None:
+        from mlops_lab.core.runs.compare import compare_runs
+
+        comparison = compare_runs(self.session.settings(), args.run_ids)
+        display(comparison.styled())
+        figure = comparison.plot()
+        if figure is not None:
+            display(figure)
+
+
+_magics: MlopsMagics | None = None
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    global _magics
+    if _magics is None or _magics.shell is not ipython:
+        _magics = MlopsMagics(ipython)
+    ipython.register_magics(_magics)
+
+
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
+    """``%unload_ext mlops_lab``: the active run ends (and logs) like at ``%mlops end``."""
+    global _magics
+    if _magics is not None and _magics.session.active is not None:
+        one_line_errors(_magics.session.end)()
+    _magics = None

@@ -1,0 +1,90 @@
+"""The Jupyter Server extension: resolves settings once and registers the REST routes."""
+
+from __future__ import annotations
+
+import os
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Type, Unicode
+
+from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
+from mlops_lab.core.errors import ConfigError
+from mlops_lab.core.store import LabStore
+from mlops_lab.faces.server.handlers import ROUTES
+
+
+class MlopsLabApp(ExtensionApp):
+    """Holds the resolved :class:`Settings` and the shared store for every handler.
+
+    The swappable parts are ``Type`` traits (as jupyter-scheduler does), so a deployment
+    or a test can replace one in ``jupyter_server_config.py`` without subclassing.
+    """
+
+    name = "mlops_lab"
+
+    tracking_uri = Unicode(None, allow_none=True, config=True, help="MLflow tracking URI.")
+    registry_uri = Unicode(None, allow_none=True, config=True, help="MLflow registry URI.")
+    store_url = Unicode(None, allow_none=True, config=True, help="mlops-lab store URL.")
+    home = Unicode(None, allow_none=True, config=True, help="Folder of the embedded stores.")
+    mlflow_ui_url = Unicode(None, allow_none=True, config=True, help="Link to the MLflow UI.")
+
+    store_class = Type(
+        default_value=LabStore,
+        klass=LabStore,
+        config=True,
+        help="The class of mlops-lab's own store (jobs, schedules, audit events).",
+    )
+
+    _settings: Settings | None = None
+    lab_store: LabStore | None = None
+    config_error: ConfigError | None = None
+
+    def initialize_settings(self) -> None:
+        assert self.serverapp is not None
+        root = self.serverapp.root_dir
+        # Kernels started by this server resolve the same default stores as the server.
+        os.environ.setdefault(ROOT_ENV, str(root))
+        try:
+            self._settings = resolve_settings(
+                root,
+                tracking_uri=self.tracking_uri,
+                registry_uri=self.registry_uri,
+                store_url=self.store_url,
+                home=self.home,
+                mlflow_ui_url=self.mlflow_ui_url,
+            )
+            self.lab_store = self.store_class(self._settings.store_url)
+        except ConfigError as exc:
+            self.config_error = exc
+            self.log.error("mlops-lab is not configured: %s", exc)
+            return
+        self.log.info(
+            "mlops-lab: MLflow tracking at %s", self._settings.values["tracking_uri"].masked_value
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(ROUTES)
+
+    @property
+    def settings_(self) -> Settings:
+        """The resolved settings; raises the configuration error when there are none.
+
+        Every handler reads settings through here, so a broken ``[tool.mlops-lab]`` is
+        the same 503 with the file and key on every route, never an ``AttributeError``.
+        """
+        if self.config_error is not None:
+            raise self.config_error
+        assert self._settings is not None
+        return self._settings
+
+    @property
+    def store(self) -> LabStore:
+        """Our store, under the same guard as :attr:`settings_`."""
+        settings = self.settings_
+        if self.lab_store is None:
+            self.lab_store = self.store_class(settings.store_url)
+        return self.lab_store
+
+    async def stop_extension(self) -> None:
+        if self.lab_store is not None:
+            self.lab_store.dispose()

@@ -1,0 +1,249 @@
+"""REST handlers. Each verb: authenticate, authorize, call the core, render a model.
+
+Errors are mapped once, in :class:`MlopsHandler.write_error`: a :class:`MlopsError`
+becomes its HTTP status with ``{"message", "code"}``; anything else is a 500 with the
+same shape, logged with its traceback on the server (never sent to the browser).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from pydantic import BaseModel
+from tornado import web
+
+from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError, NotFound
+from mlops_lab.core.health import check_health
+from mlops_lab.core.runs import detail as run_detail
+from mlops_lab.core.runs import search as runs
+from mlops_lab.core.version import __version__
+from mlops_lab.faces.server.models import (
+    ErrorBody,
+    Experiment,
+    ExperimentsResponse,
+    HealthResponse,
+    RunDetailModel,
+    RunNotebook,
+    RunsPage,
+)
+from mlops_lab.faces.server.openapi import Operation, QueryParam
+
+T = TypeVar("T")
+
+AUTH_RESOURCE = "mlops-lab"
+
+
+class MlopsHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every handler: one auth resource, one error mapping, core calls off-loop."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def app(self) -> Any:
+        return self.extensionapp
+
+    async def call_core(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking core call in a worker thread so the server stays responsive."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def finish_model(self, model: BaseModel, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(model.model_dump_json())
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MlopsError):
+            status_code = exc.http_status
+            body = ErrorBody(message=exc.message, code=exc.code, param=getattr(exc, "param", None))
+        elif isinstance(exc, web.HTTPError):
+            body = ErrorBody(message=exc.log_message or self._reason, code=_code_of(status_code))
+            if status_code == 405:
+                self.set_header("Allow", ", ".join(self.allowed_methods()))
+        else:
+            body = ErrorBody(
+                message="Internal error in mlops-lab; the server log has the traceback.",
+                code=ErrorCode.INTERNAL,
+            )
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body.model_dump(mode="json")))
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The verbs this route answers (for a 405's ``Allow`` header)."""
+        own = [m for m in cls.SUPPORTED_METHODS if m.lower() in vars(cls)]
+        return sorted({*own, "OPTIONS"})
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, MlopsError):  # a user's mistake: one line, no traceback
+            self.log.info("mlops-lab %s %s: %s", self.request.method, self.request.uri, value)
+            return
+        super().log_exception(typ, value, tb)
+
+
+def _code_of(status: int) -> ErrorCode:
+    """Our code for an HTTP error tornado or jupyter_server raised before our code ran."""
+    if status in (401, 403):
+        return ErrorCode.FORBIDDEN
+    if status == 404:
+        return ErrorCode.NOT_FOUND
+    return ErrorCode.INTERNAL if status >= 500 else ErrorCode.INVALID
+
+
+class HealthHandler(MlopsHandler):
+    """``GET /health``: version, masked settings, and whether each store answers (<= 5 s)."""
+
+    operations = {
+        "get": Operation(
+            summary="Version, settings (masked) and whether each store answers.",
+            response=HealthResponse,
+            operation_id="getHealth",
+            errors=(403,),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        if self.app.config_error is not None:
+            self.finish_model(
+                HealthResponse(
+                    version=__version__,
+                    tracking_uri=None,
+                    mlflow_ui_url=None,
+                    settings=[],
+                    stores=[],
+                    config_error=str(self.app.config_error),
+                )
+            )
+            return
+        report = await self.call_core(check_health, self.app.settings_, self.app.store)
+        self.finish_model(HealthResponse.from_report(report))
+
+
+class ExperimentsHandler(MlopsHandler):
+    """``GET /experiments``: active MLflow experiments, the most recently updated first."""
+
+    operations = {
+        "get": Operation(
+            summary="Active MLflow experiments, the most recently updated first.",
+            response=ExperimentsResponse,
+            operation_id="listExperiments",
+            errors=(403, 503),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        found = await self.call_core(runs.list_experiments, self.app.settings_)
+        self.finish_model(ExperimentsResponse(experiments=[Experiment(**vars(e)) for e in found]))
+
+
+class RunsHandler(MlopsHandler):
+    """``GET /runs``: one page of an experiment's runs (MLflow filter and order syntax)."""
+
+    operations = {
+        "get": Operation(
+            summary="One page of an experiment's runs, newest first unless order_by says.",
+            response=RunsPage,
+            operation_id="searchRuns",
+            query=(
+                QueryParam("experiment", "Experiment id or name.", required=True),
+                QueryParam("filter", "MLflow search filter, e.g. metrics.acc > 0.9."),
+                QueryParam("order_by", "MLflow order clauses, comma separated."),
+                QueryParam("max_results", "Page size, 1..1000 (default 50).", type="integer"),
+                QueryParam("page_token", "next_page_token of the previous page."),
+            ),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        raw_size = self.get_query_argument("max_results", "50")
+        try:
+            max_results = int(raw_size)
+        except ValueError:
+            raise InvalidInput(
+                f"max_results must be an integer 1..1000, got '{raw_size}'."
+            ) from None
+        page = await self.call_core(
+            runs.search_runs,
+            self.app.settings_,
+            experiment=self.get_query_argument("experiment", None),
+            filter_string=self.get_query_argument("filter", None),
+            order_by=self.get_query_argument("order_by", None),
+            max_results=max_results,
+            page_token=self.get_query_argument("page_token", None),
+        )
+        self.finish_model(RunsPage.from_page(page))
+
+
+class RunHandler(MlopsHandler):
+    """``GET /runs/{run_id}``: one run's summary and lineage."""
+
+    operations = {
+        "get": Operation(
+            summary="One run: params, metrics, tags, datasets, notebook, git, artifacts.",
+            response=RunDetailModel,
+            operation_id="getRun",
+            path_params=("run_id",),
+            errors=(403, 404, 503),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        detail = await self.call_core(run_detail.get_run, self.app.settings_, run_id)
+        self.finish_model(RunDetailModel.from_detail(detail))
+
+
+class RunNotebookHandler(MlopsHandler):
+    """``GET /runs/{run_id}/notebook``: the notebook snapshot logged with the run."""
+
+    operations = {
+        "get": Operation(
+            summary="The run's notebook snapshot (nbformat JSON).",
+            response=RunNotebook,
+            operation_id="getRunNotebook",
+            path_params=("run_id",),
+            errors=(403, 404, 503),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        path, content = await self.call_core(run_detail.get_notebook, self.app.settings_, run_id)
+        self.finish_model(RunNotebook(path=path, content=content))
+
+
+class UnknownRouteHandler(MlopsHandler):
+    """Anything else under ``/mlops-lab/api/``: a JSON 404, so the client can show it."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str) -> None:
+        raise NotFound(
+            f"No mlops-lab API route '/mlops-lab/api/{path}'. The server and the sidebar "
+            "may be different versions: reinstall mlops_lab and restart JupyterLab."
+        )
+
+
+ROUTES: list[tuple[str, type[MlopsHandler]]] = [
+    (r"/mlops-lab/api/health", HealthHandler),
+    (r"/mlops-lab/api/experiments", ExperimentsHandler),
+    (r"/mlops-lab/api/runs", RunsHandler),
+    (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)", RunHandler),
+    (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)/notebook", RunNotebookHandler),
+    (r"/mlops-lab/api/(?P<path>.*)", UnknownRouteHandler),
+]

@@ -1,0 +1,130 @@
+"""The OpenAPI document of our REST API, generated from the pydantic models.
+
+``python -m mlops_lab.faces.server.openapi`` rewrites ``openapi.json`` beside this file; the
+tests fail when the committed document differs from what the models say, and
+``jlpm api:check`` fails when ``src/api/schema.ts`` differs from the document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from mlops_lab.core.version import __version__
+
+DOCUMENT = Path(__file__).with_name("openapi.json")
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    type: str = "string"
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one verb of one route takes and returns, for the document."""
+
+    summary: str
+    response: type[BaseModel]
+    operation_id: str
+    query: tuple[QueryParam, ...] = ()
+    path_params: tuple[str, ...] = ()
+    errors: tuple[int, ...] = field(default=(400, 403, 404, 503))
+
+
+def _path_template(pattern: str) -> str:
+    """``/runs/(?P<run_id>[^/]+)`` -> ``/runs/{run_id}``."""
+    return re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
+
+
+def build_document() -> dict[str, Any]:
+    from mlops_lab.faces.server.handlers import ROUTES
+    from mlops_lab.faces.server.models import ErrorBody
+
+    operations = [
+        (pattern, method, op)
+        for pattern, handler in ROUTES
+        for method, op in getattr(handler, "operations", {}).items()
+    ]
+    models = {ErrorBody, *(op.response for _, _, op in operations)}
+    _, schema = models_json_schema(
+        [(m, "serialization") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template=REF_TEMPLATE,
+    )
+    paths: dict[str, Any] = {}
+    for pattern, method, op in operations:
+        parameters = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in op.path_params
+        ] + [
+            {
+                "name": q.name,
+                "in": "query",
+                "required": q.required,
+                "description": q.description,
+                "schema": {"type": q.type},
+            }
+            for q in op.query
+        ]
+        error = {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model="ErrorBody")}}}
+        responses: dict[str, Any] = {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": REF_TEMPLATE.format(model=op.response.__name__)}
+                    }
+                },
+            }
+        }
+        for status in op.errors:
+            responses[str(status)] = {"description": "Error", "content": error}
+        entry: dict[str, Any] = {
+            "operationId": op.operation_id,
+            "summary": op.summary,
+            "responses": responses,
+        }
+        if parameters:
+            entry["parameters"] = parameters
+        paths.setdefault(_path_template(pattern), {})[method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "mlops-lab", "version": __version__.split("+")[0]},
+        "paths": paths,
+        "components": {"schemas": schema.get("$defs", {})},
+    }
+
+
+def render() -> str:
+    document = build_document()
+    document["info"]["version"] = "0"  # keep the file stable across version bumps
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """Write the document, or with ``--check`` fail when the committed one is stale."""
+    if "--check" in argv:
+        if not DOCUMENT.exists() or DOCUMENT.read_text() != render():
+            sys.stderr.write(
+                f"{DOCUMENT} is out of date with the pydantic models: run `make api`.\n"
+            )
+            return 1
+        return 0
+    DOCUMENT.write_text(render())
+    sys.stdout.write(f"wrote {DOCUMENT}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,49 @@
+"""The same store code on a real PostgreSQL server (team mode's database)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from mlops_lab.core.config import resolve_settings
+from mlops_lab.core.health import check_health
+from mlops_lab.core.store import LabStore
+from tests.postgres_server import postgres_cluster
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_cluster() as url:
+        yield url
+
+
+def test_migrations_and_events_on_postgres(postgres_url: str) -> None:
+    store = LabStore(postgres_url)
+    store.ping()
+    assert {"audit_events", "alembic_version"} <= set(inspect(store._engine).get_table_names())
+    store.record_event("promote", "model:churn", {"version": 2}, actor="ana")
+    events = store.list_events("model:churn")
+    assert [(e.action, e.detail, e.time.tzinfo is not None) for e in events] == [
+        ("promote", {"version": 2}, True)
+    ]
+    # A second store on the same database finds the schema current and shares the rows.
+    assert len(LabStore(postgres_url).list_events()) == 1
+
+
+def test_health_reports_postgres_store_masked(postgres_url: str, tmp_path: Path) -> None:
+    report = check_health(resolve_settings(tmp_path, environ={}, store_url=postgres_url))
+    lab = next(s for s in report.stores if s.name == "lab")
+    assert lab.ok, lab.message
+    assert lab.uri.startswith("postgresql+psycopg://mlops:***@127.0.0.1:")
+
+
+def test_unknown_database_is_reported_not_raised(postgres_url: str, tmp_path: Path) -> None:
+    wrong = postgres_url.rsplit("/", 1)[0] + "/no_such_db"
+    report = check_health(resolve_settings(tmp_path, environ={}, store_url=wrong), timeout=5)
+    lab = next(s for s in report.stores if s.name == "lab")
+    assert not lab.ok
+    assert "no_such_db" in lab.message
+    assert ":pw@" not in lab.message

@@ -1,0 +1,111 @@
+"""Settings precedence: argument > environment > pyproject > embedded default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlops_lab.core.config import Source, resolve_settings
+from mlops_lab.core.errors import ConfigError
+
+
+def write_pyproject(folder: Path, body: str) -> Path:
+    path = folder / "pyproject.toml"
+    path.write_text(body)
+    return path
+
+
+def test_embedded_default_lives_under_root(tmp_path: Path) -> None:
+    settings = resolve_settings(tmp_path, environ={})
+    home = tmp_path.resolve() / ".mlops"
+    assert settings.home == home
+    assert settings.tracking_uri == f"sqlite:///{home}/mlflow.db"
+    assert settings.registry_uri == settings.tracking_uri
+    assert settings.store_url == f"sqlite:///{home}/lab.db"
+    assert settings.artifact_root == home / "artifacts"
+    assert settings.mlflow_ui_url is None
+    assert {s.source for s in settings.describe()} == {Source.DEFAULT}
+
+
+def test_pyproject_beats_default(tmp_path: Path) -> None:
+    pyproject = write_pyproject(
+        tmp_path, '[tool.mlops-lab]\ntracking-uri = "http://127.0.0.1:5999"\nhome = "data"\n'
+    )
+    settings = resolve_settings(tmp_path, environ={})
+    tracking = settings.values["tracking_uri"]
+    assert (tracking.value, tracking.source, tracking.origin) == (
+        "http://127.0.0.1:5999",
+        Source.PYPROJECT,
+        str(pyproject),
+    )
+    # A relative path is taken relative to the pyproject that says it.
+    assert settings.home == tmp_path.resolve() / "data"
+    assert settings.store_url == f"sqlite:///{tmp_path.resolve()}/data/lab.db"
+    # The registry follows the tracking URI unless set on its own.
+    assert settings.registry_uri == "http://127.0.0.1:5999"
+
+
+def test_nearest_pyproject_above_root_is_used(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.mlops-lab]\nstore-url = "sqlite:////tmp/x.db"\n')
+    nested = tmp_path / "notebooks" / "deep"
+    nested.mkdir(parents=True)
+    assert resolve_settings(nested, environ={}).store_url == "sqlite:////tmp/x.db"
+
+
+def test_environment_beats_pyproject(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.mlops-lab]\ntracking-uri = "http://from-pyproject"\n')
+    env = {"MLFLOW_TRACKING_URI": "http://from-env", "MLOPS_LAB_STORE_URL": "sqlite:////e.db"}
+    settings = resolve_settings(tmp_path, environ=env)
+    assert settings.values["tracking_uri"].source is Source.ENVIRONMENT
+    assert settings.values["tracking_uri"].origin == "MLFLOW_TRACKING_URI"
+    assert settings.tracking_uri == "http://from-env"
+    assert settings.store_url == "sqlite:////e.db"
+
+
+def test_argument_beats_environment(tmp_path: Path) -> None:
+    env = {"MLFLOW_TRACKING_URI": "http://from-env", "MLFLOW_REGISTRY_URI": "http://reg-env"}
+    settings = resolve_settings(tmp_path, environ=env, tracking_uri="http://from-arg")
+    assert settings.tracking_uri == "http://from-arg"
+    assert settings.values["tracking_uri"].source is Source.ARGUMENT
+    assert settings.registry_uri == "http://reg-env"
+
+
+def test_empty_environment_value_counts_as_unset(tmp_path: Path) -> None:
+    settings = resolve_settings(tmp_path, environ={"MLFLOW_TRACKING_URI": ""})
+    assert settings.values["tracking_uri"].source is Source.DEFAULT
+
+
+def test_root_comes_from_environment_for_kernels(tmp_path: Path) -> None:
+    settings = resolve_settings(environ={"MLOPS_LAB_ROOT": str(tmp_path)})
+    assert settings.root == tmp_path.resolve()
+
+
+def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
+    pyproject = write_pyproject(tmp_path, '[tool.mlops-lab]\ntracking_uri = "x"\n')
+    with pytest.raises(ConfigError) as caught:
+        resolve_settings(tmp_path, environ={})
+    message = str(caught.value)
+    assert "Unknown key 'tracking_uri'" in message
+    assert str(pyproject) in message
+    assert "Did you mean 'tracking-uri'?" in message
+
+
+def test_unreadable_toml_names_file(tmp_path: Path) -> None:
+    pyproject = write_pyproject(tmp_path, "[tool.mlops-lab\nhome = \n")
+    with pytest.raises(ConfigError, match="Cannot read") as caught:
+        resolve_settings(tmp_path, environ={})
+    assert str(pyproject) in str(caught.value)
+
+
+def test_non_string_value_is_refused(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.mlops-lab]\nhome = 3\n")
+    with pytest.raises(ConfigError, match=r"Key 'home'.*must be a non-empty string, got 3"):
+        resolve_settings(tmp_path, environ={})
+
+
+def test_password_is_masked_when_described(tmp_path: Path) -> None:
+    env = {"MLOPS_LAB_STORE_URL": "postgresql://u:hunter2@db.example:5432/lab"}
+    store = resolve_settings(tmp_path, environ=env).values["store_url"]
+    assert store.value == env["MLOPS_LAB_STORE_URL"]
+    assert store.masked_value == "postgresql://u:***@db.example:5432/lab"

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from mlops_lab.core.masking import is_secret_name, mask_params, mask_uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "masked"),
+    [
+        ("postgresql://u:p4ss@host/db", "postgresql://u:***@host/db"),
+        (
+            "postgresql+psycopg://u:p%40ss@host:5432/db?x=1",
+            "postgresql+psycopg://u:***@host:5432/db?x=1",
+        ),
+        ("https://user:tok@mlflow.example.com/", "https://user:***@mlflow.example.com/"),
+        ("https://mlflow.example.com/", "https://mlflow.example.com/"),
+        ("sqlite:////tmp/a@b/mlflow.db", "sqlite:////tmp/a@b/mlflow.db"),
+        ("postgresql://only-user@host/db", "postgresql://only-user@host/db"),
+        (None, None),
+    ],
+)
+def test_mask_uri(uri: str | None, masked: str | None) -> None:
+    assert mask_uri(uri) == masked
+
+
+@pytest.mark.parametrize(
+    "name", ["token", "api_key", "DB_PASSWORD", "awsSecretAccessKey", "credential", "my-secret"]
+)
+def test_secret_names(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["n_estimators", "max_depth", "keyboard_layout", "monkey", "tokens_per_s"]
+)
+def test_ordinary_names(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+def test_mask_params_keeps_ordinary_values() -> None:
+    assert mask_params({"alpha": 0.1, "api_token": "abc"}) == {"alpha": 0.1, "api_token": "***"}

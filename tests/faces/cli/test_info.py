@@ -1,0 +1,67 @@
+"""``mlops-lab info``: every setting with its source, passwords masked, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mlops_lab.faces.cli import cli
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_info_prints_every_setting_with_source(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["--root", str(tmp_path), "info"],
+        env={"MLOPS_LAB_STORE_URL": f"sqlite:///{tmp_path}/team.db"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    tracking = next(line for line in lines if line.strip().startswith("tracking_uri"))
+    assert f"sqlite:///{tmp_path.resolve()}/.mlops/mlflow.db" in tracking
+    assert "[default]" in tracking
+    store = next(line for line in lines if line.strip().startswith("store_url"))
+    assert "[environment (MLOPS_LAB_STORE_URL)]" in store
+    assert any(line.strip().startswith("ok   lab") for line in lines)
+
+
+def test_info_masks_passwords(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["--root", str(tmp_path), "info", "--json", "--timeout", "1"],
+        env={"MLFLOW_TRACKING_URI": "http://u:hunter2@127.0.0.1:1"},
+    )
+    assert "hunter2" not in result.output
+    body = json.loads(result.output)
+    tracking = next(s for s in body["settings"] if s["name"] == "tracking_uri")
+    assert tracking == {
+        "name": "tracking_uri",
+        "value": "http://u:***@127.0.0.1:1",
+        "source": "environment",
+        "origin": "MLFLOW_TRACKING_URI",
+    }
+
+
+def test_info_exits_2_when_a_store_is_down(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["--root", str(tmp_path), "info", "--timeout", "1"],
+        env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:1"},
+    )
+    assert result.exit_code == 2
+    assert "DOWN tracking" in result.output
+
+
+def test_bad_pyproject_is_one_line_error(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.mlops-lab]\nbogus = "1"\n')
+    result = runner.invoke(cli, ["--root", str(tmp_path), "info"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Unknown key 'bogus' in [tool.mlops-lab] of ")
+    assert "Traceback" not in result.output

@@ -1,0 +1,179 @@
+"""``%mlops`` in real kernels (papermill + nbclient) against a real MLflow store on a temp root."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mlops_lab.core.config import resolve_settings
+from mlops_lab.core.mlflow.tags import NOTEBOOK_ARTIFACT
+from tests.stalling_server import stalling_server
+
+NOTEBOOKS = Path(__file__).parents[2] / "notebooks"
+pytestmark = pytest.mark.kernel
+
+
+def run_notebook(
+    name: str,
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    parameters: dict[str, Any] | None = None,
+    shutdown: str = "immediate",
+) -> nbformat.NotebookNode:
+    """Copy ``tests/notebooks/<name>`` under ``root`` and run it in a fresh kernel.
+
+    The kernel sees ``MLOPS_LAB_ROOT`` and ``JPY_SESSION_NAME`` as jupyter_server sets them
+    (the session name relative to the root), so it finds the same store and its notebook.
+    """
+    target = root / "work" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(NOTEBOOKS / name, target)
+    monkeypatch.setenv("MLOPS_LAB_ROOT", str(root))
+    monkeypatch.setenv("JPY_SESSION_NAME", f"work/{name}")
+    return papermill.execute_notebook(
+        str(target),
+        str(root / f"out-{name}"),
+        parameters=parameters or {},
+        cwd=str(target.parent),
+        progress_bar=False,
+        shutdown_kernel=shutdown,
+    )
+
+
+def outputs(cell: nbformat.NotebookNode, stream: str | None = None) -> str:
+    return "".join(
+        o.get("text", "") for o in cell.outputs if stream is None or o.get("name") == stream
+    )
+
+
+def the_run(root: Path, experiment: str) -> Any:
+    client = MlflowClient(resolve_settings(root).tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    assert found is not None, experiment
+    runs = client.search_runs([found.experiment_id])
+    assert len(runs) == 1
+    return client, runs[0]
+
+
+def test_tracked_notebook_logs_lineage_and_never_stores_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    papermill_secret = "sk-from-papermill-SECRET-3333"
+    run_notebook(
+        "tracked.ipynb", tmp_path, monkeypatch, {"alpha": 0.25, "api_key": papermill_secret}
+    )
+    client, run = the_run(tmp_path, "tracked-test")
+
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    assert params["alpha"] == "0.25"  # papermill's injected value, not the cell's 0.5
+    assert params["n_rows"] == "120"
+    assert params["api_key"] == "***"
+    assert params["db_password"] == "***"
+    assert params["note"] == "hello"
+    assert params["C"] == "0.25"  # autolog's estimator params land in the same run
+    history = client.get_metric_history(run.info.run_id, "custom")
+    assert [m.step for m in history] == [3]
+    assert "training_accuracy_score" in run.data.metrics
+    tags = run.data.tags
+    assert tags["stage"] == "test"
+    assert tags["mlflow.source.type"] == "NOTEBOOK"
+    assert tags["mlflow.source.name"] == str(tmp_path / "work" / "tracked.ipynb")
+    assert tags["mlflow.user"]
+    assert tags[NOTEBOOK_ARTIFACT] == "notebook/tracked.ipynb"
+
+    datasets = run.inputs.dataset_inputs
+    assert len(datasets) == 1 and datasets[0].dataset.digest
+    models = client.search_logged_models([run.info.experiment_id])
+    assert [m.source_run_id for m in models] == [run.info.run_id]
+
+    local = Path(client.download_artifacts(run.info.run_id, "", str(tmp_path / "dl")))
+    code = (local / "notebook" / "executed_code.py").read_text()
+    assert "# In[" in code and "%mlops param note=hello" in code
+    assert "LogisticRegression(C=alpha" in code
+    assert "scikit-learn==" in (local / "environment" / "requirements.txt").read_text()
+    snapshot = nbformat.read(local / "notebook" / "tracked.ipynb", as_version=4)
+    assert snapshot.cells[0].source.startswith("alpha = 0.5")
+
+    # The secrets reached the kernel, yet no byte of them reached the store.
+    store = tmp_path / ".mlops"
+    blobs = [p.read_bytes() for p in store.rglob("*") if p.is_file()]
+    assert len(blobs) > 5
+    for secret in (papermill_secret, "sk-in-notebook-SECRET-1111", "hunter2-SECRET-2222"):
+        assert not any(secret.encode() in blob for blob in blobs), secret
+
+
+def test_bad_input_prints_one_line_and_never_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nb = run_notebook("bad_input.ipynb", tmp_path, monkeypatch)
+    cells = nb.cells
+    for cell in cells[1:]:
+        assert "Traceback" not in outputs(cell)
+        assert all(o.output_type == "stream" for o in cell.outputs)
+    no_run = outputs(cells[1], "stderr").strip()
+    assert no_run == "mlops: No active run to end: start one with %mlops track."
+    metric = outputs(cells[2], "stderr").strip()
+    assert metric.startswith("mlops: Metric 'accuracy' must be a number, got 'high'.")
+    assert outputs(cells[3], "stderr").strip().startswith("usage: %mlops {track,end,")
+    assert "KEY=VALUE, got 'novalue'" in outputs(cells[4], "stderr")
+    # an error in an active run does not end it; --failed does
+    assert outputs(cells[5], "stderr").strip().splitlines()[-1].startswith("mlops: Metric")
+    _, run = the_run(tmp_path, "bad-input")
+    assert run.info.status == "FAILED"
+    assert run.data.metrics == {}
+
+
+def test_unreachable_tracking_server_fails_in_bounded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with stalling_server() as uri:
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        started = time.monotonic()
+        nb = run_notebook("unreachable.ipynb", tmp_path, monkeypatch)
+        elapsed = time.monotonic() - started
+    message = outputs(nb.cells[1], "stderr").strip()
+    assert message.startswith(f"mlops: MLflow tracking server {uri} does not answer")
+    assert "\n" not in message and "Traceback" not in outputs(nb.cells[1])
+    assert nb.cells[1].metadata.papermill.duration < 10
+    assert elapsed < 20  # kernel start + imports + the bounded call
+
+
+def test_kernel_shutdown_logs_and_ends_the_open_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_notebook("no_end.ipynb", tmp_path, monkeypatch, shutdown="graceful")
+    client, run = the_run(tmp_path, "no-end")
+    assert run.info.status == "FINISHED"
+    names = {a.path for a in client.list_artifacts(run.info.run_id, "notebook")}
+    assert names == {"notebook/no_end.ipynb", "notebook/executed_code.py"}
+
+
+def test_runs_and_compare_in_a_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = run_notebook("compare.ipynb", tmp_path, monkeypatch)
+    cells = nb.cells
+    assert outputs(cells[1], "stderr") == "" and outputs(cells[2], "stderr") == ""
+    # %mlops runs: a DataFrame, newest first
+    shown = cells[3].outputs[0]["data"]["text/plain"]
+    assert shown == "['0.2', '0.1']"
+
+    compare = cells[4].outputs
+    html = next(o["data"]["text/html"] for o in compare if "text/html" in o.get("data", {}))
+    assert "params.alpha" in html and "params.solver" in html
+    assert "background" in html  # the differing rows are highlighted
+    assert any("image/png" in o.get("data", {}) for o in compare)  # the shared loss history
+
+    unknown_run = outputs(cells[5], "stderr").strip()
+    assert unknown_run.startswith("mlops: ") and "\n" not in unknown_run
+    assert "0123456789abcdef0123456789abcdef" in unknown_run
+    unknown_experiment = outputs(cells[6], "stderr").strip()
+    assert unknown_experiment.startswith("mlops: ") and "no-such-experiment" in unknown_experiment
+    for cell in cells[5:]:
+        assert "Traceback" not in outputs(cell)

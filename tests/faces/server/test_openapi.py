@@ -1,0 +1,43 @@
+"""The OpenAPI document is valid, current, and what the server really returns."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from tornado.httpclient import HTTPClientError
+
+from mlops_lab.faces.server.openapi import DOCUMENT, build_document, render
+
+
+def test_document_is_valid_openapi() -> None:
+    validate(build_document())
+
+
+def test_committed_document_is_current() -> None:
+    assert DOCUMENT.read_text() == render(), "run `make api` and commit the result"
+
+
+def response_validator(operation_id: str) -> Draft202012Validator:
+    document = json.loads(DOCUMENT.read_text())
+    for methods in document["paths"].values():
+        for operation in methods.values():
+            if operation["operationId"] == operation_id:
+                schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+                return Draft202012Validator({**schema, "components": document["components"]})
+    raise AssertionError(f"no operation {operation_id}")
+
+
+async def test_health_response_matches_document(jp_fetch) -> None:
+    response = await jp_fetch("mlops-lab", "api", "health")
+    response_validator("getHealth").validate(json.loads(response.body))
+
+
+async def test_error_response_matches_document(jp_fetch) -> None:
+    document = json.loads(DOCUMENT.read_text())
+    error_schema = {"$ref": "#/components/schemas/ErrorBody", "components": document["components"]}
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("mlops-lab", "api", "no-such-route")
+    Draft202012Validator(error_schema).validate(json.loads(caught.value.response.body))

@@ -1,0 +1,88 @@
+"""The server extension through real HTTP: /health, auth on every route, JSON errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from mlops_lab.faces.server.handlers import ROUTES
+from tests.stalling_server import stalling_server
+
+
+async def test_health_reports_embedded_default(jp_fetch, jp_root_dir: Path) -> None:
+    response = await jp_fetch("mlops-lab", "api", "health")
+    body = json.loads(response.body)
+    assert response.code == 200
+    assert body["tracking_uri"] == f"sqlite:///{jp_root_dir.resolve()}/.mlops/mlflow.db"
+    assert body["config_error"] is None
+    assert {s["name"]: s["ok"] for s in body["stores"]} == {
+        "tracking": True,
+        "registry": True,
+        "lab": True,
+    }
+    sources = {s["name"]: s["source"] for s in body["settings"]}
+    assert sources["tracking_uri"] == "default"
+
+
+@pytest.mark.parametrize("pattern", [pattern for pattern, _ in ROUTES])
+async def test_every_route_refuses_a_request_without_token(jp_fetch, pattern: str) -> None:
+    path = re.sub(r"\(\?P<\w+>[^)]*\)", "abc", pattern).strip("/")
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch(*path.split("/"), headers={"Authorization": ""})
+    assert caught.value.code == 403
+
+
+async def test_unknown_route_under_api_is_json_404(jp_fetch) -> None:
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("mlops-lab", "api", "nothing-here")
+    assert caught.value.code == 404
+    body = json.loads(caught.value.response.body)
+    assert body["code"] == "NOT_FOUND"
+    assert "'/mlops-lab/api/nothing-here'" in body["message"]
+
+
+class TestConfigErrorAtStartup:
+    @pytest.fixture
+    def jp_root_dir(self, tmp_path: Path) -> Path:
+        root = tmp_path / "root_dir"
+        root.mkdir()
+        (root / "pyproject.toml").write_text('[tool.mlops-lab]\ntraking-uri = "x"\n')
+        return root
+
+    async def test_health_names_file_and_key(self, jp_fetch, jp_root_dir: Path) -> None:
+        response = await jp_fetch("mlops-lab", "api", "health")
+        body = json.loads(response.body)
+        assert "Unknown key 'traking-uri'" in body["config_error"]
+        assert str(jp_root_dir / "pyproject.toml") in body["config_error"]
+
+
+class TestHungTrackingServer:
+    @pytest.fixture
+    def stalled_uri(self):  # type: ignore[no-untyped-def]
+        with stalling_server() as uri:
+            yield uri
+
+    @pytest.fixture
+    def jp_server_config(self, stalled_uri: str) -> dict:
+        return {
+            "ServerApp": {"jpserver_extensions": {"mlops_lab": True}},
+            "MlopsLabApp": {"tracking_uri": stalled_uri},
+        }
+
+    async def test_health_says_so_within_5_seconds(self, jp_fetch) -> None:
+        started = time.monotonic()
+        response = await jp_fetch("mlops-lab", "api", "health")
+        elapsed = time.monotonic() - started
+        body = json.loads(response.body)
+        tracking = next(s for s in body["stores"] if s["name"] == "tracking")
+        assert elapsed < 6.0
+        assert tracking["ok"] is False
+        assert "did not answer within 5 s" in tracking["message"]
+        assert next(s for s in body["settings"] if s["name"] == "tracking_uri")["source"] == (
+            "argument"
+        )

@@ -1,0 +1,122 @@
+"""The runs REST API through real HTTP on a real MLflow SQLite store in the Jupyter root."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from mlops_lab.core.config import resolve_settings
+from tests.faces.server.test_openapi import response_validator
+from tests.runs_data import NOTEBOOK, Runs, make_runs
+
+
+@pytest.fixture
+def runs(jp_root_dir: Path, tmp_path: Path) -> Runs:
+    """Runs in the store the server resolves by default: ``<root>/.mlops/mlflow.db``."""
+    return make_runs(resolve_settings(jp_root_dir, environ={}), tmp_path)
+
+
+async def get_json(jp_fetch, *path: str, **params: str) -> dict:
+    response = await jp_fetch("mlops-lab", "api", *path, params=params)
+    assert response.code == 200
+    return json.loads(response.body)
+
+
+async def error_of(jp_fetch, *path: str, **params: str) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("mlops-lab", "api", *path, params=params)
+    return caught.value.code, json.loads(caught.value.response.body)
+
+
+async def test_experiments(jp_fetch, runs: Runs) -> None:
+    body = await get_json(jp_fetch, "experiments")
+    response_validator("listExperiments").validate(body)
+    assert {e["name"]: e["experiment_id"] for e in body["experiments"]}["exp"] == (
+        runs.experiment_id
+    )
+
+
+async def test_runs_page_sorted_by_metric_with_token(jp_fetch, runs: Runs) -> None:
+    first = await get_json(
+        jp_fetch, "runs", experiment="exp", order_by="metrics.acc DESC", max_results="2"
+    )
+    response_validator("searchRuns").validate(first)
+    assert [r["run_id"] for r in first["runs"]] == [runs.beta, runs.alpha]
+    assert first["param_keys"] == ["epochs", "lr"] and first["metric_keys"] == ["acc"]
+    assert first["runs"][0]["metrics"] == {"acc": 0.9}
+    assert first["runs"][0]["source_name"] == "notebooks/train.ipynb"
+    second = await get_json(
+        jp_fetch,
+        "runs",
+        experiment="exp",
+        order_by="metrics.acc DESC",
+        max_results="2",
+        page_token=first["next_page_token"],
+    )
+    assert [r["run_id"] for r in second["runs"]] == [runs.bare]
+    assert second["next_page_token"] is None
+
+
+async def test_runs_filter_by_experiment_id(jp_fetch, runs: Runs) -> None:
+    body = await get_json(
+        jp_fetch, "runs", experiment=runs.experiment_id, filter="params.lr = '0.1'"
+    )
+    assert [r["run_id"] for r in body["runs"]] == [runs.alpha, runs.bare]
+
+
+@pytest.mark.parametrize(
+    "params,status,fragment",
+    [
+        ({}, 400, "Choose an experiment"),
+        ({"experiment": "nope"}, 404, "Experiment 'nope' was not found"),
+        ({"experiment": "exp", "max_results": "0"}, 400, "max_results must be 1..1000"),
+        ({"experiment": "exp", "max_results": "1001"}, 400, "max_results must be 1..1000"),
+        ({"experiment": "exp", "max_results": "ten"}, 400, "must be an integer"),
+        ({"experiment": "exp", "filter": "metrics.acc >"}, 400, "Invalid"),
+        ({"experiment": "exp", "filter": "params.lr = 1"}, 400, "Expected a quoted string"),
+        ({"experiment": "exp", "page_token": "zzz"}, 400, "Invalid page_token"),
+    ],
+)
+async def test_runs_errors(jp_fetch, runs: Runs, params: dict, status: int, fragment: str) -> None:
+    code, body = await error_of(jp_fetch, "runs", **params)
+    assert code == status
+    assert fragment in body["message"]
+    assert body["code"] == ("NOT_FOUND" if status == 404 else "INVALID")
+
+
+async def test_run_detail(jp_fetch, runs: Runs) -> None:
+    body = await get_json(jp_fetch, "runs", runs.alpha)
+    response_validator("getRun").validate(body)
+    assert body["run_name"] == "alpha"
+    assert body["git_dirty"] is True and body["git_branch"] == "main"
+    assert body["notebook_artifact"] == "notebook/train.ipynb"
+    assert body["datasets"][0]["schema"] is None
+    assert body["datasets"][0]["context"] == "training"
+    assert body["artifacts"] == ["notebook/train.ipynb"]
+    assert body["mlflow_url"] is None
+
+
+async def test_run_notebook(jp_fetch, runs: Runs) -> None:
+    body = await get_json(jp_fetch, "runs", runs.beta, "notebook")
+    response_validator("getRunNotebook").validate(body)
+    assert body == {"path": "notebook/train.ipynb", "content": NOTEBOOK}
+
+
+@pytest.mark.parametrize(
+    "path,fragment",
+    [
+        (("runs", "abc"), "Run 'abc' was not found in sqlite:///"),
+        (("runs", "abc", "notebook"), "Run 'abc' was not found"),
+        (("runs", "BARE", "notebook"), "has no notebook snapshot"),
+    ],
+)
+async def test_unknown_run_or_snapshot_is_json_404(jp_fetch, runs: Runs, path, fragment) -> None:
+    path = tuple(runs.bare if p == "BARE" else quote(p) for p in path)
+    code, body = await error_of(jp_fetch, *path)
+    assert code == 404
+    assert body["code"] == "NOT_FOUND"
+    assert fragment in body["message"]
