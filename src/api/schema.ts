@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+  '/mlops-lab/api/compare': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Params and metrics of 2..50 runs side by side, with metric histories. */
+    get: operations['compareRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlops-lab/api/experiments': {
     parameters: {
       query?: never;
@@ -11,7 +28,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Active MLflow experiments, the most recently updated first. */
+    /** Active MLflow experiments, the most recently updated first, one page. */
     get: operations['listExperiments'];
     put?: never;
     post?: never;
@@ -93,12 +110,63 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    /** DatasetModel */
-    DatasetModel: {
+    /** ComparedRun */
+    ComparedRun: {
+      /** Experiment Id */
+      experiment_id: string;
       /**
-       * Context
-       * @description training, validation, ... when logged.
+       * Label
+       * @description "<name> (<8-char id>)", the same in every face.
        */
+      label: string;
+      /** Run Id */
+      run_id: string;
+      /** Run Name */
+      run_name: string | null;
+    };
+    /**
+     * Comparison
+     * @description Runs side by side: params first, then metrics, each sorted by name.
+     */
+    Comparison: {
+      /** Histories */
+      histories: components['schemas']['MetricHistory'][];
+      /** Rows */
+      rows: components['schemas']['ComparisonRow'][];
+      /** Runs */
+      runs: components['schemas']['ComparedRun'][];
+    };
+    /**
+     * ComparisonRow
+     * @description One param or metric across the runs; ``values`` line up with the comparison's runs.
+     */
+    ComparisonRow: {
+      /**
+       * Differs
+       * @description The values are not all equal.
+       */
+      differs: boolean;
+      /**
+       * Key
+       * @description params.<name> or metrics.<name>
+       */
+      key: string;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: 'param' | 'metric';
+      /** Name */
+      name: string;
+      /**
+       * Values
+       * @description null where a run lacks the key.
+       */
+      values: (string | number | null)[];
+    };
+    /** DatasetInfo */
+    DatasetInfo: {
+      /** Context */
       context: string | null;
       /** Digest */
       digest: string;
@@ -106,10 +174,7 @@ export interface components {
       name: string;
       /** Profile */
       profile: string | null;
-      /**
-       * Schema
-       * @description Column schema, JSON.
-       */
+      /** Schema */
       schema: string | null;
       /** Source */
       source: string | null;
@@ -146,8 +211,8 @@ export interface components {
       | 'UNAVAILABLE'
       | 'MISCONFIGURED'
       | 'INTERNAL';
-    /** Experiment */
-    Experiment: {
+    /** ExperimentInfo */
+    ExperimentInfo: {
       /**
        * Creation Time
        * @description Milliseconds since the epoch.
@@ -165,13 +230,18 @@ export interface components {
       /** Name */
       name: string;
     };
-    /** ExperimentsResponse */
-    ExperimentsResponse: {
+    /**
+     * ExperimentPage
+     * @description One page of experiments, the most recently updated first.
+     */
+    ExperimentPage: {
+      /** Experiments */
+      experiments: components['schemas']['ExperimentInfo'][];
       /**
-       * Experiments
-       * @description Active experiments, newest update first.
+       * Next Page Token
+       * @description Pass as page_token for the next page.
        */
-      experiments: components['schemas']['Experiment'][];
+      next_page_token: string | null;
     };
     /** HealthResponse */
     HealthResponse: {
@@ -192,15 +262,44 @@ export interface components {
       /** Version */
       version: string;
     };
-    /** RunDetailModel */
-    RunDetailModel: {
+    /** HistoryPoint */
+    HistoryPoint: {
+      /** Step */
+      step: number;
+      /** Value */
+      value: number | null;
+    };
+    /** HistorySeries */
+    HistorySeries: {
+      /** Label */
+      label: string;
+      /** Points */
+      points: components['schemas']['HistoryPoint'][];
+      /** Run Id */
+      run_id: string;
+    };
+    /**
+     * MetricHistory
+     * @description A metric every compared run logged, and at least one at more than one step.
+     */
+    MetricHistory: {
+      /** Metric */
+      metric: string;
+      /** Series */
+      series: components['schemas']['HistorySeries'][];
+    };
+    /**
+     * RunDetail
+     * @description A run's summary plus its lineage: data, notebook snapshot, git state, artifacts.
+     */
+    RunDetail: {
       /**
        * Artifacts
        * @description Artifact file paths (at most 200).
        */
       artifacts: string[];
       /** Datasets */
-      datasets: components['schemas']['DatasetModel'][];
+      datasets: components['schemas']['DatasetInfo'][];
       /**
        * End Time
        * @description Milliseconds since the epoch.
@@ -216,7 +315,7 @@ export interface components {
       git_dirty: boolean | null;
       /**
        * Metrics
-       * @description Latest values; NaN is sent as null.
+       * @description Latest values; NaN and infinities (which JSON lacks) are null.
        */
       metrics: {
         [key: string]: number | null;
@@ -226,10 +325,7 @@ export interface components {
        * @description This run in the MLflow UI, when configured.
        */
       mlflow_url: string | null;
-      /**
-       * Notebook Artifact
-       * @description Artifact path of the notebook snapshot.
-       */
+      /** Notebook Artifact */
       notebook_artifact: string | null;
       /** Notebook Path */
       notebook_path: string | null;
@@ -237,6 +333,11 @@ export interface components {
       params: {
         [key: string]: string;
       };
+      /**
+       * Parent Run Id
+       * @description The run this one is nested under (mlflow.parentRunId).
+       */
+      parent_run_id: string | null;
       /** Run Id */
       run_id: string;
       /** Run Name */
@@ -278,8 +379,34 @@ export interface components {
        */
       path: string;
     };
-    /** RunSummaryModel */
-    RunSummaryModel: {
+    /**
+     * RunPage
+     * @description One page of runs; ``param_keys``/``metric_keys`` are the keys seen on this page.
+     */
+    RunPage: {
+      /**
+       * Metric Keys
+       * @description Metric keys of this page's runs, sorted.
+       */
+      metric_keys: string[];
+      /**
+       * Next Page Token
+       * @description Pass as page_token for the next page.
+       */
+      next_page_token: string | null;
+      /**
+       * Param Keys
+       * @description Param keys of this page's runs, sorted.
+       */
+      param_keys: string[];
+      /** Runs */
+      runs: components['schemas']['RunSummary'][];
+    };
+    /**
+     * RunSummary
+     * @description What a runs table shows: attributes, params, latest metrics and tags.
+     */
+    RunSummary: {
       /**
        * End Time
        * @description Milliseconds since the epoch.
@@ -291,7 +418,7 @@ export interface components {
       git_commit: string | null;
       /**
        * Metrics
-       * @description Latest values; NaN is sent as null.
+       * @description Latest values; NaN and infinities (which JSON lacks) are null.
        */
       metrics: {
         [key: string]: number | null;
@@ -300,6 +427,11 @@ export interface components {
       params: {
         [key: string]: string;
       };
+      /**
+       * Parent Run Id
+       * @description The run this one is nested under (mlflow.parentRunId).
+       */
+      parent_run_id: string | null;
       /** Run Id */
       run_id: string;
       /** Run Name */
@@ -325,26 +457,6 @@ export interface components {
       };
       /** User */
       user: string | null;
-    };
-    /** RunsPage */
-    RunsPage: {
-      /**
-       * Metric Keys
-       * @description Metric keys of the runs on this page, sorted.
-       */
-      metric_keys: string[];
-      /**
-       * Next Page Token
-       * @description Pass as page_token for the next page.
-       */
-      next_page_token: string | null;
-      /**
-       * Param Keys
-       * @description Param keys of the runs on this page, sorted.
-       */
-      param_keys: string[];
-      /** Runs */
-      runs: components['schemas']['RunSummaryModel'][];
     };
     /** SettingModel */
     SettingModel: {
@@ -389,9 +501,12 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  listExperiments: {
+  compareRuns: {
     parameters: {
-      query?: never;
+      query: {
+        /** @description A run id; repeat for each run (2..50). */
+        run_id: string[];
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -404,7 +519,79 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ExperimentsResponse'];
+          'application/json': components['schemas']['Comparison'];
+        };
+      };
+      /** @description Error */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Error */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listExperiments: {
+    parameters: {
+      query?: {
+        /** @description Only experiments whose name contains this (any case). */
+        name?: string;
+        /** @description Page size, 1..1000 (default 100). */
+        max_results?: number;
+        /** @description next_page_token of the previous page. */
+        page_token?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExperimentPage'];
+        };
+      };
+      /** @description Error */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
         };
       };
       /** @description Error */
@@ -482,7 +669,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['RunsPage'];
+          'application/json': components['schemas']['RunPage'];
         };
       };
       /** @description Error */
@@ -540,7 +727,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['RunDetailModel'];
+          'application/json': components['schemas']['RunDetail'];
         };
       };
       /** @description Error */

@@ -21,6 +21,11 @@ same runs in the same order:
   runs without the metric; ordering by a param, tag or attribute puts missing values last;
 - then ``start_time DESC`` (unless ordered by start time already), then ``run_uuid``.
 
+Pages are keyset pages: :func:`select_run_ids` returns, with each id, the values of the
+sort keys for that row, and the next page starts strictly after the last row's values.
+A run logged between two page requests therefore never repeats or hides a row, as an
+offset would.
+
 Anything this module does not translate (dataset filters, ``RLIKE`` on SQLite, MySQL's
 binary collation tricks, MSSQL) makes :func:`select_run_ids` return ``None`` and the
 caller falls back to ``MlflowClient.search_runs``.
@@ -30,8 +35,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -39,6 +45,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 from mlflow.utils.search_utils import SearchUtils
+
+from mlops_lab.core.mlflow.entities import RunSummary, run_summary
 
 FAST_DIALECTS = {"sqlite", "postgresql"}
 
@@ -89,6 +97,10 @@ class Unsupported(Exception):
     """This query needs MLflow's own search (the caller falls back to it)."""
 
 
+class PositionMismatch(ValueError):
+    """The values a page token carries do not fit this query's sort keys (a forged token)."""
+
+
 def dialect_of(tracking_uri: str) -> str | None:
     """``sqlite``/``postgresql`` when the fast path applies to this tracking URI, else None."""
     scheme = urlsplit(tracking_uri).scheme.split("+")[0]
@@ -110,6 +122,15 @@ def _literal(value: str) -> sa.BindParameter[str]:
     return sa.bindparam(None, value, type_=sa.String(), literal_execute=True)
 
 
+def _key_is(column: Any, key: str) -> Any:
+    """``column = <key>``; a key holding NUL matches nothing, as in MLflow (no logged key can
+    hold one), instead of breaking the SQL text it would be inlined into."""
+    return sa.false() if "\x00" in key else column == _literal(key)
+
+
+INT64_MAX = 2**63 - 1
+
+
 def _compare(dialect: str, comparator: str, column: Any, value: Any) -> Any:
     if comparator == "RLIKE" and dialect == "sqlite":
         raise Unsupported("RLIKE needs the REGEXP function MLflow registers on its engine")
@@ -119,7 +140,7 @@ def _compare(dialect: str, comparator: str, column: Any, value: Any) -> Any:
 def _exists(table: sa.Table, key: str, *conditions: Any) -> Any:
     return (
         sa.select(table.c.run_uuid)
-        .where(table.c.run_uuid == RUNS.c.run_uuid, table.c.key == _literal(key), *conditions)
+        .where(table.c.run_uuid == RUNS.c.run_uuid, _key_is(table.c.key, key), *conditions)
         .exists()
     )
 
@@ -148,6 +169,12 @@ def filter_clauses(filter_string: str | None, dialect: str) -> list[Any]:
                 )
             else:
                 column = RUNS.c[_ATTRIBUTE_COLUMNS.get(key, key)]
+                if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+                    raise MlflowException(
+                        f"{key} {comparator} {value}: the value does not fit in 64 bits "
+                        "(times are milliseconds since 1970).",
+                        error_code=INVALID_PARAMETER_VALUE,
+                    )
                 clauses.append(_compare(dialect, comparator, column, value))
         elif SearchUtils.is_metric(key_type, comparator):
             condition = _compare(dialect, comparator, LATEST_METRICS.c.value, float(value))
@@ -171,9 +198,46 @@ def filter_clauses(filter_string: str | None, dialect: str) -> list[Any]:
     return clauses
 
 
-def order_clauses(order_by: list[str]) -> tuple[list[Any], list[tuple[Any, Any]]]:
-    """ORDER BY terms and the outer joins they need, matching MLflow's natural order."""
-    terms: list[Any] = []
+Kind = Literal["int", "float", "str"]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ORDER BY term: the expression, its direction, and the Python type of its values
+    (to check the values a page token carries before they reach SQL)."""
+
+    expression: Any
+    ascending: bool
+    kind: Kind
+
+    def ordered(self) -> Any:
+        return self.expression if self.ascending else self.expression.desc()
+
+    def accepts(self, value: object) -> bool:
+        if value is None:
+            return True
+        if self.kind == "str":
+            return isinstance(value, str)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.kind == "int":
+            return isinstance(value, int) and -INT64_MAX - 1 <= value <= INT64_MAX
+        return math.isfinite(value)
+
+
+_INT_ATTRIBUTES = {"start_time", "end_time"}
+
+
+def _rank(*cases: tuple[Any, int]) -> SortKey:
+    return SortKey(sa.case(*cases, else_=0), True, "int")
+
+
+def order_keys(order_by: list[str]) -> tuple[list[SortKey], list[tuple[Any, Any]]]:
+    """Sort keys and the outer joins they need, matching MLflow's natural order.
+
+    Every key ends with ``run_uuid``, so the order is total and a page boundary is exact.
+    """
+    keys: list[SortKey] = []
     joins: list[tuple[Any, Any]] = []
     seen: set[tuple[str, str]] = set()
     for index, clause in enumerate(order_by):
@@ -189,32 +253,60 @@ def order_clauses(order_by: list[str]) -> tuple[list[Any], list[tuple[Any, Any]]
             key_type, key, "="
         ):
             value = RUNS.c[_ATTRIBUTE_COLUMNS.get(key, key)]
-            rank = sa.case((value.is_(None), 1), else_=0)
+            keys.append(_rank((value.is_(None), 1)))
+            keys.append(SortKey(value, ascending, "int" if key in _INT_ATTRIBUTES else "str"))
+            continue
+        if SearchUtils.is_metric(key_type, "="):
+            table = LATEST_METRICS
+        elif SearchUtils.is_tag(key_type, "="):
+            table = TAGS
+        elif SearchUtils.is_param(key_type, "="):
+            table = PARAMS
         else:
-            if SearchUtils.is_metric(key_type, "="):
-                table = LATEST_METRICS
-            elif SearchUtils.is_tag(key_type, "="):
-                table = TAGS
-            elif SearchUtils.is_param(key_type, "="):
-                table = PARAMS
-            else:
-                raise MlflowException(
-                    f"Invalid identifier type '{key_type}'", error_code=INVALID_PARAMETER_VALUE
-                )
-            alias = table.alias(f"order_{index}")
-            joins.append(
-                (alias, sa.and_(alias.c.run_uuid == RUNS.c.run_uuid, alias.c.key == _literal(key)))
+            raise MlflowException(
+                f"Invalid identifier type '{key_type}'", error_code=INVALID_PARAMETER_VALUE
             )
-            value = alias.c.value
-            if table is LATEST_METRICS:
-                rank = sa.case((alias.c.is_nan == sa.true(), 1), (value.is_(None), 2), else_=0)
-            else:
-                rank = sa.case((value.is_(None), 1), else_=0)
-        terms.extend([rank, value if ascending else value.desc()])
+        alias = table.alias(f"order_{index}")
+        on = sa.and_(alias.c.run_uuid == RUNS.c.run_uuid, _key_is(alias.c.key, key))
+        joins.append((alias, on))
+        value = alias.c.value
+        if table is LATEST_METRICS:
+            keys.append(_rank((alias.c.is_nan == sa.true(), 1), (value.is_(None), 2)))
+            keys.append(SortKey(value, ascending, "float"))
+        else:
+            keys.append(_rank((value.is_(None), 1)))
+            keys.append(SortKey(value, ascending, "str"))
     if (SearchUtils._ATTRIBUTE_IDENTIFIER, "start_time") not in seen:
-        terms.append(RUNS.c.start_time.desc())
-    terms.append(RUNS.c.run_uuid)
-    return terms, joins
+        keys.append(SortKey(RUNS.c.start_time, False, "int"))
+    keys.append(SortKey(RUNS.c.run_uuid, True, "str"))
+    return keys, joins
+
+
+def after(keys: Sequence[SortKey], values: Sequence[Any]) -> Any:
+    """Rows strictly after the row whose sort values are ``values``, in the keys' order.
+
+    The lexicographic comparison is spelled out (``k1 > v1 OR (k1 = v1 AND k2 > v2) ...``)
+    because the directions differ per key. A NULL value is never "after" anything: each
+    nullable value follows a rank key that already separates NULLs from values.
+    """
+    alternatives = []
+    for index, (key, value) in enumerate(zip(keys, values, strict=True)):
+        if value is not None:
+            step = key.expression > value if key.ascending else key.expression < value
+            ties = [
+                k.expression.is_not_distinct_from(v)
+                for k, v in zip(keys[:index], values[:index], strict=True)
+            ]
+            alternatives.append(sa.and_(*ties, step))
+    return sa.or_(*alternatives) if alternatives else sa.false()
+
+
+@dataclass(frozen=True)
+class Position:
+    """A row of a page: its run id and its sort values (what the next page starts after)."""
+
+    run_id: str
+    sort_values: list[Any]
 
 
 def select_run_ids(
@@ -222,10 +314,17 @@ def select_run_ids(
     experiment_id: str,
     filter_string: str | None,
     order_by: list[str],
-    offset: int,
     limit: int,
-) -> list[str] | None:
-    """Ids of active runs ``offset .. offset+limit`` in MLflow's order; None = unsupported."""
+    after_values: list[Any] | None = None,
+) -> list[Position] | None:
+    """Active runs in MLflow's order, the first ``limit`` after ``after_values``.
+
+    Returns None when this query needs MLflow's own search (the caller falls back).
+
+    Raises:
+        MlflowException: MLflow's own message for a filter or order it cannot parse.
+        PositionMismatch: ``after_values`` do not fit the sort keys (a forged page token).
+    """
     dialect = dialect_of(tracking_uri)
     if dialect is None:
         return None
@@ -233,68 +332,56 @@ def select_run_ids(
         conditions = filter_clauses(filter_string, dialect)
     except Unsupported:
         return None
-    terms, joins = order_clauses(order_by)
+    keys, joins = order_keys(order_by)
+    if after_values is not None:
+        if len(after_values) != len(keys) or not all(
+            k.accepts(v) for k, v in zip(keys, after_values, strict=True)
+        ):
+            raise PositionMismatch("page position does not fit this query's sort keys")
+        conditions.append(after(keys, after_values))
     source: Any = RUNS
     for alias, on in joins:
         source = source.outerjoin(alias, on)
     statement = (
-        sa.select(RUNS.c.run_uuid)
+        sa.select(RUNS.c.run_uuid, *(k.expression for k in keys))
         .select_from(source)
         .where(
             RUNS.c.experiment_id == int(experiment_id),
             RUNS.c.lifecycle_stage == "active",
             *conditions,
         )
-        .order_by(*terms)
-        .offset(offset)
+        .order_by(*(k.ordered() for k in keys))
         .limit(limit)
     )
     with engine_for(tracking_uri).connect() as connection:
-        return [row[0] for row in connection.execute(statement)]
+        return [Position(row[0], list(row[1:])) for row in connection.execute(statement)]
 
 
-@dataclass
-class RunRows:
-    """One run's columns as plain values, before they become a ``RunSummary``."""
-
-    run_id: str
-    run_name: str | None
-    experiment_id: str
-    status: str
-    start_time: int | None
-    end_time: int | None
-    user: str | None
-    params: dict[str, str]
-    metrics: dict[str, float]
-    tags: dict[str, str]
-
-
-def hydrate(tracking_uri: str, run_ids: list[str]) -> list[RunRows]:
+def hydrate(tracking_uri: str, run_ids: list[str]) -> list[RunSummary]:
     """Attributes, params, latest metrics and tags of ``run_ids``, in that order, 4 queries."""
     if not run_ids:
         return []
+    columns: dict[str, dict[str, Any]] = {}
     with engine_for(tracking_uri).connect() as connection:
-        base = {
-            row.run_uuid: RunRows(
-                run_id=row.run_uuid,
-                run_name=row.name,
-                experiment_id=str(row.experiment_id),
-                status=row.status,
-                start_time=row.start_time,
-                end_time=row.end_time,
-                user=row.user_id,
-                params={},
-                metrics={},
-                tags={},
-            )
-            for row in connection.execute(sa.select(RUNS).where(RUNS.c.run_uuid.in_(run_ids)))
-        }
+        for row in connection.execute(sa.select(RUNS).where(RUNS.c.run_uuid.in_(run_ids))):
+            columns[row.run_uuid] = {
+                "run_id": row.run_uuid,
+                "run_name": row.name,
+                "experiment_id": str(row.experiment_id),
+                "status": row.status,
+                "start_time": row.start_time,
+                "end_time": row.end_time,
+                "user": row.user_id,
+                "params": {},
+                "metrics": {},
+                "tags": {},
+            }
         for table, field in ((PARAMS, "params"), (TAGS, "tags")):
             statement = sa.select(table.c.run_uuid, table.c.key, table.c.value).where(
                 table.c.run_uuid.in_(run_ids)
             )
             for run_uuid, key, value in connection.execute(statement):
-                getattr(base[run_uuid], field)[key] = value
+                columns[run_uuid][field][key] = value
         metrics = sa.select(
             LATEST_METRICS.c.run_uuid,
             LATEST_METRICS.c.key,
@@ -302,5 +389,5 @@ def hydrate(tracking_uri: str, run_ids: list[str]) -> list[RunRows]:
             LATEST_METRICS.c.is_nan,
         ).where(LATEST_METRICS.c.run_uuid.in_(run_ids))
         for run_uuid, key, value, is_nan in connection.execute(metrics):
-            base[run_uuid].metrics[key] = math.nan if is_nan else float(value)
-    return [base[run_id] for run_id in run_ids if run_id in base]
+            columns[run_uuid]["metrics"][key] = math.nan if is_nan else float(value)
+    return [run_summary(**columns[run_id]) for run_id in run_ids if run_id in columns]

@@ -15,3 +15,5 @@ NOTEBOOK_ARTIFACT = "mlops.notebook.artifact"
 """The artifact path of the notebook snapshot logged when the run ended."""
 
 PYTHON_VERSION = "mlops.python.version"
+PARENT_RUN_ID = "mlflow.parentRunId"
+"""Set by MLflow on a nested run: the id of the run it sits under."""

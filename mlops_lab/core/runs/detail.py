@@ -10,15 +10,17 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from mlflow.entities import Run
+from pydantic import Field
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import InvalidInput, NotFound
 from mlops_lab.core.mlflow import tags as run_tags
 from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
-from mlops_lab.core.runs.search import RunSummary, get_mlflow_run, summary_of
+from mlops_lab.core.mlflow.entities import RunSummary
+from mlops_lab.core.runs.search import get_mlflow_run, summary_of
 
 MAX_ARTIFACTS = 200
 
@@ -35,18 +37,18 @@ class DatasetInfo:
 
 
 @dataclass(frozen=True)
-class RunDetail:
-    """One run's lineage: data, notebook snapshot, git state, artifacts, MLflow UI link."""
+class RunDetail(RunSummary):
+    """A run's summary plus its lineage: data, notebook snapshot, git state, artifacts."""
 
-    summary: RunSummary
-    tags: dict[str, str]
     datasets: list[DatasetInfo]
     notebook_path: str | None
     notebook_artifact: str | None
     git_branch: str | None
     git_dirty: bool | None
-    artifacts: list[str]
-    mlflow_url: str | None
+    artifacts: Annotated[list[str], Field(description="Artifact file paths (at most 200).")]
+    mlflow_url: Annotated[
+        str | None, Field(description="This run in the MLflow UI, when configured.")
+    ]
 
 
 def _datasets(run: Run) -> list[DatasetInfo]:
@@ -88,8 +90,7 @@ def get_run(settings: Settings, run_id: str) -> RunDetail:
     dirty = tags.get(run_tags.GIT_DIRTY)
     ui = settings.mlflow_ui_url
     return RunDetail(
-        summary=summary,
-        tags=tags,
+        **vars(summary),
         datasets=_datasets(run),
         notebook_path=tags.get(run_tags.SOURCE_NAME),
         notebook_artifact=tags.get(run_tags.NOTEBOOK_ARTIFACT),

@@ -13,7 +13,8 @@ import binascii
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mlflow.entities import Run, ViewType
@@ -23,8 +24,15 @@ from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import InvalidInput, NotFound
 from mlops_lab.core.masking import mask_uri
 from mlops_lab.core.mlflow import search as run_search
-from mlops_lab.core.mlflow import tags as run_tags
 from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
+from mlops_lab.core.mlflow.entities import (
+    ExperimentInfo,
+    ExperimentPage,
+    RunPage,
+    RunSummary,
+    column_keys,
+    run_summary,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -32,70 +40,53 @@ if TYPE_CHECKING:
 MAX_RESULTS_LIMIT = 1000
 
 
-@dataclass(frozen=True)
-class ExperimentInfo:
-    experiment_id: str
-    name: str
-    lifecycle_stage: str
-    creation_time: int | None
-    last_update_time: int | None
+MAX_ORDER_CLAUSES = 10
+"""More sort keys than this is a mistake (and past 64 joins SQLite refuses the query)."""
+
+INT64_MAX = 2**63 - 1
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    """What a runs table shows: attributes, params, latest metrics and tags."""
+def list_experiments(
+    settings: Settings,
+    max_results: int = 100,
+    page_token: str | None = None,
+    name: str | None = None,
+) -> ExperimentPage:
+    """One page of active experiments, the most recently updated first.
 
-    run_id: str
-    run_name: str | None
-    experiment_id: str
-    status: str
-    start_time: int | None
-    end_time: int | None
-    user: str | None
-    source_name: str | None
-    git_commit: str | None
-    params: dict[str, str]
-    metrics: dict[str, float]
-    tags: dict[str, str]
-
-
-@dataclass(frozen=True)
-class RunPage:
-    """One page of runs; ``param_keys``/``metric_keys`` are the keys seen on this page."""
-
-    runs: list[RunSummary]
-    next_page_token: str | None
-    param_keys: list[str]
-    metric_keys: list[str]
-
-
-def list_experiments(settings: Settings) -> list[ExperimentInfo]:
-    """Active experiments, the most recently updated first."""
-    client = client_for(settings)
-    experiments: list[Any] = []
-    token = None
+    Args:
+        name: keep experiments whose name contains this, ignoring case.
+        page_token: ``next_page_token`` of the previous page of the same query.
+    """
+    _check_size(max_results)
+    name = name.strip() if name and name.strip() else None
+    fingerprint = _fingerprint("experiments", name, [])
+    position = _decode_token(page_token, fingerprint)
+    mlflow_token = position.get("m")
+    if page_token and not isinstance(mlflow_token, str):
+        raise _bad_token()
+    pattern = None if name is None else "%" + name.replace("'", "''") + "%"
     with mlflow_errors(settings):
-        while True:
-            page = client.search_experiments(
-                view_type=ViewType.ACTIVE_ONLY,
-                max_results=MAX_RESULTS_LIMIT,
-                order_by=["last_update_time DESC", "experiment_id DESC"],
-                page_token=token,
-            )
-            experiments += page
-            token = page.token
-            if not token:
-                break
-    return [
-        ExperimentInfo(
-            experiment_id=str(e.experiment_id),
-            name=e.name,
-            lifecycle_stage=e.lifecycle_stage,
-            creation_time=e.creation_time,
-            last_update_time=e.last_update_time,
+        page = client_for(settings).search_experiments(
+            view_type=ViewType.ACTIVE_ONLY,
+            max_results=max_results,
+            filter_string=f"name ILIKE '{pattern}'" if pattern else None,
+            order_by=["last_update_time DESC", "experiment_id DESC"],
+            page_token=mlflow_token,
         )
-        for e in experiments
-    ]
+    return ExperimentPage(
+        experiments=[
+            ExperimentInfo(
+                experiment_id=str(e.experiment_id),
+                name=e.name,
+                lifecycle_stage=e.lifecycle_stage,
+                creation_time=e.creation_time,
+                last_update_time=e.last_update_time,
+            )
+            for e in page
+        ],
+        next_page_token=_encode_token(fingerprint, m=_text(page.token)) if page.token else None,
+    )
 
 
 def resolve_experiment(settings: Settings, experiment: str | None) -> str:
@@ -106,12 +97,17 @@ def resolve_experiment(settings: Settings, experiment: str | None) -> str:
         NotFound: no active experiment has that id or name.
     """
     if experiment is None or not str(experiment).strip():
-        raise InvalidInput("Choose an experiment: give its name or id (e.g. experiment=Default).")
+        raise InvalidInput(
+            "Choose an experiment: give its name or id (e.g. experiment=Default).",
+            param="experiment",
+        )
     experiment = str(experiment).strip()
     client = client_for(settings)
     with mlflow_errors(settings):
         found = client.get_experiment_by_name(experiment)
-        if found is None and experiment.isdigit():
+        # Ids are 64-bit integers: a longer number can only be a name, and asking the
+        # database for it would overflow its integer type.
+        if found is None and experiment.isdigit() and int(experiment) <= INT64_MAX:
             try:
                 found = client.get_experiment(experiment)
             except MlflowException as exc:
@@ -125,17 +121,28 @@ def resolve_experiment(settings: Settings, experiment: str | None) -> str:
 
 
 def split_order_by(order_by: str | list[str] | None) -> list[str]:
-    """``"metrics.a DESC, params.b"`` -> clauses; commas inside backticks or quotes stay."""
+    """``"metrics.a DESC, params.b"`` -> clauses; commas inside backticks or quotes stay.
+
+    Raises:
+        InvalidInput: more than :data:`MAX_ORDER_CLAUSES` clauses.
+    """
     if order_by is None:
         return []
     if isinstance(order_by, list):
-        return [c.strip() for c in order_by if c.strip()]
-    parts = re.findall(r"(?:`[^`]*`|\"[^\"]*\"|'[^']*'|[^,])+", order_by)
-    return [p.strip() for p in parts if p.strip()]
+        clauses = [c.strip() for c in order_by if c.strip()]
+    else:
+        parts = re.findall(r"(?:`[^`]*`|\"[^\"]*\"|'[^']*'|[^,])+", order_by)
+        clauses = [p.strip() for p in parts if p.strip()]
+    if len(clauses) > MAX_ORDER_CLAUSES:
+        raise InvalidInput(
+            f"order_by has {len(clauses)} clauses; at most {MAX_ORDER_CLAUSES} are allowed.",
+            param="order_by",
+        )
+    return clauses
 
 
-def _fingerprint(experiment_id: str, filter_string: str | None, order_by: list[str]) -> str:
-    raw = json.dumps([experiment_id, filter_string or "", order_by])
+def _fingerprint(scope: str, filter_string: str | None, order_by: list[str]) -> str:
+    raw = json.dumps([scope, filter_string or "", order_by])
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -144,66 +151,61 @@ def _encode_token(fingerprint: str, **position: Any) -> str:
     return base64.urlsafe_b64encode(body).decode()
 
 
+def _text(mlflow_token: str | bytes) -> str:
+    """MLflow's stores return their page tokens as text or as bytes."""
+    return mlflow_token.decode() if isinstance(mlflow_token, bytes) else mlflow_token
+
+
+def _bad_token() -> InvalidInput:
+    return InvalidInput(
+        "Invalid page_token: pass the next_page_token of a previous page, or start again "
+        "from the first page.",
+        param="page_token",
+    )
+
+
 def _decode_token(token: str | None, fingerprint: str) -> dict[str, Any]:
+    """The position a token carries; any token we did not write for this query is refused."""
     if not token:
         return {}
     try:
         body = json.loads(base64.urlsafe_b64decode(token.encode()))
-        valid = isinstance(body, dict) and isinstance(body.get("q"), str)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        valid = False
-    if not valid:
-        raise InvalidInput("Invalid page_token: pass the next_page_token of a previous page.")
+    except (binascii.Error, ValueError, UnicodeError):
+        raise _bad_token() from None
+    if not isinstance(body, dict) or not isinstance(body.get("q"), str):
+        raise _bad_token()
     if body["q"] != fingerprint:
         raise InvalidInput(
             "This page_token belongs to another query (experiment, filter or order changed): "
-            "start again from the first page."
+            "start again from the first page.",
+            param="page_token",
         )
     return dict(body)
 
 
-def _summary(
-    run_id: str,
-    run_name: str | None,
-    experiment_id: str,
-    status: str,
-    start_time: int | None,
-    end_time: int | None,
-    user: str | None,
-    params: dict[str, str],
-    metrics: dict[str, float],
-    tags: dict[str, str],
-) -> RunSummary:
-    return RunSummary(
-        run_id=run_id,
-        run_name=run_name or tags.get(run_tags.RUN_NAME),
-        experiment_id=experiment_id,
-        status=status,
-        start_time=start_time,
-        end_time=end_time,
-        user=user or tags.get(run_tags.USER),
-        source_name=tags.get(run_tags.SOURCE_NAME),
-        git_commit=tags.get(run_tags.GIT_COMMIT),
-        params=dict(params),
-        metrics=dict(metrics),
-        tags=dict(tags),
-    )
-
-
 def summary_of(run: Run) -> RunSummary:
+    """The :class:`RunSummary` of a run MLflow's client returned."""
     info = run.info
-    return _summary(
-        info.run_id,
-        info.run_name,
-        str(info.experiment_id),
-        info.status,
-        info.start_time,
-        info.end_time,
-        info.user_id,
-        dict(run.data.params),
-        dict(run.data.metrics),
-        dict(run.data.tags),
+    return run_summary(
+        run_id=info.run_id,
+        run_name=info.run_name,
+        experiment_id=str(info.experiment_id),
+        status=info.status,
+        start_time=info.start_time,
+        end_time=info.end_time,
+        user=info.user_id,
+        params=run.data.params,
+        metrics=run.data.metrics,
+        tags=run.data.tags,
     )
+
+
+def _check_size(max_results: int) -> None:
+    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
+        raise InvalidInput(
+            f"max_results must be 1..{MAX_RESULTS_LIMIT}, got {max_results}.",
+            param="max_results",
+        )
 
 
 def search_runs(
@@ -216,6 +218,9 @@ def search_runs(
 ) -> RunPage:
     """One page of an experiment's active runs, newest first unless ``order_by`` says.
 
+    Pages are keyset pages on SQL stores: a run logged between two requests neither
+    repeats a row nor hides one on the next page.
+
     Args:
         experiment: id or name; required (searching every experiment is too expensive).
         filter_string: MLflow's search syntax, e.g. ``metrics.acc > 0.9 and params.lr = '0.1'``.
@@ -225,19 +230,23 @@ def search_runs(
         page_token: ``next_page_token`` of the previous page of the same query.
 
     Raises:
-        InvalidInput: bad filter or order (MLflow's message), bad size or token.
+        InvalidInput: bad filter or order (MLflow's message), bad size or token; ``param``
+            names which.
         NotFound: unknown experiment.
     """
-    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
-        raise InvalidInput(f"max_results must be 1..{MAX_RESULTS_LIMIT}, got {max_results}.")
+    _check_size(max_results)
     experiment_id = resolve_experiment(settings, experiment)
     clauses = split_order_by(order_by)
     filter_string = filter_string.strip() if filter_string and filter_string.strip() else None
     fingerprint = _fingerprint(experiment_id, filter_string, clauses)
     position = _decode_token(page_token, fingerprint)
-    with mlflow_errors(settings):
-        offset = position.get("o", 0)
-        ids = (
+    after = position.get("k")
+    if page_token and not (
+        isinstance(after, list) if "k" in position else isinstance(position.get("m"), str)
+    ):
+        raise _bad_token()
+    with mlflow_errors(settings), _blame(filter_string):
+        found = (
             None
             if "m" in position
             else run_search.select_run_ids(
@@ -245,15 +254,15 @@ def search_runs(
                 experiment_id,
                 filter_string,
                 clauses,
-                offset=offset,
                 limit=max_results + 1,
+                after_values=after,
             )
         )
-        if ids is not None:
-            more = len(ids) > max_results
-            rows = run_search.hydrate(settings.tracking_uri, ids[:max_results])
-            runs = [_summary(**vars(r)) for r in rows]
-            token = _encode_token(fingerprint, o=offset + max_results) if more else None
+        if found is not None:
+            shown = found[:max_results]
+            runs = run_search.hydrate(settings.tracking_uri, [p.run_id for p in shown])
+            more = len(found) > max_results
+            token = _encode_token(fingerprint, k=shown[-1].sort_values) if more else None
         else:
             paged = client_for(settings).search_runs(
                 experiment_ids=[experiment_id],
@@ -263,18 +272,26 @@ def search_runs(
                 page_token=position.get("m"),
             )
             runs = [summary_of(r) for r in paged]
-            mlflow_token = paged.token.decode() if isinstance(paged.token, bytes) else paged.token
-            token = _encode_token(fingerprint, m=mlflow_token) if mlflow_token else None
+            token = _encode_token(fingerprint, m=_text(paged.token)) if paged.token else None
     param_keys, metric_keys = column_keys(runs)
     return RunPage(runs=runs, next_page_token=token, param_keys=param_keys, metric_keys=metric_keys)
 
 
-def column_keys(runs: list[RunSummary]) -> tuple[list[str], list[str]]:
-    """The sorted param and metric keys any of ``runs`` has: a table's columns."""
-    return (
-        sorted({k for r in runs for k in r.params}),
-        sorted({k for r in runs for k in r.metrics}),
-    )
+@contextmanager
+def _blame(filter_string: str | None) -> Iterator[None]:
+    """Name the request parameter a parse error belongs to, so a form can show it in place."""
+    try:
+        yield
+    except run_search.PositionMismatch:
+        raise _bad_token() from None
+    except MlflowException as exc:
+        if exc.error_code != "INVALID_PARAMETER_VALUE":
+            raise
+        message = exc.message
+        if "page token" in message.lower():
+            raise _bad_token() from exc
+        param = "order_by" if "order_by" in message else "filter" if filter_string else None
+        raise InvalidInput(message, param=param) from exc
 
 
 def get_mlflow_run(settings: Settings, run_id: str) -> Run:
@@ -289,7 +306,7 @@ def get_mlflow_run(settings: Settings, run_id: str) -> Run:
 
 def default_experiment(settings: Settings) -> str:
     """The most recently updated active experiment, for callers that name none."""
-    experiments = list_experiments(settings)
+    experiments = list_experiments(settings, max_results=1).experiments
     if not experiments:
         raise NotFound(f"No experiment in {mask_uri(settings.tracking_uri)} yet: log a run first.")
     return experiments[0].experiment_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -140,16 +141,11 @@ def compare(ctx: click.Context, run_ids: tuple[str, ...], as_json: bool) -> None
     from mlops_lab.core.runs.compare import compare_runs
 
     result = compare_runs(settings_from(ctx), list(run_ids))
-    if as_json:
-        body = {
-            "runs": list(result.table.columns),
-            "rows": json.loads(result.table.to_json(orient="index")),
-            "differing": result.differing,
-        }
-        click.echo(json.dumps(body, indent=2))
+    if as_json:  # the same document as GET /mlops-lab/api/compare
+        click.echo(json.dumps(asdict(result), indent=2))
         return
     differing = set(result.differing)
-    table = result.table.map(_shorten)
+    table = result.table().map(_shorten)
     table.index = [f"{'*' if label in differing else ' '} {label}" for label in table.index]
     click.echo(table.to_string())
 

@@ -15,22 +15,21 @@ from typing import Any, TypeVar
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 from tornado import web
 
 from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError, NotFound
 from mlops_lab.core.health import check_health
+from mlops_lab.core.mlflow.entities import ExperimentPage, RunPage
 from mlops_lab.core.runs import detail as run_detail
 from mlops_lab.core.runs import search as runs
+from mlops_lab.core.runs.compare import Comparison, compare_runs
+from mlops_lab.core.runs.detail import RunDetail
 from mlops_lab.core.version import __version__
 from mlops_lab.faces.server.models import (
     ErrorBody,
-    Experiment,
-    ExperimentsResponse,
     HealthResponse,
-    RunDetailModel,
     RunNotebook,
-    RunsPage,
 )
 from mlops_lab.faces.server.openapi import Operation, QueryParam
 
@@ -52,10 +51,11 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         """Run a blocking core call in a worker thread so the server stays responsive."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    def finish_model(self, model: BaseModel, status: int = 200) -> None:
+    def finish_model(self, body: Any, status: int = 200) -> None:
+        """Write a response body: a pydantic model or a core entity (a dataclass)."""
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(model.model_dump_json())
+        self.finish(_adapter(type(body)).dump_json(body))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -86,6 +86,27 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
             self.log.info("mlops-lab %s %s: %s", self.request.method, self.request.uri, value)
             return
         super().log_exception(typ, value, tb)
+
+
+_adapters: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(body_type: type[Any]) -> TypeAdapter[Any]:
+    """Building an adapter compiles a serializer: once per body type, not per request."""
+    adapter = _adapters.get(body_type)
+    if adapter is None:
+        adapter = _adapters[body_type] = TypeAdapter(body_type)
+    return adapter
+
+
+def _int_argument(handler: MlopsHandler, name: str, default: int) -> int:
+    raw = handler.get_query_argument(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be an integer 1..{runs.MAX_RESULTS_LIMIT}, got '{raw}'.", param=name
+        ) from None
 
 
 def _code_of(status: int) -> ErrorCode:
@@ -129,22 +150,33 @@ class HealthHandler(MlopsHandler):
 
 
 class ExperimentsHandler(MlopsHandler):
-    """``GET /experiments``: active MLflow experiments, the most recently updated first."""
+    """``GET /experiments``: one page of active experiments, the most recently updated first."""
 
     operations = {
         "get": Operation(
-            summary="Active MLflow experiments, the most recently updated first.",
-            response=ExperimentsResponse,
+            summary="Active MLflow experiments, the most recently updated first, one page.",
+            response=ExperimentPage,
             operation_id="listExperiments",
-            errors=(403, 503),
+            query=(
+                QueryParam("name", "Only experiments whose name contains this (any case)."),
+                QueryParam("max_results", "Page size, 1..1000 (default 100).", type="integer"),
+                QueryParam("page_token", "next_page_token of the previous page."),
+            ),
+            errors=(400, 403, 503),
         )
     }
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        found = await self.call_core(runs.list_experiments, self.app.settings_)
-        self.finish_model(ExperimentsResponse(experiments=[Experiment(**vars(e)) for e in found]))
+        page = await self.call_core(
+            runs.list_experiments,
+            self.app.settings_,
+            max_results=_int_argument(self, "max_results", 100),
+            page_token=self.get_query_argument("page_token", None),
+            name=self.get_query_argument("name", None),
+        )
+        self.finish_model(page)
 
 
 class RunsHandler(MlopsHandler):
@@ -153,7 +185,7 @@ class RunsHandler(MlopsHandler):
     operations = {
         "get": Operation(
             summary="One page of an experiment's runs, newest first unless order_by says.",
-            response=RunsPage,
+            response=RunPage,
             operation_id="searchRuns",
             query=(
                 QueryParam("experiment", "Experiment id or name.", required=True),
@@ -168,13 +200,7 @@ class RunsHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        raw_size = self.get_query_argument("max_results", "50")
-        try:
-            max_results = int(raw_size)
-        except ValueError:
-            raise InvalidInput(
-                f"max_results must be an integer 1..1000, got '{raw_size}'."
-            ) from None
+        max_results = _int_argument(self, "max_results", 50)
         page = await self.call_core(
             runs.search_runs,
             self.app.settings_,
@@ -184,7 +210,7 @@ class RunsHandler(MlopsHandler):
             max_results=max_results,
             page_token=self.get_query_argument("page_token", None),
         )
-        self.finish_model(RunsPage.from_page(page))
+        self.finish_model(page)
 
 
 class RunHandler(MlopsHandler):
@@ -193,7 +219,7 @@ class RunHandler(MlopsHandler):
     operations = {
         "get": Operation(
             summary="One run: params, metrics, tags, datasets, notebook, git, artifacts.",
-            response=RunDetailModel,
+            response=RunDetail,
             operation_id="getRun",
             path_params=("run_id",),
             errors=(403, 404, 503),
@@ -204,7 +230,7 @@ class RunHandler(MlopsHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         detail = await self.call_core(run_detail.get_run, self.app.settings_, run_id)
-        self.finish_model(RunDetailModel.from_detail(detail))
+        self.finish_model(detail)
 
 
 class RunNotebookHandler(MlopsHandler):
@@ -227,6 +253,31 @@ class RunNotebookHandler(MlopsHandler):
         self.finish_model(RunNotebook(path=path, content=content))
 
 
+class CompareHandler(MlopsHandler):
+    """``GET /compare?run_id=A&run_id=B``: the runs side by side, as every face shows them."""
+
+    operations = {
+        "get": Operation(
+            summary="Params and metrics of 2..50 runs side by side, with metric histories.",
+            response=Comparison,
+            operation_id="compareRuns",
+            query=(
+                QueryParam(
+                    "run_id", "A run id; repeat for each run (2..50).", required=True, array=True
+                ),
+            ),
+        )
+    }
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        comparison = await self.call_core(
+            compare_runs, self.app.settings_, self.get_query_arguments("run_id")
+        )
+        self.finish_model(comparison)
+
+
 class UnknownRouteHandler(MlopsHandler):
     """Anything else under ``/mlops-lab/api/``: a JSON 404, so the client can show it."""
 
@@ -245,5 +296,6 @@ ROUTES: list[tuple[str, type[MlopsHandler]]] = [
     (r"/mlops-lab/api/runs", RunsHandler),
     (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)", RunHandler),
     (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)/notebook", RunNotebookHandler),
+    (r"/mlops-lab/api/compare", CompareHandler),
     (r"/mlops-lab/api/(?P<path>.*)", UnknownRouteHandler),
 ]

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 
 from mlops_lab.core.version import __version__
 
@@ -29,6 +28,8 @@ class QueryParam:
     description: str
     type: str = "string"
     required: bool = False
+    array: bool = False
+    """Repeated in the query string (``?run_id=a&run_id=b``)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Operation:
     """What one verb of one route takes and returns, for the document."""
 
     summary: str
-    response: type[BaseModel]
+    response: type[Any]
+    """A pydantic model or a core dataclass: whatever the handler finishes with."""
     operation_id: str
     query: tuple[QueryParam, ...] = ()
     path_params: tuple[str, ...] = ()
@@ -58,8 +60,8 @@ def build_document() -> dict[str, Any]:
         for method, op in getattr(handler, "operations", {}).items()
     ]
     models = {ErrorBody, *(op.response for _, _, op in operations)}
-    _, schema = models_json_schema(
-        [(m, "serialization") for m in sorted(models, key=lambda m: m.__name__)],
+    _, schema = TypeAdapter.json_schemas(
+        [(m, "serialization", TypeAdapter(m)) for m in sorted(models, key=lambda m: m.__name__)],
         ref_template=REF_TEMPLATE,
     )
     paths: dict[str, Any] = {}
@@ -73,7 +75,9 @@ def build_document() -> dict[str, Any]:
                 "in": "query",
                 "required": q.required,
                 "description": q.description,
-                "schema": {"type": q.type},
+                "schema": (
+                    {"type": "array", "items": {"type": q.type}} if q.array else {"type": q.type}
+                ),
             }
             for q in op.query
         ]

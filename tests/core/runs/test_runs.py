@@ -29,10 +29,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Runs]:
 def test_run_detail_has_lineage(env) -> None:
     settings, runs = env
     detail = get_run(settings, runs.alpha)
-    assert detail.summary.run_name == "alpha"
-    assert detail.summary.params == {"lr": "0.1", "epochs": "2"}
-    assert detail.summary.metrics == {"acc": 0.8}
-    assert detail.summary.git_commit == "abc123"
+    assert detail.run_name == "alpha"
+    assert detail.params == {"lr": "0.1", "epochs": "2"}
+    assert detail.metrics == {"acc": 0.8}
+    assert detail.git_commit == "abc123"
     assert detail.notebook_path == "notebooks/train.ipynb"
     assert detail.notebook_artifact == "notebook/train.ipynb"
     assert (detail.git_branch, detail.git_dirty) == ("main", True)
@@ -68,8 +68,21 @@ def test_notebook_snapshot(env) -> None:
 
 def test_experiments_list_active_ones(env) -> None:
     settings, runs = env
-    names = {e.name: e.experiment_id for e in list_experiments(settings)}
+    names = {e.name: e.experiment_id for e in list_experiments(settings).experiments}
     assert names["exp"] == runs.experiment_id
+
+
+def test_experiments_are_paged_and_searchable_by_name(env) -> None:
+    settings, _ = env
+    every = [e.name for e in list_experiments(settings, max_results=1000).experiments]
+    first = list_experiments(settings, max_results=1)
+    assert len(first.experiments) == 1 and first.next_page_token is not None
+    second = list_experiments(settings, max_results=1000, page_token=first.next_page_token)
+    assert [e.name for e in first.experiments + second.experiments] == every
+    assert [e.name for e in list_experiments(settings, name="EX").experiments] == ["exp"]
+    with pytest.raises(InvalidInput) as caught:
+        list_experiments(settings, name="other", page_token=first.next_page_token)
+    assert caught.value.param == "page_token"
 
 
 def test_runs_frame_newest_first_with_columns(env) -> None:
@@ -103,23 +116,32 @@ def test_runs_frame_filter_sort_limit(env) -> None:
 def test_compare_marks_differences_and_keeps_histories(env) -> None:
     settings, runs = env
     result = compare_runs(settings, [runs.alpha, runs.beta, runs.bare])
-    assert list(result.table.index) == ["params.epochs", "params.lr", "metrics.acc", "metrics.loss"]
-    assert list(result.table.columns) == [
-        f"alpha ({runs.alpha[:8]})",
-        f"beta ({runs.beta[:8]})",
-        f"bare ({runs.bare[:8]})",
-    ]
+    table = result.table()
+    assert list(table.index) == ["params.epochs", "params.lr", "metrics.acc", "metrics.loss"]
+    assert (
+        [run.label for run in result.runs]
+        == list(table.columns)
+        == [
+            f"alpha ({runs.alpha[:8]})",
+            f"beta ({runs.beta[:8]})",
+            f"bare ({runs.bare[:8]})",
+        ]
+    )
     assert result.differing == ["params.epochs", "params.lr", "metrics.acc", "metrics.loss"]
-    assert result.histories == {}  # 'bare' has no acc: no shared curve
+    assert result.histories == []  # 'bare' has no acc: no shared curve
 
 
 def test_compare_two_runs_histories_style_and_plot(env) -> None:
     settings, runs = env
     result = compare_runs(settings, [runs.alpha, runs.beta])
     assert result.differing == ["params.lr", "metrics.acc"]
-    history = result.histories["acc"]
-    assert list(history["step"]) == [0, 1, 0, 1]
-    assert list(history["value"]) == [0.5, 0.8, 0.6, 0.9]
+    [history] = result.histories
+    assert history.metric == "acc"
+    assert [s.label for s in history.series] == [run.label for run in result.runs]
+    assert [[(p.step, p.value) for p in s.points] for s in history.series] == [
+        [(0, 0.5), (1, 0.8)],
+        [(0, 0.6), (1, 0.9)],
+    ]
     html = result.styled().to_html()
     highlighted = set(re.findall(r"_(row\d_col\d)\b[^{]*?(?=[,{])", html.split("}")[0]))
     assert highlighted == {"row1_col0", "row1_col1", "row2_col0", "row2_col1"}

@@ -2,13 +2,16 @@
 
 A generated experiment of 60 runs with random params and metrics, some missing, some
 NaN, and shared start times (so the run-id tie-break matters) is searched with a table
-of filters and orders through both paths; ids and order must match.
+of filters and orders through both paths; ids and order must match, on SQLite and on a
+real PostgreSQL (the two dialects the fast path supports). This grid is the check that
+decides whether a new MLflow version is supported (see the README).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +21,29 @@ from mlflow.tracking import MlflowClient
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.errors import InvalidInput, NotFound
 from mlops_lab.core.mlflow import search as run_search
-from mlops_lab.core.mlflow.connection import client_for
+from mlops_lab.core.mlflow.connection import client_for, ensure_experiment
 from mlops_lab.core.runs.search import search_runs
+from tests.postgres_server import postgres_cluster
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def tracking_uri(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield None  # the embedded default under the test's root
+        return
+    with postgres_cluster() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, tracking_uri: str | None
+) -> tuple[Settings, str]:
     root = tmp_path_factory.mktemp("search")
-    settings = resolve_settings(root, environ={})
+    settings = resolve_settings(root, environ={}, tracking_uri=tracking_uri)
     client = client_for(settings)
-    experiment_id = client.create_experiment("generated")
-    client.create_experiment("other")
+    experiment_id = ensure_experiment(settings, "generated")
+    ensure_experiment(settings, "other")
     rng = random.Random(7)
     for i in range(60):
         run = client.create_run(
@@ -100,11 +115,10 @@ def mlflow_ids(client: MlflowClient, experiment_id: str, filter_: str | None, or
 @pytest.mark.parametrize("order", ORDERS, ids=lambda o: ",".join(o) or "default")
 def test_fast_path_matches_mlflow(store, filter_: str | None, order: list[str]) -> None:
     settings, experiment_id = store
-    fast = run_search.select_run_ids(
-        settings.tracking_uri, experiment_id, filter_, order, offset=0, limit=1000
-    )
+    fast = run_search.select_run_ids(settings.tracking_uri, experiment_id, filter_, order, 1000)
     assert fast is not None, "this filter must take the fast path"
-    assert fast == mlflow_ids(client_for(settings), experiment_id, filter_, order)
+    expected = mlflow_ids(client_for(settings), experiment_id, filter_, order)
+    assert [p.run_id for p in fast] == expected
 
 
 @pytest.mark.parametrize("order", ["metrics.m0 DESC", None, "params.p1, metrics.m1 DESC"])
@@ -131,7 +145,7 @@ def test_pages_concatenate_to_mlflow_order_and_match_its_values(store, order) ->
         assert ours.metrics.keys() == theirs.data.metrics.keys()
         for key, value in ours.metrics.items():
             other = theirs.data.metrics[key]
-            assert (math.isnan(value) and math.isnan(other)) or value == other
+            assert (value is None and math.isnan(other)) or value == other
 
 
 def test_fallback_path_pages_like_the_fast_path(store, monkeypatch) -> None:
@@ -152,7 +166,7 @@ def test_dataset_filter_falls_back_to_mlflow(store) -> None:
     settings, experiment_id = store
     assert (
         run_search.select_run_ids(
-            settings.tracking_uri, experiment_id, "dataset.name = 'x'", [], 0, 10
+            settings.tracking_uri, experiment_id, "dataset.name = 'x'", [], 10
         )
         is None
     )
@@ -197,7 +211,7 @@ def test_size_and_experiment_are_checked(store) -> None:
         search_runs(settings, "generated", max_results=0)
     with pytest.raises(InvalidInput, match="Choose an experiment"):
         search_runs(settings, None)
-    with pytest.raises(NotFound, match="Experiment 'nope' was not found in sqlite:///"):
+    with pytest.raises(NotFound, match=r"Experiment 'nope' was not found in (sqlite|postgresql)"):
         search_runs(settings, "nope")
 
 
@@ -214,3 +228,104 @@ def test_fast_path_reads_a_fresh_store_path(tmp_path: Path) -> None:
     client_for(settings).create_experiment("fresh")
     page = search_runs(settings, "fresh")
     assert page.runs == [] and page.next_page_token is None
+
+
+@pytest.mark.parametrize("order", [None, "metrics.m0 DESC", "params.p1, attributes.start_time ASC"])
+def test_keyset_pages_neither_repeat_nor_skip_when_runs_arrive(tracking_uri, tmp_path, order):
+    """Offset paging repeated a row when a run was logged between two page requests."""
+    settings = resolve_settings(tmp_path, environ={}, tracking_uri=tracking_uri)
+    name = f"arrivals-{tmp_path.name}"
+    experiment_id = ensure_experiment(settings, name)
+    client = client_for(settings)
+
+    def log(i: int, start: int) -> str:
+        run = client.create_run(experiment_id, start_time=start, run_name=f"r{i}")
+        client.log_batch(
+            run.info.run_id,
+            metrics=[Metric("m0", i / 10, 0, 0)],
+            params=[Param("p1", str(i % 3))],
+        )
+        return run.info.run_id
+
+    before = [log(i, 1_000 + i) for i in range(9)]
+    first = search_runs(settings, name, order_by=order, max_results=4)
+    # New runs that sort before, inside and after the page boundary arrive now.
+    arrived = [log(i, 2_000 + i) for i in (20, 5, -3)]
+    seen = [r.run_id for r in first.runs]
+    token = first.next_page_token
+    while token:
+        page = search_runs(settings, name, order_by=order, max_results=4, page_token=token)
+        seen += [r.run_id for r in page.runs]
+        token = page.next_page_token
+    assert len(seen) == len(set(seen)), "a run was shown twice"
+    final = [r.run_id for r in search_runs(settings, name, order_by=order, max_results=100).runs]
+    # Every run that existed at the first request is shown exactly once, in the final order;
+    # a newcomer is shown only when it sorts after the page already read.
+    assert set(before) <= set(seen)
+    assert seen == [run_id for run_id in final if run_id in set(seen)]
+    assert set(seen) - set(before) <= set(arrived)
+
+
+def _forged(fingerprint_source: str, **position: object) -> str:
+    import base64
+    import json
+
+    body = json.loads(base64.urlsafe_b64decode(fingerprint_source.encode()))
+    body.update(position)
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
+
+
+def test_forged_page_tokens_are_a_400_naming_the_token(store) -> None:
+    settings, experiment_id = store
+    token = search_runs(settings, experiment_id, order_by="metrics.m0 DESC", max_results=5)
+    assert token.next_page_token is not None
+    for forged in (
+        _forged(token.next_page_token, k=["x", "y"]),  # wrong length
+        _forged(token.next_page_token, k=[0, "not a number", 0, 0, "id"]),  # wrong type
+        _forged(token.next_page_token, k=[0, 1e400, 0, 10**30, "id"]),  # out of range
+        _forged(token.next_page_token, k="not a list"),
+        _forged(token.next_page_token, m=7),
+        "bm90IGpzb24",  # base64 of "not json"
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            search_runs(
+                settings,
+                experiment_id,
+                order_by="metrics.m0 DESC",
+                max_results=5,
+                page_token=forged,
+            )
+        assert caught.value.param == "page_token", forged
+
+
+@pytest.mark.parametrize(
+    "kwargs,param,fragment",
+    [
+        ({"filter_string": "attributes.start_time > 99999999999999999999"}, "filter", "64 bits"),
+        ({"order_by": ", ".join(f"params.k{i}" for i in range(70))}, "order_by", "at most 10"),
+        ({"order_by": "metrics.`m0"}, "order_by", "Invalid order_by clause"),
+        ({"order_by": "params.'p0"}, "order_by", "Invalid order_by clause"),
+        ({"filter_string": "metrics.m0 >> 1"}, "filter", "Invalid"),
+        ({"max_results": 0}, "max_results", "max_results must be"),
+    ],
+)
+def test_mistakes_are_invalid_input_naming_the_parameter(store, kwargs, param, fragment) -> None:
+    settings, experiment_id = store
+    with pytest.raises(InvalidInput) as caught:
+        search_runs(settings, experiment_id, **kwargs)
+    assert caught.value.param == param
+    assert fragment in caught.value.message
+
+
+def test_an_experiment_id_past_64_bits_is_not_found(store) -> None:
+    settings, _ = store
+    with pytest.raises(NotFound, match="99999999999999999999999"):
+        search_runs(settings, "99999999999999999999999")
+
+
+def test_a_nul_byte_in_a_key_finds_nothing_as_mlflow_does(store) -> None:
+    settings, experiment_id = store
+    assert search_runs(settings, experiment_id, "metrics.`m\x000` > 0").runs == []
+    ordered = search_runs(settings, experiment_id, order_by="params.`p\x000`", max_results=100)
+    expected = search_runs(settings, experiment_id, max_results=100)
+    assert [r.run_id for r in ordered.runs] == [r.run_id for r in expected.runs]

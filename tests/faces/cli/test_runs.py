@@ -99,9 +99,11 @@ def test_compare_marks_differing_rows(root: Path, runs: Runs) -> None:
 def test_compare_json(root: Path, runs: Runs) -> None:
     result = invoke(root, "compare", runs.alpha, runs.beta, "--json")
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
-    assert body["differing"] == ["params.lr", "metrics.acc"]
-    assert body["rows"]["params.lr"] == {
-        f"alpha ({runs.alpha[:8]})": "0.1",
-        f"beta ({runs.beta[:8]})": "0.2",
-    }
+    body = json.loads(result.output)  # the document GET /mlops-lab/api/compare serves
+    assert [r["label"] for r in body["runs"]] == [
+        f"alpha ({runs.alpha[:8]})",
+        f"beta ({runs.beta[:8]})",
+    ]
+    rows = {row["key"]: row for row in body["rows"]}
+    assert [key for key, row in rows.items() if row["differs"]] == ["params.lr", "metrics.acc"]
+    assert rows["params.lr"]["values"] == ["0.1", "0.2"]

@@ -69,23 +69,78 @@ async def test_runs_filter_by_experiment_id(jp_fetch, runs: Runs) -> None:
 
 
 @pytest.mark.parametrize(
-    "params,status,fragment",
+    "params,status,fragment,param",
     [
-        ({}, 400, "Choose an experiment"),
-        ({"experiment": "nope"}, 404, "Experiment 'nope' was not found"),
-        ({"experiment": "exp", "max_results": "0"}, 400, "max_results must be 1..1000"),
-        ({"experiment": "exp", "max_results": "1001"}, 400, "max_results must be 1..1000"),
-        ({"experiment": "exp", "max_results": "ten"}, 400, "must be an integer"),
-        ({"experiment": "exp", "filter": "metrics.acc >"}, 400, "Invalid"),
-        ({"experiment": "exp", "filter": "params.lr = 1"}, 400, "Expected a quoted string"),
-        ({"experiment": "exp", "page_token": "zzz"}, 400, "Invalid page_token"),
+        ({}, 400, "Choose an experiment", "experiment"),
+        ({"experiment": "nope"}, 404, "Experiment 'nope' was not found", None),
+        ({"experiment": "99999999999999999999999"}, 404, "was not found", None),
+        (
+            {"experiment": "exp", "max_results": "0"},
+            400,
+            "max_results must be 1..1000",
+            "max_results",
+        ),
+        (
+            {"experiment": "exp", "max_results": "1001"},
+            400,
+            "max_results must be 1..1000",
+            "max_results",
+        ),
+        ({"experiment": "exp", "max_results": "ten"}, 400, "must be an integer", "max_results"),
+        ({"experiment": "exp", "filter": "metrics.acc >"}, 400, "Invalid", "filter"),
+        ({"experiment": "exp", "filter": "params.lr = 1"}, 400, "Expected a quoted", "filter"),
+        (
+            {"experiment": "exp", "filter": "attributes.start_time > 99999999999999999999"},
+            400,
+            "64 bits",
+            "filter",
+        ),
+        ({"experiment": "exp", "order_by": "metrics.`acc"}, 400, "order_by", "order_by"),
+        (
+            {"experiment": "exp", "order_by": ",".join(f"params.k{i}" for i in range(70))},
+            400,
+            "at most 10",
+            "order_by",
+        ),
+        ({"experiment": "exp", "page_token": "zzz"}, 400, "Invalid page_token", "page_token"),
     ],
 )
-async def test_runs_errors(jp_fetch, runs: Runs, params: dict, status: int, fragment: str) -> None:
+async def test_runs_errors(
+    jp_fetch, runs: Runs, params: dict, status: int, fragment: str, param: str | None
+) -> None:
     code, body = await error_of(jp_fetch, "runs", **params)
     assert code == status
     assert fragment in body["message"]
     assert body["code"] == ("NOT_FOUND" if status == 404 else "INVALID")
+    assert body["param"] == param
+
+
+async def test_experiments_paged_by_token_and_name(jp_fetch, runs: Runs) -> None:
+    first = await get_json(jp_fetch, "experiments", max_results="1")
+    response_validator("listExperiments").validate(first)
+    assert len(first["experiments"]) == 1 and first["next_page_token"]
+    rest = await get_json(jp_fetch, "experiments", page_token=first["next_page_token"])
+    names = [e["name"] for e in first["experiments"] + rest["experiments"]]
+    assert "exp" in names and len(names) == len(set(names))
+    found = await get_json(jp_fetch, "experiments", name="EX")
+    assert [e["name"] for e in found["experiments"]] == ["exp"]
+
+
+async def test_compare_serves_the_cores_comparison(jp_fetch, runs: Runs) -> None:
+    response = await jp_fetch(
+        "mlops-lab", "api", "compare", params=[("run_id", runs.alpha), ("run_id", runs.beta)]
+    )
+    body = json.loads(response.body)
+    response_validator("compareRuns").validate(body)
+    assert [r["label"] for r in body["runs"]] == [
+        f"alpha ({runs.alpha[:8]})",
+        f"beta ({runs.beta[:8]})",
+    ]
+    rows = {row["key"]: row for row in body["rows"]}
+    assert rows["metrics.acc"]["values"] == [0.8, 0.9] and rows["metrics.acc"]["differs"]
+    assert [h["metric"] for h in body["histories"]] == ["acc"]
+    code, error = await error_of(jp_fetch, "compare", run_id=runs.alpha)
+    assert (code, error["param"]) == (400, "run_id")
 
 
 async def test_run_detail(jp_fetch, runs: Runs) -> None:
