@@ -357,6 +357,24 @@ def select_run_ids(
         return [Position(row[0], list(row[1:])) for row in connection.execute(statement)]
 
 
+def run_ids_with_prefix(tracking_uri: str, prefix: str, limit: int = 3) -> list[str] | None:
+    """Ids of runs (active or not) starting with ``prefix``; None where SQL is not at hand.
+
+    ``prefix`` must be hex (checked by the caller): it is bound, and LIKE's wildcards
+    cannot occur in it.
+    """
+    if dialect_of(tracking_uri) is None:
+        return None
+    statement = (
+        sa.select(RUNS.c.run_uuid)
+        .where(RUNS.c.run_uuid.like(prefix + "%"))
+        .order_by(RUNS.c.run_uuid)
+        .limit(limit)
+    )
+    with engine_for(tracking_uri).connect() as connection:
+        return [row[0] for row in connection.execute(statement)]
+
+
 def hydrate(tracking_uri: str, run_ids: list[str]) -> list[RunSummary]:
     """Attributes, params, latest metrics and tags of ``run_ids``, in that order, 4 queries."""
     if not run_ids:

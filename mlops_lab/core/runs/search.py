@@ -294,11 +294,40 @@ def _blame(filter_string: str | None) -> Iterator[None]:
         raise InvalidInput(message, param=param) from exc
 
 
+_RUN_ID_PREFIX = re.compile(r"[0-9a-f]{1,31}")
+
+
+def resolve_run_id(settings: Settings, run_id: str) -> str:
+    """The full id of the run ``run_id`` names, which may be a unique prefix of it.
+
+    Faces print 8-character ids; every place that takes a run id accepts them back.
+
+    Raises:
+        InvalidInput: the prefix matches several runs (they are listed).
+    """
+    run_id = run_id.strip()
+    if not _RUN_ID_PREFIX.fullmatch(run_id):
+        return run_id  # a full id, or not an id at all: the lookup says which
+    with mlflow_errors(settings):
+        found = run_search.run_ids_with_prefix(settings.tracking_uri, run_id)
+    if found is None or not found:
+        return run_id
+    if len(found) > 1:
+        shown = ", ".join(f[:12] for f in found[:2]) + (", ..." if len(found) > 2 else "")
+        raise InvalidInput(
+            f"Run id '{run_id}' is the start of several runs ({shown}): give more characters.",
+            param="run_id",
+        )
+    return found[0]
+
+
 def get_mlflow_run(settings: Settings, run_id: str) -> Run:
+    """A run by id or unique id prefix; ``NotFound`` naming it when there is none."""
     client = client_for(settings)
+    full_id = resolve_run_id(settings, run_id)
     try:
         with mlflow_errors(settings):
-            return client.get_run(run_id)
+            return client.get_run(full_id)
     except NotFound as exc:
         where = mask_uri(settings.tracking_uri)
         raise NotFound(f"Run '{run_id}' was not found in {where}.") from exc

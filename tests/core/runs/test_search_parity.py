@@ -329,3 +329,21 @@ def test_a_nul_byte_in_a_key_finds_nothing_as_mlflow_does(store) -> None:
     ordered = search_runs(settings, experiment_id, order_by="params.`p\x000`", max_results=100)
     expected = search_runs(settings, experiment_id, max_results=100)
     assert [r.run_id for r in ordered.runs] == [r.run_id for r in expected.runs]
+
+
+def test_a_unique_run_id_prefix_names_its_run_and_a_shared_one_is_refused(store) -> None:
+    from collections import Counter
+
+    from mlops_lab.core.runs.compare import compare_runs
+    from mlops_lab.core.runs.search import get_mlflow_run
+
+    settings, experiment_id = store
+    ids = [r.run_id for r in search_runs(settings, experiment_id, max_results=100).runs]
+    assert get_mlflow_run(settings, ids[0][:8]).info.run_id == ids[0]
+    assert [r.run_id for r in compare_runs(settings, [ids[0][:8], ids[1][:8]]).runs] == ids[:2]
+    shared = next(c for c, n in Counter(i[0] for i in ids).items() if n > 1)  # 59 runs, 16 digits
+    with pytest.raises(InvalidInput, match=f"Run id '{shared}' is the start of several runs") as e:
+        get_mlflow_run(settings, shared)
+    assert e.value.param == "run_id"
+    with pytest.raises(NotFound, match="Run 'zzzz' was not found"):
+        get_mlflow_run(settings, "zzzz")

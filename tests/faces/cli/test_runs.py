@@ -107,3 +107,9 @@ def test_compare_json(root: Path, runs: Runs) -> None:
     rows = {row["key"]: row for row in body["rows"]}
     assert [key for key, row in rows.items() if row["differs"]] == ["params.lr", "metrics.acc"]
     assert rows["params.lr"]["values"] == ["0.1", "0.2"]
+
+
+def test_compare_takes_the_short_ids_runs_prints(root: Path, runs: Runs) -> None:
+    result = invoke(root, "compare", runs.alpha[:8], runs.beta[:8], "--json")
+    assert result.exit_code == 0, result.output
+    assert [r["run_id"] for r in json.loads(result.output)["runs"]] == [runs.alpha, runs.beta]
