@@ -24,7 +24,10 @@ const ERROR_CODES: Record<ErrorCode, true> = {
   CONFLICT: true,
   POLICY: true,
   FORBIDDEN: true,
-  UNAVAILABLE: true
+  TOO_LARGE: true,
+  UNAVAILABLE: true,
+  MISCONFIGURED: true,
+  INTERNAL: true
 };
 
 function isErrorCode(value: unknown): value is ErrorCode {
@@ -39,14 +42,17 @@ function isErrorCode(value: unknown): value is ErrorCode {
  *
  * `message` is the server's own JSON `message` (written for a user to act on);
  * `code` is our error code, or `null` when the answer did not come from our
- * handlers (for example a 404 because the server extension is not installed).
+ * handlers (for example a 404 because the server extension is not installed);
+ * `param` names the request parameter that was wrong (`filter`, `page_token`...),
+ * so a caller can tell a refused filter from a stale page token.
  */
 export class MlopsLabResponseError extends ServerConnection.ResponseError {
   constructor(
     response: Response,
     message: string,
     readonly code: ErrorCode | null,
-    traceback = ''
+    traceback = '',
+    readonly param: string | null = null
   ) {
     super(response, message, traceback);
     this.name = 'MlopsLabResponseError';
@@ -115,6 +121,7 @@ export function errorFromResponse(
 ): MlopsLabResponseError {
   let message = '';
   let code: ErrorCode | null = null;
+  let param: string | null = null;
   let traceback = '';
   if (isRecord(body)) {
     if (typeof body.message === 'string') {
@@ -128,6 +135,9 @@ export function errorFromResponse(
     if (typeof body.traceback === 'string') {
       traceback = body.traceback;
     }
+    if (typeof body.param === 'string') {
+      param = body.param;
+    }
   }
   if (!message) {
     const status = `${response.status} ${response.statusText}`.trim();
@@ -136,7 +146,7 @@ export function errorFromResponse(
       message += ` ${text}`;
     }
   }
-  return new MlopsLabResponseError(response, message, code, traceback);
+  return new MlopsLabResponseError(response, message, code, traceback, param);
 }
 
 function parseJSON(text: string): unknown {

@@ -12,8 +12,25 @@ type Schemas = components['schemas'];
 /** The answer of `GET /mlops-lab/api/health`. */
 export type Health = Schemas['HealthResponse'];
 
-/** Whether one store (tracking, registry, lab) answered, and how. */
-export type StoreStatus = Schemas['StoreStatusModel'];
+/**
+ * How a store answered: `answered`, `not_created` (the embedded store is created
+ * on first use), `not_checked` (a scheme that cannot be checked), `down`, or
+ * `broken` (it answers but its schema is outdated or damaged).
+ */
+export type StoreState =
+  | 'answered'
+  | 'not_created'
+  | 'not_checked'
+  | 'down'
+  | 'broken';
+
+/**
+ * Whether one store (tracking, registry, lab) answered, and how.
+ *
+ * `state` is optional until the server's model carries it; the intersection stays
+ * valid once the generated type has it.
+ */
+export type StoreStatus = Schemas['StoreStatusModel'] & { state?: StoreState };
 
 /** One effective setting and where its value came from. */
 export type Setting = Schemas['SettingModel'];
@@ -25,22 +42,31 @@ export type ErrorBody = Schemas['ErrorBody'];
 export type ErrorCode = Schemas['ErrorCode'];
 
 /** One experiment in `GET /experiments`. */
-export type Experiment = Schemas['Experiment'];
+export type Experiment = Schemas['ExperimentInfo'];
 
-/** The answer of `GET /experiments`, the most recently updated first. */
-export type ExperimentList = Schemas['ExperimentsResponse'];
+/** The answer of `GET /experiments`: one page, the most recently updated first. */
+export type ExperimentList = Schemas['ExperimentPage'];
 
 /** One run in a page of `GET /runs`. */
-export type RunSummary = Schemas['RunSummaryModel'];
+export type RunSummary = Schemas['RunSummary'];
 
 /** The answer of `GET /runs`: one page and the param and metric keys of its runs. */
-export type RunsPage = Schemas['RunsPage'];
+export type RunsPage = Schemas['RunPage'];
 
 /** One dataset input of a run. */
-export type DatasetInput = Schemas['DatasetModel'];
+export type DatasetInput = Schemas['DatasetInfo'];
 
 /** The answer of `GET /runs/{run_id}`. */
-export type RunDetail = Schemas['RunDetailModel'];
+export type RunDetail = Schemas['RunDetail'];
+
+/** The answer of `GET /compare`: runs side by side with labels, rows and histories. */
+export type Comparison = Schemas['Comparison'];
+
+/** One param or metric across the compared runs. */
+export type ComparisonRow = Schemas['ComparisonRow'];
+
+/** A metric's history across the compared runs. */
+export type MetricHistory = Schemas['MetricHistory'];
 
 /** The answer of `GET /runs/{run_id}/notebook`: the snapshot as nbformat JSON. */
 export type RunNotebook = Schemas['RunNotebook'];
@@ -48,4 +74,9 @@ export type RunNotebook = Schemas['RunNotebook'];
 /** The query parameters of `GET /runs`, as the server names them. */
 export type RunsQueryParameters = NonNullable<
   operations['searchRuns']['parameters']['query']
+>;
+
+/** The query parameters of `GET /experiments`, as the server names them. */
+export type ExperimentsQueryParameters = NonNullable<
+  operations['listExperiments']['parameters']['query']
 >;
