@@ -1,0 +1,135 @@
+"""The jest fixtures in ``src/__tests__/fixtures`` are the real server's answers.
+
+Each scenario the front-end tests need is asked of a real Jupyter server with mlops-lab
+on a real MLflow SQLite store. Volatile values (run ids, times, temporary paths, the
+version, page tokens, timings) become stable placeholders, so a fixture only changes
+when an answer's shape or wording does. With ``MLOPS_LAB_RECORD_FIXTURES=1`` the answers
+are written to the fixture files; otherwise each committed fixture must equal the live
+answer, so a fixture that drifts from the server fails here, not in a user's sidebar.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from mlops_lab.core.config import resolve_settings
+from mlops_lab.core.version import __version__
+from tests.runs_data import Runs, make_runs
+
+FIXTURES = Path(__file__).resolve().parents[3] / "src" / "__tests__" / "fixtures"
+RECORD = os.environ.get("MLOPS_LAB_RECORD_FIXTURES") == "1"
+
+
+class Normaliser:
+    """Replaces the values that change from one server start to the next."""
+
+    def __init__(self, root: Path, runs: Runs | None = None) -> None:
+        self.texts: list[tuple[str, str]] = [
+            (str(root.resolve()), "<root>"),
+            (str(root), "<root>"),
+        ]
+        if runs is not None:
+            for name in ("alpha", "beta", "bare"):
+                run_id = getattr(runs, name)
+                # Whole ids first, then the 8-character prefix labels carry.
+                self.texts.append((run_id, f"<run:{name}>"))
+                self.texts.append((run_id[:8], f"<run8:{name}>"))
+
+    def __call__(self, value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: self(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v, key) for v in value]
+        if key in ("end_time", "creation_time", "last_update_time") and value is not None:
+            return 0
+        if not isinstance(value, str):
+            return value
+        if key == "next_page_token":
+            return "<page-token>"
+        if key == "version" or value == __version__:
+            return "<version>"
+        for old, new in self.texts:
+            value = value.replace(old, new)
+        return re.sub(r"\b\d+(\.\d+)? ms\b", "<n> ms", value)
+
+
+async def answer(jp_fetch, *path: str, params: Any = None) -> dict[str, Any]:
+    """The status and JSON body of a GET, error statuses included."""
+    try:
+        response = await jp_fetch("mlops-lab", "api", *path, params=params or {})
+        status, body = response.code, response.body
+    except HTTPClientError as error:
+        assert error.response is not None
+        status, body = error.code, error.response.body
+    return {"status": status, "body": json.loads(body)}
+
+
+def check(name: str, recorded: dict[str, Any]) -> None:
+    """Write the fixture when recording; otherwise it must equal the live answer."""
+    path = FIXTURES / f"{name}.json"
+    if RECORD:
+        FIXTURES.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+        return
+    assert path.exists(), f"{path} is missing: run with MLOPS_LAB_RECORD_FIXTURES=1"
+    assert json.loads(path.read_text()) == recorded, (
+        f"{path.name} differs from the server's answer: re-record with "
+        "MLOPS_LAB_RECORD_FIXTURES=1 and update the jest tests that read it"
+    )
+
+
+@pytest.fixture
+def runs(jp_root_dir: Path, tmp_path: Path) -> Runs:
+    """Runs in the store the server resolves by default: ``<root>/.mlops/mlflow.db``."""
+    return make_runs(resolve_settings(jp_root_dir, environ={}), tmp_path)
+
+
+async def test_health_ok(jp_fetch, jp_root_dir: Path) -> None:
+    check("health_ok", Normaliser(jp_root_dir)(await answer(jp_fetch, "health")))
+
+
+async def test_missing_route(jp_fetch, jp_root_dir: Path) -> None:
+    live = await answer(jp_fetch, "no-such-route")
+    check("missing_route", Normaliser(jp_root_dir)(live))
+
+
+async def test_runs_answers(jp_fetch, jp_root_dir: Path, runs: Runs) -> None:
+    normalise = Normaliser(jp_root_dir, runs)
+
+    async def record(name: str, *path: str, params: Any = None) -> None:
+        check(name, normalise(await answer(jp_fetch, *path, params=params)))
+
+    await record("experiments", "experiments")
+    await record("experiments_page", "experiments", params={"max_results": "1"})
+    await record("experiments_by_name", "experiments", params={"name": "EX"})
+    page = {"experiment": "exp", "order_by": "metrics.acc DESC", "max_results": "2"}
+    await record("runs_page", "runs", params=page)
+    await record("runs_bad_filter", "runs", params={"experiment": "exp", "filter": "metrics.acc >"})
+    await record(
+        "runs_bad_order_by", "runs", params={"experiment": "exp", "order_by": "metrics.`acc"}
+    )
+    await record("runs_bad_page_token", "runs", params={**page, "page_token": "zzz"})
+    await record("run_detail", "runs", runs.alpha)
+    await record("run_not_found", "runs", "abc")
+    await record("compare", "compare", params=[("run_id", runs.alpha), ("run_id", runs.beta)])
+
+
+class TestBrokenConfiguration:
+    @pytest.fixture
+    def jp_root_dir(self, tmp_path: Path) -> Path:
+        root = tmp_path / "root_dir"
+        root.mkdir()
+        (root / "pyproject.toml").write_text('[tool.mlops-lab]\ntraking-uri = "x"\n')
+        return root
+
+    async def test_answers(self, jp_fetch, jp_root_dir: Path) -> None:
+        normalise = Normaliser(jp_root_dir)
+        check("health_misconfigured", normalise(await answer(jp_fetch, "health")))
+        check("experiments_misconfigured", normalise(await answer(jp_fetch, "experiments")))
