@@ -38,6 +38,9 @@ T = TypeVar("T")
 
 AUTH_RESOURCE = "mlops-lab"
 
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = runs.MAX_RESULTS_LIMIT
+
 
 class MlopsHandler(ExtensionHandlerMixin, APIHandler):
     """Base of every handler: one auth resource, one error mapping, core calls off-loop."""
@@ -105,7 +108,6 @@ class HealthHandler(MlopsHandler):
             summary="Version, settings (masked) and whether each store answers.",
             response=HealthResponse,
             operation_id="getHealth",
-            errors=(403,),
         )
     }
 
@@ -136,7 +138,6 @@ class ExperimentsHandler(MlopsHandler):
             summary="Active MLflow experiments, the most recently updated first.",
             response=ExperimentsResponse,
             operation_id="listExperiments",
-            errors=(403, 503),
         )
     }
 
@@ -159,21 +160,30 @@ class RunsHandler(MlopsHandler):
                 QueryParam("experiment", "Experiment id or name.", required=True),
                 QueryParam("filter", "MLflow search filter, e.g. metrics.acc > 0.9."),
                 QueryParam("order_by", "MLflow order clauses, comma separated."),
-                QueryParam("max_results", "Page size, 1..1000 (default 50).", type="integer"),
+                QueryParam(
+                    "max_results",
+                    "Page size.",
+                    type="integer",
+                    minimum=1,
+                    maximum=MAX_PAGE_SIZE,
+                    default=DEFAULT_PAGE_SIZE,
+                ),
                 QueryParam("page_token", "next_page_token of the previous page."),
             ),
+            errors=(400, 404),
         )
     }
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        raw_size = self.get_query_argument("max_results", "50")
+        raw_size = self.get_query_argument("max_results", str(DEFAULT_PAGE_SIZE))
         try:
             max_results = int(raw_size)
         except ValueError:
             raise InvalidInput(
-                f"max_results must be an integer 1..1000, got '{raw_size}'."
+                f"max_results must be an integer 1..{MAX_PAGE_SIZE}, got '{raw_size}'.",
+                param="max_results",
             ) from None
         page = await self.call_core(
             runs.search_runs,
@@ -196,7 +206,7 @@ class RunHandler(MlopsHandler):
             response=RunDetailModel,
             operation_id="getRun",
             path_params=("run_id",),
-            errors=(403, 404, 503),
+            errors=(400, 404),
         )
     }
 
@@ -216,7 +226,7 @@ class RunNotebookHandler(MlopsHandler):
             response=RunNotebook,
             operation_id="getRunNotebook",
             path_params=("run_id",),
-            errors=(403, 404, 503),
+            errors=(400, 404, 413),
         )
     }
 
