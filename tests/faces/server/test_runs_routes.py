@@ -226,3 +226,11 @@ async def test_odd_search_is_never_a_5xx(jp_fetch, runs: Runs, params: dict) -> 
         error_validator().validate(body)
         assert body["code"] in ("INVALID", "NOT_FOUND"), body
     assert code < 500
+
+
+@pytest.mark.parametrize("suffix", [(), ("notebook",)])
+async def test_malformed_run_id_is_json_400(jp_fetch, runs: Runs, suffix: tuple[str, ...]) -> None:
+    code, body = await error_of(jp_fetch, "runs", quote("é!"), *suffix)
+    assert code == 400
+    error_validator().validate(body)
+    assert body["code"] == "INVALID" and "run_id" in body["message"]
