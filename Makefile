@@ -14,7 +14,8 @@ LAB_PORT ?= 8888
 
 help:
 	@echo "make lab     install everything into .venv, build the extension, open JupyterLab on notebooks/"
-	@echo "make test    install what tests need (Debian chromium too), then lint, pytest, jest, Galata"
+	@echo "make test    install what tests need (Debian chromium too), then lint, pytest (with"
+	@echo "             schemathesis against the REST API), jest, Galata"
 	@echo "make dev     only the install step of 'make lab'"
 	@echo "make api     regenerate the OpenAPI document and the TypeScript types from it"
 
@@ -84,6 +85,8 @@ api: dev
 	$(BIN)/python -m mlops_lab.faces.server.openapi
 	$(BIN)/jlpm api:types
 
+# Includes tests/faces/server/test_schemathesis.py: schemathesis against a live server over
+# real runs, zero 5xx and every response as openapi.json says (about 25 s).
 pytest: dev $(STAMP)/system-deps
 	$(BIN)/python -m pytest -q
 

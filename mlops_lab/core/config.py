@@ -17,6 +17,7 @@ kernels as ``MLOPS_LAB_ROOT``) and the current directory for the CLI.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ ROOT_ENV = "MLOPS_LAB_ROOT"
 """Set by the server extension so kernels it starts resolve the same default stores."""
 
 PYPROJECT_TABLE = "mlops-lab"
+
+MEGABYTE = 1_000_000
 
 
 class Source(StrEnum):
@@ -49,6 +52,10 @@ class SettingSpec:
     env: str
     help: str
     is_path: bool = False
+    default: str | None = None
+    """The value when no source sets it (defaults derived from other settings are not here)."""
+    is_megabytes: bool = False
+    """A positive number of megabytes; a TOML number is accepted as well as a string."""
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -64,6 +71,14 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("store_url", "store-url", "MLOPS_LAB_STORE_URL", "mlops-lab's own store"),
     SettingSpec("mlflow_ui_url", "mlflow-ui-url", "MLOPS_LAB_MLFLOW_UI_URL", "MLflow UI link"),
+    SettingSpec(
+        "max_served_artifact_mb",
+        "max-served-artifact-mb",
+        "MLOPS_LAB_MAX_SERVED_ARTIFACT_MB",
+        "largest artifact the server reads for the browser (notebook snapshots)",
+        default="50",
+        is_megabytes=True,
+    ),
 )
 _BY_KEY = {s.key: s for s in SPECS}
 
@@ -118,6 +133,15 @@ class Settings:
     def mlflow_ui_url(self) -> str | None:
         return self.values["mlflow_ui_url"].value
 
+    @property
+    def max_served_artifact_bytes(self) -> int:
+        """The largest artifact the server loads into memory to send to the browser.
+
+        A snapshot is read whole and sent as JSON, so the server holds several copies of
+        it per request; above this the REST API refuses and says how to download it.
+        """
+        return int(float(self._get("max_served_artifact_mb")) * MEGABYTE)
+
     def describe(self) -> list[Setting]:
         """Every setting in a stable order, for ``info`` and ``/health``."""
         return [self.values[s.name] for s in SPECS]
@@ -157,10 +181,14 @@ def read_pyproject_table(path: Path) -> dict[str, str]:
                 f"Unknown key '{key}' in [tool.{PYPROJECT_TABLE}] of {path}.{did_you_mean} "
                 f"Known keys: {', '.join(_BY_KEY)}."
             )
+        spec = _BY_KEY[key]
+        if spec.is_megabytes and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
         if not isinstance(value, str) or not value:
+            kind = "positive number of megabytes" if spec.is_megabytes else "non-empty string"
             raise ConfigError(
-                f"Key '{key}' in [tool.{PYPROJECT_TABLE}] of {path} must be a non-empty "
-                f"string, got {value!r}."
+                f"Key '{key}' in [tool.{PYPROJECT_TABLE}] of {path} must be a {kind}, "
+                f"got {value!r}."
             )
         result[key] = value
     return result
@@ -192,6 +220,8 @@ def resolve_settings(
     values: dict[str, Setting] = {}
     for spec in SPECS:
         values[spec.name] = _pick(spec, overrides, env, table, pyproject, root_path)
+        if spec.is_megabytes:
+            _check_megabytes(spec, values[spec.name])
 
     # Defaults that depend on other settings: derived after the explicit sources.
     home = Path(values["home"].value or root_path / ".mlops")
@@ -225,7 +255,27 @@ def _pick(
     if spec.key in table and pyproject is not None:
         value = _as_path(spec, table[spec.key], pyproject.parent)
         return Setting(spec.name, value, Source.PYPROJECT, str(pyproject))
-    return Setting(spec.name, None, Source.DEFAULT, "")
+    return Setting(spec.name, spec.default, Source.DEFAULT, "")
+
+
+def _check_megabytes(spec: SettingSpec, setting: Setting) -> None:
+    """A size limit must be a positive, finite number; say where the bad value came from."""
+    try:
+        number = float(setting.value or "")
+    except ValueError:
+        number = math.nan
+    if math.isfinite(number) and number > 0:
+        return
+    where = {
+        Source.ARGUMENT: f"argument {spec.name}",
+        Source.ENVIRONMENT: f"environment variable {spec.env}",
+        Source.PYPROJECT: f"key '{spec.key}' in [tool.{PYPROJECT_TABLE}] of {setting.origin}",
+        Source.DEFAULT: "the default",
+    }[setting.source]
+    raise ConfigError(
+        f"{where} must be a positive number of megabytes, got {setting.value!r}. "
+        f"Set it to e.g. 200, or remove it to use the default {spec.default}."
+    )
 
 
 def _as_path(spec: SettingSpec, value: str, base: Path) -> str:

@@ -109,3 +109,36 @@ def test_password_is_masked_when_described(tmp_path: Path) -> None:
     store = resolve_settings(tmp_path, environ=env).values["store_url"]
     assert store.value == env["MLOPS_LAB_STORE_URL"]
     assert store.masked_value == "postgresql://u:***@db.example:5432/lab"
+
+
+def test_served_artifact_limit_defaults_to_50_mb(tmp_path: Path) -> None:
+    settings = resolve_settings(tmp_path, environ={})
+    limit = settings.values["max_served_artifact_mb"]
+    assert (limit.value, limit.source) == ("50", Source.DEFAULT)
+    assert settings.max_served_artifact_bytes == 50_000_000
+
+
+def test_served_artifact_limit_from_pyproject_number_or_environment(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.mlops-lab]\nmax-served-artifact-mb = 200\n")
+    assert resolve_settings(tmp_path, environ={}).max_served_artifact_bytes == 200_000_000
+    env = {"MLOPS_LAB_MAX_SERVED_ARTIFACT_MB": "0.5"}
+    assert resolve_settings(tmp_path, environ=env).max_served_artifact_bytes == 500_000
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-3", "nan", "inf"])
+def test_bad_served_artifact_limit_names_the_variable(tmp_path: Path, value: str) -> None:
+    env = {"MLOPS_LAB_MAX_SERVED_ARTIFACT_MB": value}
+    with pytest.raises(ConfigError) as caught:
+        resolve_settings(tmp_path, environ=env)
+    assert str(caught.value).startswith(
+        f"environment variable MLOPS_LAB_MAX_SERVED_ARTIFACT_MB must be a positive number of "
+        f"megabytes, got '{value}'."
+    )
+
+
+@pytest.mark.parametrize("value", ["true", '"50MB"', "0"])
+def test_bad_served_artifact_limit_names_the_file(tmp_path: Path, value: str) -> None:
+    pyproject = write_pyproject(tmp_path, f"[tool.mlops-lab]\nmax-served-artifact-mb = {value}\n")
+    with pytest.raises(ConfigError, match="max-served-artifact-mb") as caught:
+        resolve_settings(tmp_path, environ={})
+    assert str(pyproject) in str(caught.value)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-from mlflow.entities import Run
+from mlflow.entities import FileInfo, Run
 from pydantic import Field
 
-from mlops_lab.core.config import Settings
-from mlops_lab.core.errors import InvalidInput, NotFound
+from mlops_lab.core.config import MEGABYTE, Settings
+from mlops_lab.core.errors import InvalidInput, NotFound, TooLarge
 from mlops_lab.core.mlflow import tags as run_tags
 from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
 from mlops_lab.core.mlflow.entities import RunSummary
@@ -109,19 +109,32 @@ def get_notebook(settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
     """The run's notebook snapshot: ``(artifact path, nbformat JSON)``.
 
     The path is the ``mlops.notebook.artifact`` tag, else the first ``notebook/*.ipynb``.
+    The artifact's size is checked against ``max-served-artifact-mb`` before it is
+    downloaded: a snapshot is read whole and sent as JSON, and a large one would hold
+    the server's memory for as long as the request lasts.
 
     Raises:
         NotFound: unknown run, or a run without a notebook snapshot.
+        InvalidInput: the tag is empty, names a folder or a path outside the run's
+            artifacts, or the artifact is not JSON.
+        TooLarge: the snapshot is larger than the limit.
     """
     run = get_mlflow_run(settings, run_id)
-    path = run.data.tags.get(run_tags.NOTEBOOK_ARTIFACT)
+    run_id = run.info.run_id  # the full id, when a prefix was given
+    tagged = run.data.tags.get(run_tags.NOTEBOOK_ARTIFACT)
     client = client_for(settings)
-    if path is None:
+    if tagged is None:
         with mlflow_errors(settings):
             entries = client.list_artifacts(run_id, "notebook")
-        path = next((e.path for e in entries if e.path.endswith(".ipynb")), None)
-    if path is None:
-        raise NotFound(f"Run '{run_id}' has no notebook snapshot (no notebook/*.ipynb artifact).")
+        entry = next((e for e in entries if e.path.endswith(".ipynb") and not e.is_dir), None)
+        if entry is None:
+            raise NotFound(
+                f"Run '{run_id}' has no notebook snapshot (no notebook/*.ipynb artifact)."
+            )
+    else:
+        entry = _tagged_artifact(settings, run_id, tagged)
+    _check_served_size(settings, run_id, entry)
+    path = entry.path
     with tempfile.TemporaryDirectory(prefix="mlops-nb-") as folder:
         try:
             with mlflow_errors(settings):
@@ -131,6 +144,57 @@ def get_notebook(settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
             raise NotFound(
                 f"Run '{run_id}' names notebook '{path}' but has no such artifact."
             ) from exc
-        except ValueError as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"Notebook '{path}' of run '{run_id}' is not valid JSON.") from exc
+    if not isinstance(content, dict):
+        raise InvalidInput(f"Notebook '{path}' of run '{run_id}' is not an nbformat notebook.")
     return path, content
+
+
+def _tagged_artifact(settings: Settings, run_id: str, tagged: str) -> FileInfo:
+    """The artifact the run's notebook tag names, found by listing its folder.
+
+    Listing (not downloading) tells a file from a folder and gives its size; a tag that
+    is empty or climbs out of the run's artifacts is refused before MLflow sees it.
+    """
+    tag = run_tags.NOTEBOOK_ARTIFACT
+    parts = PurePosixPath(tagged.strip()).parts
+    if not parts or tagged.startswith("/") or ".." in parts:
+        raise InvalidInput(
+            f"Run '{run_id}' has tag {tag}={tagged!r}, which is not a path inside the run's "
+            f"artifacts. Set the tag to the snapshot's artifact path (e.g. notebook/train.ipynb) "
+            "or delete it to use the first notebook/*.ipynb."
+        )
+    path = "/".join(parts)
+    parent = "/".join(parts[:-1]) or None
+    with mlflow_errors(settings):
+        entries = client_for(settings).list_artifacts(run_id, parent)
+    entry = next((e for e in entries if e.path == path), None)
+    if entry is None:
+        raise NotFound(f"Run '{run_id}' names notebook '{path}' but has no such artifact.")
+    if entry.is_dir:
+        raise InvalidInput(
+            f"Run '{run_id}' has tag {tag}={tagged!r}, which names a folder of artifacts, not "
+            "a notebook file. Set the tag to the .ipynb file inside it, e.g. "
+            f"{path}/<name>.ipynb."
+        )
+    return entry
+
+
+def _check_served_size(settings: Settings, run_id: str, entry: FileInfo) -> None:
+    limit = settings.max_served_artifact_bytes
+    size = entry.file_size
+    if size is None or size <= limit:
+        return
+    raise TooLarge(
+        f"Notebook snapshot '{entry.path}' of run '{run_id}' is {_megabytes(size)}, "
+        f"above the {_megabytes(limit)} the server sends to the browser. "
+        f"Download it with `mlflow artifacts download -r {run_id} -a {entry.path}`, or raise "
+        f"the limit with max-served-artifact-mb in [tool.mlops-lab] "
+        f"(or MLOPS_LAB_MAX_SERVED_ARTIFACT_MB) and restart the server."
+    )
+
+
+def _megabytes(size: int) -> str:
+    value = size / MEGABYTE
+    return f"{value:,.1f} MB" if value >= 1 else f"{value:.2g} MB"

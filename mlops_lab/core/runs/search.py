@@ -331,6 +331,8 @@ def get_mlflow_run(settings: Settings, run_id: str) -> Run:
     except NotFound as exc:
         where = mask_uri(settings.tracking_uri)
         raise NotFound(f"Run '{run_id}' was not found in {where}.") from exc
+    except InvalidInput as exc:  # MLflow refuses a malformed id: say which parameter
+        raise InvalidInput(exc.message, param="run_id") from exc
 
 
 def default_experiment(settings: Settings) -> str:

@@ -2,12 +2,14 @@
 
 Every command resolves :class:`~mlops_lab.core.config.Settings` for the current directory
 (or ``--root``), calls one core function, and prints its result. A
-:class:`~mlops_lab.core.errors.MlopsError` becomes one line on stderr and exit status 1.
+:class:`~mlops_lab.core.errors.MlopsError` becomes one line on stderr and exit status 1;
+so does any other exception (a bug of ours), whose traceback ``--debug`` shows.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,18 +20,48 @@ import click
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.errors import MlopsError
 from mlops_lab.core.health import check_health
+from mlops_lab.core.masking import MASK
 from mlops_lab.core.version import __version__
 
 
 class MlopsGroup(click.Group):
-    """Renders :class:`MlopsError` once for every command: message, no traceback."""
+    """Renders every failure once for every command: one line on stderr, exit status 1.
+
+    A :class:`MlopsError` is the user's to act on and prints its message. Anything else is
+    a bug of ours: one line names the exception and points at ``--debug``, which lets the
+    traceback through. click's own exceptions (usage errors, ``ctx.exit``) pass untouched.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MlopsError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
+            click.echo(f"Error: {_one_line(exc.message)}", err=True)
             ctx.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            detail = _one_line(str(exc))
+            click.echo(
+                f"Error: unexpected {type(exc).__name__} in mlops-lab"
+                f"{f' ({detail})' if detail else ''}. This is a bug: run the command again "
+                "with `mlops-lab --debug ...` to see the traceback, and report it.",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+_PASSWORD_IN_URI = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """The first line of a message (SQLAlchemy puts the SQL on the next), short, with any
+    password inside a URI masked."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    line = _PASSWORD_IN_URI.sub(rf"\1{MASK}@", line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @click.group(cls=MlopsGroup)
@@ -40,8 +72,11 @@ class MlopsGroup(click.Group):
     default=None,
     help="Project folder: where .mlops/ and pyproject.toml are looked for (default: here).",
 )
+@click.option(
+    "--debug", is_flag=True, help="Show the traceback of an unexpected error (a bug) instead."
+)
 @click.pass_context
-def cli(ctx: click.Context, root: Path | None) -> None:
+def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
     """Track notebook experiments in MLflow, run them as jobs, promote and monitor models."""
     ctx.obj = root
 

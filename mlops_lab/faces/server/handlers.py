@@ -37,6 +37,10 @@ T = TypeVar("T")
 
 AUTH_RESOURCE = "mlops-lab"
 
+DEFAULT_PAGE_SIZE = 50
+DEFAULT_EXPERIMENTS_PAGE_SIZE = 100
+MAX_PAGE_SIZE = runs.MAX_RESULTS_LIMIT
+
 
 class MlopsHandler(ExtensionHandlerMixin, APIHandler):
     """Base of every handler: one auth resource, one error mapping, core calls off-loop."""
@@ -105,7 +109,7 @@ def _int_argument(handler: MlopsHandler, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise InvalidInput(
-            f"{name} must be an integer 1..{runs.MAX_RESULTS_LIMIT}, got '{raw}'.", param=name
+            f"{name} must be an integer 1..{MAX_PAGE_SIZE}, got '{raw}'.", param=name
         ) from None
 
 
@@ -126,7 +130,6 @@ class HealthHandler(MlopsHandler):
             summary="Version, settings (masked) and whether each store answers.",
             response=HealthResponse,
             operation_id="getHealth",
-            errors=(403,),
         )
     }
 
@@ -159,10 +162,17 @@ class ExperimentsHandler(MlopsHandler):
             operation_id="listExperiments",
             query=(
                 QueryParam("name", "Only experiments whose name contains this (any case)."),
-                QueryParam("max_results", "Page size, 1..1000 (default 100).", type="integer"),
+                QueryParam(
+                    "max_results",
+                    "Page size.",
+                    type="integer",
+                    minimum=1,
+                    maximum=MAX_PAGE_SIZE,
+                    default=DEFAULT_EXPERIMENTS_PAGE_SIZE,
+                ),
                 QueryParam("page_token", "next_page_token of the previous page."),
             ),
-            errors=(400, 403, 503),
+            errors=(400,),
         )
     }
 
@@ -172,7 +182,7 @@ class ExperimentsHandler(MlopsHandler):
         page = await self.call_core(
             runs.list_experiments,
             self.app.settings_,
-            max_results=_int_argument(self, "max_results", 100),
+            max_results=_int_argument(self, "max_results", DEFAULT_EXPERIMENTS_PAGE_SIZE),
             page_token=self.get_query_argument("page_token", None),
             name=self.get_query_argument("name", None),
         )
@@ -191,16 +201,24 @@ class RunsHandler(MlopsHandler):
                 QueryParam("experiment", "Experiment id or name.", required=True),
                 QueryParam("filter", "MLflow search filter, e.g. metrics.acc > 0.9."),
                 QueryParam("order_by", "MLflow order clauses, comma separated."),
-                QueryParam("max_results", "Page size, 1..1000 (default 50).", type="integer"),
+                QueryParam(
+                    "max_results",
+                    "Page size.",
+                    type="integer",
+                    minimum=1,
+                    maximum=MAX_PAGE_SIZE,
+                    default=DEFAULT_PAGE_SIZE,
+                ),
                 QueryParam("page_token", "next_page_token of the previous page."),
             ),
+            errors=(400, 404),
         )
     }
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        max_results = _int_argument(self, "max_results", 50)
+        max_results = _int_argument(self, "max_results", DEFAULT_PAGE_SIZE)
         page = await self.call_core(
             runs.search_runs,
             self.app.settings_,
@@ -222,7 +240,7 @@ class RunHandler(MlopsHandler):
             response=RunDetail,
             operation_id="getRun",
             path_params=("run_id",),
-            errors=(403, 404, 503),
+            errors=(400, 404),
         )
     }
 
@@ -242,7 +260,7 @@ class RunNotebookHandler(MlopsHandler):
             response=RunNotebook,
             operation_id="getRunNotebook",
             path_params=("run_id",),
-            errors=(403, 404, 503),
+            errors=(400, 404, 413),
         )
     }
 
@@ -261,6 +279,7 @@ class CompareHandler(MlopsHandler):
             summary="Params and metrics of 2..50 runs side by side, with metric histories.",
             response=Comparison,
             operation_id="compareRuns",
+            errors=(400, 404),
             query=(
                 QueryParam(
                     "run_id", "A run id; repeat for each run (2..50).", required=True, array=True

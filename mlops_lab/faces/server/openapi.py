@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +24,49 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 
 @dataclass(frozen=True)
 class QueryParam:
+    """One query parameter; ``minimum``/``maximum``/``default`` go into its schema, so a
+    client (and schemathesis) knows the range the handler accepts."""
+
     name: str
     description: str
     type: str = "string"
     required: bool = False
     array: bool = False
     """Repeated in the query string (``?run_id=a&run_id=b``)."""
+    minimum: int | None = None
+    maximum: int | None = None
+    default: str | int | None = None
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": self.type}
+        for key in ("minimum", "maximum", "default"):
+            if getattr(self, key) is not None:
+                schema[key] = getattr(self, key)
+        return {"type": "array", "items": schema} if self.array else schema
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "INVALID: a value of the request is wrong; `param` names the parameter when one is.",
+    403: "FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource.",
+    404: "NOT_FOUND: the experiment, run or artifact does not exist.",
+    413: "TOO_LARGE: the artifact is above max-served-artifact-mb; the message says how to "
+    "download it instead.",
+    500: "INTERNAL: a bug in mlops-lab; the server log has the traceback.",
+    503: "UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read "
+    "(the message names the file or variable).",
+}
+
+ALWAYS = (403, 500, 503)
+"""Statuses every operation can answer: the auth check, a bug, and a store or settings
+failure (every route reads the settings, so a broken configuration is a 503 anywhere)."""
 
 
 @dataclass(frozen=True)
 class Operation:
-    """What one verb of one route takes and returns, for the document."""
+    """What one verb of one route takes and returns, for the document.
+
+    ``errors`` lists the error statuses this operation adds to :data:`ALWAYS`.
+    """
 
     summary: str
     response: type[Any]
@@ -42,7 +74,11 @@ class Operation:
     operation_id: str
     query: tuple[QueryParam, ...] = ()
     path_params: tuple[str, ...] = ()
-    errors: tuple[int, ...] = field(default=(400, 403, 404, 503))
+    errors: tuple[int, ...] = ()
+
+    @property
+    def statuses(self) -> list[int]:
+        return sorted({*self.errors, *ALWAYS})
 
 
 def _path_template(pattern: str) -> str:
@@ -75,9 +111,7 @@ def build_document() -> dict[str, Any]:
                 "in": "query",
                 "required": q.required,
                 "description": q.description,
-                "schema": (
-                    {"type": "array", "items": {"type": q.type}} if q.array else {"type": q.type}
-                ),
+                "schema": q.schema(),
             }
             for q in op.query
         ]
@@ -92,8 +126,8 @@ def build_document() -> dict[str, Any]:
                 },
             }
         }
-        for status in op.errors:
-            responses[str(status)] = {"description": "Error", "content": error}
+        for status in op.statuses:
+            responses[str(status)] = {"description": ERROR_DESCRIPTIONS[status], "content": error}
         entry: dict[str, Any] = {
             "operationId": op.operation_id,
             "summary": op.summary,

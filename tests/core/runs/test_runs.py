@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from pathlib import Path
 
 import matplotlib
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 
 from mlops_lab.core.config import Settings, resolve_settings
-from mlops_lab.core.errors import InvalidInput, NotFound
+from mlops_lab.core.errors import InvalidInput, NotFound, TooLarge
+from mlops_lab.core.mlflow.connection import client_for, ensure_experiment
+from mlops_lab.core.mlflow.tags import NOTEBOOK_ARTIFACT
 from mlops_lab.core.runs.compare import compare_runs
 from mlops_lab.core.runs.detail import get_notebook, get_run
 from mlops_lab.core.runs.search import list_experiments, runs_frame
@@ -64,6 +69,90 @@ def test_notebook_snapshot(env) -> None:
     assert get_notebook(settings, runs.alpha) == ("notebook/train.ipynb", NOTEBOOK)
     with pytest.raises(NotFound, match="has no notebook snapshot"):
         get_notebook(settings, runs.bare)
+
+
+def run_with_notebook_tag(settings: Settings, tmp: Path, tag: str) -> str:
+    """A run with a real snapshot under ``notebook/`` and the notebook tag set to ``tag``,
+    in an experiment of its own so the runs tests' experiment keeps its three runs."""
+    client = client_for(settings)
+    run_id = client.create_run(ensure_experiment(settings, "tags")).info.run_id
+    snapshot = tmp / run_id / "train.ipynb"
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_text(json.dumps(NOTEBOOK))
+    client.log_artifact(run_id, str(snapshot), "notebook")
+    client.set_tag(run_id, NOTEBOOK_ARTIFACT, tag)
+    return run_id
+
+
+@pytest.mark.parametrize(
+    "tag,fragment",
+    [
+        ("", "which is not a path inside the run's artifacts"),
+        ("   ", "which is not a path inside the run's artifacts"),
+        ("../../etc/passwd", "which is not a path inside the run's artifacts"),
+        ("/etc/passwd", "which is not a path inside the run's artifacts"),
+        ("notebook", "names a folder of artifacts, not a notebook file"),
+        ("notebook/", "names a folder of artifacts, not a notebook file"),
+    ],
+)
+def test_notebook_tag_that_names_no_file_is_invalid(env, tmp_path: Path, tag, fragment) -> None:
+    settings, _ = env
+    run_id = run_with_notebook_tag(settings, tmp_path, tag)
+    with pytest.raises(InvalidInput, match=re.escape(fragment)) as caught:
+        get_notebook(settings, run_id)
+    assert NOTEBOOK_ARTIFACT in caught.value.message and run_id in caught.value.message
+
+
+def test_notebook_tag_naming_a_missing_file_is_not_found(env, tmp_path: Path) -> None:
+    settings, _ = env
+    run_id = run_with_notebook_tag(settings, tmp_path, "notebook/other.ipynb")
+    with pytest.raises(NotFound, match=r"names notebook 'notebook/other\.ipynb' but has no such"):
+        get_notebook(settings, run_id)
+
+
+def test_notebook_that_is_not_json_is_invalid(env, tmp_path: Path) -> None:
+    settings, _ = env
+    run_id = run_with_notebook_tag(settings, tmp_path, "notebook/train.ipynb")
+    broken = tmp_path / "broken" / "train.ipynb"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\xff\xfe not json")
+    client_for(settings).log_artifact(run_id, str(broken), "notebook")
+    with pytest.raises(InvalidInput, match="is not valid JSON"):
+        get_notebook(settings, run_id)
+
+
+def test_snapshot_over_the_limit_is_refused_before_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = resolve_settings(tmp_path, environ={"MLOPS_LAB_MAX_SERVED_ARTIFACT_MB": "0.5"})
+    runs = make_runs(settings, tmp_path)
+    client = client_for(settings)
+    run_id = client.create_run(runs.experiment_id).info.run_id
+    big = tmp_path / "big" / "train.ipynb"
+    big.parent.mkdir()
+    cell = {"cell_type": "markdown", "source": "x" * 1_000, "metadata": {}}
+    big.write_text(json.dumps({**NOTEBOOK, "cells": [cell] * 600}))  # about 0.63 MB
+    client.log_artifact(run_id, str(big), "notebook")
+    client.set_tag(run_id, NOTEBOOK_ARTIFACT, "notebook/train.ipynb")
+
+    downloads: list[str] = []
+    real_download = MlflowClient.download_artifacts
+    monkeypatch.setattr(  # count calls only: the store and the listing stay real
+        MlflowClient,
+        "download_artifacts",
+        lambda self, *a, **k: downloads.append(a[1]) or real_download(self, *a, **k),
+    )
+    with pytest.raises(TooLarge) as caught:
+        get_notebook(settings, run_id)
+    message = caught.value.message
+    assert caught.value.http_status == 413
+    assert "is 0.63 MB, above the 0.5 MB" in message
+    assert f"mlflow artifacts download -r {run_id} -a notebook/train.ipynb" in message
+    assert "max-served-artifact-mb" in message and "MLOPS_LAB_MAX_SERVED_ARTIFACT_MB" in message
+    assert downloads == []
+    # Under the limit the same code path downloads and parses it.
+    assert get_notebook(settings, runs.alpha) == ("notebook/train.ipynb", NOTEBOOK)
+    assert downloads == ["notebook/train.ipynb"]
 
 
 def test_experiments_list_active_ones(env) -> None:

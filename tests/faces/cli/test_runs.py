@@ -87,6 +87,51 @@ def test_errors_are_one_line(root: Path, runs: Runs, args: tuple[str, ...], mess
     assert "Traceback" not in result.output
 
 
+SEVENTY_SORT_KEYS = ",".join(f"metrics.m{i}" for i in range(70))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("runs", "-e", "exp", "--sort", "metrics.`a"),
+        ("runs", "-e", "exp", "--filter", "attributes.start_time > 99999999999999999999"),
+        ("runs", "-e", "99999999999999999999999"),
+        ("runs", "-e", "exp", "--sort", SEVENTY_SORT_KEYS),
+        ("runs", "-e", "exp", "--filter", "metrics.`a"),
+    ],
+)
+def test_any_failure_is_one_line_without_sql(root: Path, runs: Runs, args: tuple[str, ...]) -> None:
+    """Whether the core maps these to MlopsError or not yet, the CLI prints one line."""
+    result = invoke(root, *args)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output and "SELECT" not in result.output
+
+
+def test_unexpected_error_names_it_and_debug_shows_it(
+    root: Path, runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:  # stands in for a bug of ours in the core
+        raise RuntimeError("boom at postgresql://u:hunter2@db/lab\n[SQL: SELECT 1]")
+
+    monkeypatch.setattr("mlops_lab.core.runs.search.runs_frame", broken)
+    result = invoke(root, "runs")
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: unexpected RuntimeError in mlops-lab (boom at postgresql://u:***@db/lab). "
+        "This is a bug: run the command again with `mlops-lab --debug ...` to see the "
+        "traceback, and report it."
+    )
+    debug = CliRunner().invoke(cli, ["--debug", "--root", str(root), "runs"])
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_usage_errors_stay_clicks(root: Path) -> None:
+    result = invoke(root, "runs", "--limit", "many")
+    assert result.exit_code == 2 and "Invalid value for '--limit'" in result.output
+
+
 def test_compare_marks_differing_rows(root: Path, runs: Runs) -> None:
     result = invoke(root, "compare", runs.alpha, runs.beta)
     assert result.exit_code == 0, result.output

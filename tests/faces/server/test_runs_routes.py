@@ -10,7 +10,9 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from mlops_lab.core.config import resolve_settings
-from tests.faces.server.test_openapi import response_validator
+from mlops_lab.core.mlflow.connection import client_for
+from mlops_lab.core.mlflow.tags import NOTEBOOK_ARTIFACT
+from tests.faces.server.test_openapi import error_validator, response_validator
 from tests.runs_data import NOTEBOOK, Runs, make_runs
 
 
@@ -175,3 +177,98 @@ async def test_unknown_run_or_snapshot_is_json_404(jp_fetch, runs: Runs, path, f
     assert code == 404
     assert body["code"] == "NOT_FOUND"
     assert fragment in body["message"]
+
+
+async def test_notebook_tag_naming_a_folder_is_json_400(
+    jp_fetch, jp_root_dir: Path, runs: Runs
+) -> None:
+    settings = resolve_settings(jp_root_dir, environ={})
+    client_for(settings).set_tag(runs.alpha, NOTEBOOK_ARTIFACT, "notebook")
+    code, body = await error_of(jp_fetch, "runs", runs.alpha, "notebook")
+    assert code == 400
+    error_validator().validate(body)
+    assert body["code"] == "INVALID"
+    assert "names a folder of artifacts, not a notebook file" in body["message"]
+
+
+class TestServedArtifactLimit:
+    @pytest.fixture
+    def jp_server_config(self, monkeypatch: pytest.MonkeyPatch) -> dict:
+        # 100 bytes: the fixture's 136-byte snapshot is over it. Set before the server starts.
+        monkeypatch.setenv("MLOPS_LAB_MAX_SERVED_ARTIFACT_MB", "0.0001")
+        return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
+
+    async def test_snapshot_over_the_limit_is_json_413(self, jp_fetch, runs: Runs) -> None:
+        code, body = await error_of(jp_fetch, "runs", runs.alpha, "notebook")
+        assert code == 413
+        error_validator().validate(body)
+        assert body["code"] == "TOO_LARGE"
+        assert "is 0.00014 MB, above the 0.0001 MB" in body["message"]
+        assert (
+            f"mlflow artifacts download -r {runs.alpha} -a notebook/train.ipynb"
+            in (body["message"])
+        )
+
+    async def test_health_shows_the_limit_and_its_variable(self, jp_fetch) -> None:
+        body = await get_json(jp_fetch, "health")
+        [limit] = [s for s in body["settings"] if s["name"] == "max_served_artifact_mb"]
+        assert limit == {
+            "name": "max_served_artifact_mb",
+            "value": "0.0001",
+            "source": "environment",
+            "origin": "MLOPS_LAB_MAX_SERVED_ARTIFACT_MB",
+        }
+
+
+class TestBadServedArtifactLimit:
+    @pytest.fixture
+    def jp_server_config(self, monkeypatch: pytest.MonkeyPatch) -> dict:
+        monkeypatch.setenv("MLOPS_LAB_MAX_SERVED_ARTIFACT_MB", "fifty")
+        return {"ServerApp": {"jpserver_extensions": {"mlops_lab": True}}}
+
+    async def test_every_route_is_503_naming_the_variable(self, jp_fetch) -> None:
+        code, body = await error_of(jp_fetch, "runs", "abc", "notebook")
+        assert code == 503
+        assert body["code"] == "MISCONFIGURED"
+        assert body["message"].startswith(
+            "environment variable MLOPS_LAB_MAX_SERVED_ARTIFACT_MB must be a positive number"
+        )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"filter": "attributes.start_time > 99999999999999999999"},
+        {"filter": "attributes.end_time < -9223372036854775809"},
+        {"order_by": ",".join(f"metrics.m{i}" for i in range(70))},
+        {"order_by": ",".join(f"tags.t{i}" for i in range(70))},
+        {"experiment": "99999999999999999999999"},
+        {"experiment": "exp\x00"},
+        {"filter": "params.`a\x00b` = '1'"},
+        {"filter": "params.lr = 'x\x00'"},
+        {"order_by": "params.`a\x00b`"},
+        {"order_by": "metrics.`acc"},
+        {"filter": "metrics.acc > 99999999999999999999999999999"},
+        {"page_token": "eyJvIjogLTV9"},  # {"o": -5}
+    ],
+)
+async def test_odd_search_is_never_a_5xx(jp_fetch, runs: Runs, params: dict) -> None:
+    try:
+        response = await jp_fetch(
+            "mlops-lab", "api", "runs", params={"experiment": "exp", **params}
+        )
+        code, body = response.code, json.loads(response.body)
+    except HTTPClientError as exc:
+        code, body = exc.code, json.loads(exc.response.body)
+        error_validator().validate(body)
+        assert body["code"] in ("INVALID", "NOT_FOUND"), body
+    assert code < 500
+
+
+@pytest.mark.parametrize("suffix", [(), ("notebook",)])
+async def test_malformed_run_id_is_json_400(jp_fetch, runs: Runs, suffix: tuple[str, ...]) -> None:
+    code, body = await error_of(jp_fetch, "runs", quote("é!"), *suffix)
+    assert code == 400
+    error_validator().validate(body)
+    assert body["code"] == "INVALID" and "run_id" in body["message"]
+    assert body["param"] == "run_id"
