@@ -158,6 +158,14 @@ def filter_clauses(filter_string: str | None, dialect: str) -> list[Any]:
         key = SearchUtils.translate_key_alias(item["key"])
         comparator = item["comparator"].upper()
         value = item["value"]
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL text cannot hold NUL, so no stored value has one; say so instead
+            # of letting the driver fail on one dialect and not the other.
+            raise MlflowException(
+                f"The value compared with '{item['key']}' contains a NUL character; "
+                "no logged value can.",
+                error_code=INVALID_PARAMETER_VALUE,
+            )
         if SearchUtils.is_string_attribute(
             key_type, key, comparator
         ) or SearchUtils.is_numeric_attribute(key_type, key, comparator):

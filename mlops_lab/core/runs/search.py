@@ -104,7 +104,8 @@ def resolve_experiment(settings: Settings, experiment: str | None) -> str:
     experiment = str(experiment).strip()
     client = client_for(settings)
     with mlflow_errors(settings):
-        found = client.get_experiment_by_name(experiment)
+        # No experiment name holds NUL (PostgreSQL text cannot); don't send one to the store.
+        found = None if "\x00" in experiment else client.get_experiment_by_name(experiment)
         # Ids are 64-bit integers: a longer number can only be a name, and asking the
         # database for it would overflow its integer type.
         if found is None and experiment.isdigit() and int(experiment) <= INT64_MAX:

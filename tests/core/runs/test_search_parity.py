@@ -323,6 +323,15 @@ def test_an_experiment_id_past_64_bits_is_not_found(store) -> None:
         search_runs(settings, "99999999999999999999999")
 
 
+def test_a_nul_byte_in_a_value_or_experiment_is_a_clear_answer_on_both_dialects(store) -> None:
+    settings, experiment_id = store
+    with pytest.raises(InvalidInput, match="contains a NUL character") as caught:
+        search_runs(settings, experiment_id, "params.p0 = 'x\x00'")
+    assert caught.value.param == "filter"
+    with pytest.raises(NotFound, match="was not found"):
+        search_runs(settings, "generated\x00")
+
+
 def test_a_nul_byte_in_a_key_finds_nothing_as_mlflow_does(store) -> None:
     settings, experiment_id = store
     assert search_runs(settings, experiment_id, "metrics.`m\x000` > 0").runs == []
