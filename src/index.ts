@@ -11,12 +11,13 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { MlopsLabClient } from './api/client';
 import { SidebarWidget } from './components/Sidebar';
@@ -62,7 +63,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     IStateDB,
     IRenderMimeRegistry,
     NotebookPanel.IContentFactory,
-    IEditorServices
+    IEditorServices,
+    ITranslator,
+    IThemeManager
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -74,14 +77,18 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     stateDB: IStateDB | null,
     rendermime: IRenderMimeRegistry | null,
     contentFactory: NotebookPanel.IContentFactory | null,
-    editorServices: IEditorServices | null
+    editorServices: IEditorServices | null,
+    translator: ITranslator | null,
+    themeManager: IThemeManager | null
   ): void => {
+    const trans = (translator ?? nullTranslator).load('mlops_lab');
     let openSnapshot: SnapshotOpener | null = null;
     if (rendermime && contentFactory && editorServices) {
       const services = {
         rendermime,
         contentFactory,
-        mimeTypeService: editorServices.mimeTypeService
+        mimeTypeService: editorServices.mimeTypeService,
+        trans
       };
       openSnapshot = (run, notebook) => {
         const snapshot = createSnapshotWidget(services, run, notebook);
@@ -99,20 +106,29 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       };
     }
 
-    const model = new SidebarModel(api);
-    const runsModel = new RunsModel({ api, stateDB, openSnapshot });
-    const widget = new SidebarWidget(model, runsModel);
+    const model: SidebarModel = new SidebarModel({
+      api,
+      trans,
+      isVisible: (): boolean => widget.isVisible
+    });
+    const runsModel = new RunsModel({ api, trans, stateDB, openSnapshot });
+    const widget: SidebarWidget = new SidebarWidget({
+      model,
+      runsModel,
+      trans,
+      themeManager
+    });
     widget.id = SIDEBAR_ID;
     widget.title.icon = mlopsIcon;
-    widget.title.caption = 'MLOps';
+    widget.title.caption = trans.__('MLOps');
     widget.title.label = '';
 
     app.shell.add(widget, 'left', { rank: 450 });
     restorer?.add(widget, SIDEBAR_ID);
 
     app.commands.addCommand(CommandIDs.openSidebar, {
-      label: 'Open MLOps sidebar',
-      caption: 'Show the MLOps panel in the left sidebar',
+      label: trans.__('Open MLOps sidebar'),
+      caption: trans.__('Show the MLOps panel in the left sidebar'),
       icon: args => (args['isPalette'] ? undefined : mlopsIcon),
       execute: () => {
         if (labShell) {
@@ -122,10 +138,13 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    palette?.addItem({ command: CommandIDs.openSidebar, category: 'MLOps' });
+    palette?.addItem({
+      command: CommandIDs.openSidebar,
+      category: trans.__('MLOps')
+    });
 
+    // The poll's first tick checks the server at once.
     model.setRefreshInterval(DEFAULT_REFRESH_INTERVAL);
-    void model.refresh();
 
     if (settingRegistry) {
       settingRegistry

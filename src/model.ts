@@ -1,11 +1,13 @@
 /**
  * The state behind the sidebar: the last health answer or why there is none.
  *
- * Kept outside React so the widget, the command and a timer can all ask for a
+ * Kept outside React so the widget, the command and the poll can all ask for a
  * refresh, and React components only listen to `stateChanged`.
  */
-import { ISignal, Signal } from '@lumino/signaling';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
 
 import type { Health } from './api/types';
 import { describeError, IProblem } from './status';
@@ -17,12 +19,32 @@ export type HealthState =
   | { status: 'ready'; health: Health }
   | { status: 'failed'; problem: IProblem };
 
+export interface ISidebarModelOptions {
+  api: IMlopsLabAPI;
+  trans: TranslationBundle;
+  /**
+   * Is the panel shown? While it is not, the poll stands by: a hidden panel
+   * has no reason to probe three stores every minute.
+   */
+  isVisible?: () => boolean;
+}
+
 /**
- * Fetches `/health` on demand and, if asked, every `refreshInterval` seconds.
+ * Fetches `/health` on demand and, once `setRefreshInterval` is given a positive
+ * number, on a `Poll` that stands by while the panel or the browser tab is hidden.
  */
 export class SidebarModel implements IDisposable {
-  constructor(api: IMlopsLabAPI) {
-    this._api = api;
+  constructor(options: ISidebarModelOptions) {
+    this._api = options.api;
+    this._trans = options.trans;
+    const isVisible = options.isVisible ?? (() => true);
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this.refresh(),
+      frequency: { interval: Poll.NEVER, max: Poll.NEVER, backoff: false },
+      name: 'mlops-lab:health',
+      standby: () => (isVisible() ? 'when-hidden' : true)
+    });
   }
 
   /** The current state; starts as `loading`. */
@@ -35,21 +57,31 @@ export class SidebarModel implements IDisposable {
     return this._stateChanged;
   }
 
+  /** The poll behind the automatic checks (exposed for the tests). */
+  get poll(): Poll {
+    return this._poll;
+  }
+
   get isDisposed(): boolean {
     return this._isDisposed;
   }
 
   /**
-   * Refresh every `seconds` seconds; 0 or less stops refreshing on a timer.
+   * Check now and then every `seconds` seconds; 0 or less stops checking on a
+   * timer. A failed check does not stop the poll: a Jupyter server that was
+   * restarting is found again at the next tick.
    */
   setRefreshInterval(seconds: number): void {
-    if (this._timer !== null) {
-      clearInterval(this._timer);
-      this._timer = null;
+    if (this._isDisposed) {
+      return;
     }
-    if (seconds > 0 && !this._isDisposed) {
-      this._timer = setInterval(() => void this.refresh(), seconds * 1000);
+    if (seconds <= 0) {
+      void this._poll.stop();
+      return;
     }
+    const interval = Math.round(seconds * 1000);
+    this._poll.frequency = { interval, max: interval, backoff: false };
+    void this._poll.stop().then(() => this._poll.start());
   }
 
   /**
@@ -61,7 +93,7 @@ export class SidebarModel implements IDisposable {
     try {
       next = { status: 'ready', health: await this._api.health() };
     } catch (error) {
-      next = { status: 'failed', problem: describeError(error) };
+      next = { status: 'failed', problem: describeError(error, this._trans) };
     }
     // A slower, older answer must not overwrite a newer one.
     if (request === this._requestCount && !this._isDisposed) {
@@ -75,14 +107,15 @@ export class SidebarModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this.setRefreshInterval(0);
+    this._poll.dispose();
     Signal.clearData(this);
   }
 
   private readonly _api: IMlopsLabAPI;
+  private readonly _trans: TranslationBundle;
+  private readonly _poll: Poll;
   private _state: HealthState = { status: 'loading' };
   private readonly _stateChanged = new Signal<this, HealthState>(this);
-  private _timer: ReturnType<typeof setInterval> | null = null;
   private _requestCount = 0;
   private _isDisposed = false;
 }

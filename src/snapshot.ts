@@ -16,16 +16,18 @@ import {
   StaticNotebook
 } from '@jupyterlab/notebook';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { notebookIcon } from '@jupyterlab/ui-components';
 
 import type { RunDetail, RunNotebook } from './api/types';
-import { runLabel } from './runs/chartData';
+import { runLabel } from './runs/format';
 
 /** What JupyterLab lends us to render a notebook. */
 export interface ISnapshotServices {
   rendermime: IRenderMimeRegistry;
   contentFactory: NotebookPanel.IContentFactory;
   mimeTypeService: IEditorMimeTypeService;
+  trans: TranslationBundle;
 }
 
 /**
@@ -34,11 +36,14 @@ export interface ISnapshotServices {
  * @throws {Error} when the content is not an nbformat 4 notebook
  */
 export function readOnlyContent(
-  content: RunNotebook['content']
+  content: RunNotebook['content'],
+  trans: TranslationBundle
 ): nbformat.INotebookContent {
   const cells = content['cells'];
   if (!Array.isArray(cells) || typeof content['nbformat'] !== 'number') {
-    throw new Error('The snapshot logged with this run is not a notebook.');
+    throw new Error(
+      trans.__('The snapshot logged with this run is not a notebook.')
+    );
   }
   const notebook = content as unknown as nbformat.INotebookContent;
   return {
@@ -61,7 +66,8 @@ export function createSnapshotWidget(
   notebook: RunNotebook
 ): MainAreaWidget<StaticNotebook> {
   const model = new NotebookModel();
-  model.fromJSON(readOnlyContent(notebook.content));
+  const { trans } = services;
+  model.fromJSON(readOnlyContent(notebook.content, trans));
   model.readOnly = true;
   model.dirty = false;
 
@@ -84,10 +90,12 @@ export function createSnapshotWidget(
   const widget = new MainAreaWidget({ content });
   widget.id = `mlops-lab-snapshot-${run.run_id}`;
   widget.addClass('jp-MlopsLab-snapshot');
-  widget.title.label = `${runLabel(run)} (snapshot, read-only)`;
-  widget.title.caption =
-    `Notebook ${notebook.path} as logged with run ${run.run_id}. ` +
-    'Read-only: it is not a file and cannot be saved or run.';
+  widget.title.label = trans.__('%1 (snapshot, read-only)', runLabel(run));
+  widget.title.caption = trans.__(
+    'Notebook %1 as logged with run %2. Read-only: it is not a file and cannot be saved or run.',
+    notebook.path,
+    run.run_id
+  );
   widget.title.icon = notebookIcon;
   widget.title.closable = true;
   return widget;

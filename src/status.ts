@@ -3,14 +3,10 @@
  * sidebar says. No DOM, no requests: easy to test.
  */
 import { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type { Health, StoreStatus } from './api/types';
+import type { Health, StoreState, StoreStatus } from './api/types';
 import { MlopsLabResponseError } from './request';
-
-/** What the sidebar tells the user when the server extension does not answer. */
-export const MISSING_EXTENSION_MESSAGE =
-  'The mlops-lab server extension is not running. Install it with ' +
-  '`pip install mlops_lab` in the same environment as JupyterLab and restart JupyterLab.';
 
 /** How bad things are, worst last. */
 export type Level = 'ok' | 'warning' | 'error';
@@ -19,80 +15,168 @@ export type Level = 'ok' | 'warning' | 'error';
 export interface IHealthSummary {
   /** The worst level among the stores and the configuration. */
   level: Level;
-  /** A one-line summary, e.g. "All 3 stores answer." */
+  /** A one-line summary, e.g. "2 of 3 stores answer; lab: not created yet ...". */
   text: string;
   /** One message per problem, ready to show. */
   problems: string[];
 }
 
-/** Why the health answer could not be had. */
+/**
+ * Why an answer could not be had, told apart because each asks something else
+ * of the user.
+ *
+ * - `unreachable`: the Jupyter server does not answer at all (restarting, or the
+ *   network is down); the sidebar keeps checking and recovers by itself.
+ * - `missing-extension`: the Jupyter server answers but our server extension does
+ *   not (a 404 with no JSON body of ours): install or enable it.
+ * - `configuration`: `[tool.mlops-lab]` cannot be read; the message names the file
+ *   and the key.
+ * - `unavailable`: a store is down.
+ * - `error`: anything else, the server's message as it is.
+ */
 export interface IProblem {
-  kind: 'missing-extension' | 'configuration' | 'unavailable' | 'error';
+  kind:
+    | 'unreachable'
+    | 'missing-extension'
+    | 'configuration'
+    | 'unavailable'
+    | 'error';
   message: string;
 }
 
+/** What the sidebar tells the user when the server extension does not answer. */
+export function missingExtensionMessage(trans: TranslationBundle): string {
+  return trans.__(
+    'The mlops-lab server extension is not running. Install it with ' +
+      '`pip install mlops_lab` in the same environment as JupyterLab and restart JupyterLab.'
+  );
+}
+
+/** What the sidebar tells the user when the Jupyter server does not answer. */
+export function unreachableMessage(trans: TranslationBundle): string {
+  return trans.__(
+    'The Jupyter server cannot be reached (it may be restarting). ' +
+      'The sidebar keeps checking and recovers when the server is back.'
+  );
+}
+
 /**
- * Summarize a health answer: the configuration error first, then each store down.
+ * A store's state: the server's when it sends one, else what `ok` implies.
  */
-export function summarizeHealth(health: Health): IHealthSummary {
+export function storeState(store: StoreStatus): StoreState {
+  return store.state ?? (store.ok ? 'answered' : 'down');
+}
+
+/**
+ * Summarize a health answer: the configuration error first, then how many
+ * stores answer and why the others do not (or not yet).
+ */
+export function summarizeHealth(
+  health: Health,
+  trans: TranslationBundle
+): IHealthSummary {
   const problems: string[] = [];
   if (health.config_error) {
-    problems.push(`Configuration error: ${health.config_error}`);
+    problems.push(trans.__('Configuration error: %1', health.config_error));
   }
-  const down = health.stores.filter(store => !store.ok);
-  for (const store of down) {
-    problems.push(describeStore(store));
+  const stores = health.stores as StoreStatus[];
+  const others = stores.filter(store => storeState(store) !== 'answered');
+  const failing = stores.filter(store => !store.ok);
+  for (const store of failing) {
+    problems.push(describeStore(store, trans));
   }
-  const total = health.stores.length;
+  const total = stores.length;
+  const answering = total - others.length;
   let text: string;
   if (total === 0) {
-    text = 'No store was checked.';
-  } else if (down.length === 0) {
-    text = total === 1 ? 'The store answers.' : `All ${total} stores answer.`;
+    text = trans.__('No store was checked.');
+  } else if (others.length === 0) {
+    text =
+      total === 1
+        ? trans.__('The store answers.')
+        : trans.__('All %1 stores answer.', total);
   } else {
-    const names = down.map(store => store.name).join(', ');
-    text = `${down.length} of ${total} stores not answering: ${names}.`;
+    const details = others.map(store => describeStore(store, trans, false));
+    text = trans.__(
+      '%1 of %2 stores answer; %3.',
+      answering,
+      total,
+      details.join('; ')
+    );
   }
   if (health.config_error) {
-    text = `Configuration error. ${text}`;
+    text = trans.__('Configuration error. %1', text);
   }
-  const level: Level = health.config_error
-    ? 'error'
-    : down.length === 0
-      ? 'ok'
-      : down.length === total
-        ? 'error'
-        : 'warning';
+  const level: Level =
+    health.config_error || (total > 0 && failing.length === total)
+      ? 'error'
+      : failing.length > 0
+        ? 'warning'
+        : 'ok';
   return { level, text, problems };
 }
 
-/** "tracking: not answering (connection refused)" or "tracking: ok (answered in 3 ms)". */
-export function describeStore(store: StoreStatus): string {
-  const state = store.ok ? 'ok' : 'not answering';
-  return store.message
-    ? `${store.name}: ${state} (${store.message})`
-    : `${store.name}: ${state}`;
+/**
+ * One store in words, e.g. "lab: not created yet (created on first use)" or
+ * "tracking: down (connection refused)"; the server's message follows unless
+ * `withMessage` is false.
+ */
+export function describeStore(
+  store: StoreStatus,
+  trans: TranslationBundle,
+  withMessage = true
+): string {
+  const state = storeState(store);
+  let words: string;
+  switch (state) {
+    case 'answered':
+      words = trans.__('answers');
+      break;
+    case 'not_created':
+      words = trans.__('not created yet (created on first use)');
+      break;
+    case 'not_checked':
+      words = trans.__('not checked (its kind of URI cannot be checked)');
+      break;
+    case 'broken':
+      words = trans.__('answers, but its schema is outdated or damaged');
+      break;
+    default:
+      words = trans.__('down');
+  }
+  const showMessage =
+    withMessage || state === 'down' || state === 'broken' ? store.message : '';
+  return showMessage
+    ? trans.__('%1: %2 (%3)', store.name, words, showMessage)
+    : trans.__('%1: %2', store.name, words);
 }
 
 /**
- * Turn a failed health request into what the user should read.
+ * Turn a failed request into what the user should read.
  *
- * A 404 without one of our error codes, or a network failure, means the server
- * extension is missing; a 503 carries a configuration or store problem.
+ * Only a 404 without one of our error codes means the server extension is
+ * missing; a network failure means the Jupyter server itself is not answering
+ * (a restart, say), which installing anything would not fix.
  */
-export function describeError(error: unknown): IProblem {
+export function describeError(
+  error: unknown,
+  trans: TranslationBundle
+): IProblem {
   if (error instanceof ServerConnection.NetworkError) {
-    return { kind: 'missing-extension', message: MISSING_EXTENSION_MESSAGE };
+    return { kind: 'unreachable', message: unreachableMessage(trans) };
   }
   if (error instanceof MlopsLabResponseError) {
     if (error.status === 404 && error.code === null) {
-      return { kind: 'missing-extension', message: MISSING_EXTENSION_MESSAGE };
-    }
-    if (error.status === 503) {
       return {
-        kind: error.code === 'UNAVAILABLE' ? 'unavailable' : 'configuration',
-        message: error.message
+        kind: 'missing-extension',
+        message: missingExtensionMessage(trans)
       };
+    }
+    if (error.code === 'MISCONFIGURED') {
+      return { kind: 'configuration', message: error.message };
+    }
+    if (error.code === 'UNAVAILABLE') {
+      return { kind: 'unavailable', message: error.message };
     }
     return { kind: 'error', message: error.message };
   }

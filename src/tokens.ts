@@ -4,12 +4,23 @@
 import { Token } from '@lumino/coreutils';
 
 import type {
+  Comparison,
   ExperimentList,
   Health,
   RunDetail,
   RunNotebook,
   RunsPage
 } from './api/types';
+
+/** What `IMlopsLabAPI.experiments` asks the server for; every field is optional. */
+export interface IExperimentsQuery {
+  /** Only experiments whose name contains this, in any case. */
+  name?: string;
+  /** The page size. */
+  maxResults?: number;
+  /** The `next_page_token` of the page before; none for the first page. */
+  pageToken?: string;
+}
 
 /** What `IMlopsLabAPI.runs` asks the server for; every field but `experiment` is optional. */
 export interface IRunsQuery {
@@ -29,10 +40,12 @@ export interface IRunsQuery {
  * The mlops-lab REST API, typed.
  *
  * Every method rejects with an `MlopsLabResponseError` (see `request.ts`) when the
- * server answers with an error status, its `message` being the server's own text
- * and its `code` one of `NOT_FOUND`, `INVALID`, `CONFLICT`, `POLICY`,
- * `UNAVAILABLE`, `FORBIDDEN`; and with a `ServerConnection.NetworkError` when the
- * server cannot be reached at all.
+ * server answers with an error status, its `message` being the server's own text,
+ * its `code` one of `INVALID`, `FORBIDDEN`, `NOT_FOUND`, `CONFLICT`, `TOO_LARGE`,
+ * `POLICY`, `INTERNAL`, `UNAVAILABLE` (a store is down) or `MISCONFIGURED` (the
+ * `[tool.mlops-lab]` configuration cannot be read; every route but `/health`
+ * answers it) and its `param` the request parameter that was wrong; and with a
+ * `ServerConnection.NetworkError` when the Jupyter server cannot be reached.
  */
 export interface IMlopsLabAPI {
   /**
@@ -41,27 +54,29 @@ export interface IMlopsLabAPI {
    * A store that is down is not an error: it is reported with `ok: false` and
    * its message. A configuration problem is reported in `config_error`.
    *
-   * @throws {MlopsLabResponseError} 404 when the server extension is not
-   *   installed; 503 with a message when the configuration cannot be read
+   * @throws {MlopsLabResponseError} 404 without a code when the server extension
+   *   is not installed
    * @throws {ServerConnection.NetworkError} when the server cannot be reached
    */
   health(): Promise<Health>;
 
   /**
-   * The experiments of the tracking store, the most recently updated first.
+   * One page of the active experiments, the most recently updated first.
    *
-   * @throws {MlopsLabResponseError} 503 `UNAVAILABLE` when the tracking store
-   *   does not answer
+   * @throws {MlopsLabResponseError} 400 `INVALID` (`param` `page_token` or
+   *   `max_results`); 503 `UNAVAILABLE` when the tracking store does not answer,
+   *   `MISCONFIGURED` when the configuration cannot be read
    * @throws {ServerConnection.NetworkError} when the server cannot be reached
    */
-  experiments(): Promise<ExperimentList>;
+  experiments(query?: IExperimentsQuery): Promise<ExperimentList>;
 
   /**
    * One page of an experiment's runs, with the param and metric keys of its runs.
    *
-   * @throws {MlopsLabResponseError} 400 `INVALID` with MLflow's own message when
-   *   the filter or order-by cannot be parsed; 404 `NOT_FOUND` when the
-   *   experiment does not exist
+   * @throws {MlopsLabResponseError} 400 `INVALID` whose `param` is `filter` or
+   *   `order_by` (MLflow's own message) when they cannot be parsed, `page_token`
+   *   when the token is stale or forged; 404 `NOT_FOUND` when the experiment
+   *   does not exist
    * @throws {ServerConnection.NetworkError} when the server cannot be reached
    */
   runs(query: IRunsQuery): Promise<RunsPage>;
@@ -81,6 +96,16 @@ export interface IMlopsLabAPI {
    * @throws {ServerConnection.NetworkError} when the server cannot be reached
    */
   runNotebook(runId: string): Promise<RunNotebook>;
+
+  /**
+   * 2..50 runs side by side, labelled as every face labels them, with the
+   * histories of the metrics logged at more than one step.
+   *
+   * @throws {MlopsLabResponseError} 400 `INVALID` (`param` `run_id`) for fewer
+   *   than 2 or more than 50 runs; 404 `NOT_FOUND` when a run does not exist
+   * @throws {ServerConnection.NetworkError} when the server cannot be reached
+   */
+  compare(runIds: string[]): Promise<Comparison>;
 }
 
 /** The token of the mlops-lab REST API client. */

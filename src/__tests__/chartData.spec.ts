@@ -1,73 +1,71 @@
 /**
- * The compare chart's data: bars per run, points of a metric against a param.
+ * The compare chart's data, read from the server's recorded comparison: bars
+ * per run with the server's labels, points of a metric against a param.
  */
-import {
-  keysOf,
-  metricAgainstParam,
-  metricByRun,
-  runLabel
-} from '../runs/chartData';
-import { makeRun } from './fakeApi';
+import type { Comparison } from '../api/types';
+import { metricAgainstParam, metricByRun, rowNames } from '../runs/chartData';
+import { compareAnswer } from './recorded';
 
-const runs = [
-  makeRun('a', { C: '0.1', kernel: 'rbf' }, { accuracy: 0.8, loss: 0.2 }),
-  makeRun('b', { C: '10', kernel: 'linear' }, { accuracy: 0.9 }),
-  makeRun('c', { kernel: 'rbf' }, { accuracy: 0.7, loss: 0.3 }),
-  makeRun('d', { C: '1' }, { loss: Number.NaN })
-];
+/** The recorded comparison with a third run that lacks `acc` and has a text param. */
+function withThirdRun(): Comparison {
+  const comparison = compareAnswer();
+  comparison.runs.push({
+    run_id: '<run:bare>',
+    run_name: 'bare',
+    experiment_id: '1',
+    label: 'bare (<run8:bare>)'
+  });
+  for (const row of comparison.rows) {
+    row.values.push(row.name === 'lr' ? 'auto' : null);
+  }
+  return comparison;
+}
 
 describe('metricByRun', () => {
-  it('gives one bar per run with the metric, in order', () => {
-    expect(metricByRun(runs, 'accuracy')).toEqual([
-      { runId: 'id-a', label: 'a', value: 0.8 },
-      { runId: 'id-b', label: 'b', value: 0.9 },
-      { runId: 'id-c', label: 'c', value: 0.7 }
+  it("gives one bar per run with the server's label, in the comparison's order", () => {
+    expect(metricByRun(compareAnswer(), 'acc')).toEqual([
+      { runId: '<run:alpha>', label: 'alpha (<run8:alpha>)', value: 0.8 },
+      { runId: '<run:beta>', label: 'beta (<run8:beta>)', value: 0.9 }
     ]);
   });
 
-  it('skips runs without the metric or with a value that is not finite', () => {
-    expect(metricByRun(runs, 'loss').map(bar => bar.label)).toEqual(['a', 'c']);
-    expect(metricByRun(runs, 'f1')).toEqual([]);
+  it('skips runs without the metric and unknown metrics', () => {
+    expect(metricByRun(withThirdRun(), 'acc').map(bar => bar.runId)).toEqual([
+      '<run:alpha>',
+      '<run:beta>'
+    ]);
+    expect(metricByRun(compareAnswer(), 'f1')).toEqual([]);
   });
 });
 
 describe('metricAgainstParam', () => {
-  it('plots numeric params on a numeric axis, skipping runs missing one', () => {
-    const scatter = metricAgainstParam(runs, 'accuracy', 'C');
+  it('plots numeric params on a numeric axis', () => {
+    const scatter = metricAgainstParam(compareAnswer(), 'acc', 'lr');
     expect(scatter.categories).toEqual([]);
-    expect(scatter.points).toEqual([
-      { runId: 'id-a', label: 'a', x: 0.1, y: 0.8, param: '0.1' },
-      { runId: 'id-b', label: 'b', x: 10, y: 0.9, param: '10' }
+    expect(scatter.points.map(p => [p.label, p.x, p.y, p.param])).toEqual([
+      ['alpha (<run8:alpha>)', 0.1, 0.8, '0.1'],
+      ['beta (<run8:beta>)', 0.2, 0.9, '0.2']
     ]);
   });
 
-  it('gives each distinct text value a category in first-seen order', () => {
-    const scatter = metricAgainstParam(runs, 'accuracy', 'kernel');
-    expect(scatter.categories).toEqual(['rbf', 'linear']);
-    expect(scatter.points.map(p => [p.label, p.x, p.y])).toEqual([
-      ['a', 0, 0.8],
-      ['b', 1, 0.9],
-      ['c', 0, 0.7]
-    ]);
+  it('gives each distinct text value a category when one is not a number', () => {
+    const comparison = withThirdRun();
+    comparison.rows.find(r => r.name === 'acc')!.values[2] = 0.7;
+    const scatter = metricAgainstParam(comparison, 'acc', 'lr');
+    expect(scatter.categories).toEqual(['0.1', '0.2', 'auto']);
+    expect(scatter.points.map(p => p.x)).toEqual([0, 1, 2]);
   });
 
-  it('has no points when no run has both', () => {
-    expect(metricAgainstParam(runs, 'loss', 'missing').points).toEqual([]);
+  it('has no points when a row is missing', () => {
+    expect(metricAgainstParam(compareAnswer(), 'acc', 'nope').points).toEqual(
+      []
+    );
   });
 });
 
-describe('labels and keys', () => {
-  it('labels a run by name, else by its short id', () => {
-    expect(runLabel({ run_id: '0123456789abcdef', run_name: null })).toBe(
-      '01234567'
-    );
-    expect(runLabel({ run_id: '0123456789abcdef', run_name: 'best' })).toBe(
-      'best'
-    );
-  });
-
-  it('lists the keys of the selected runs, sorted', () => {
-    expect(keysOf(runs, 'metrics')).toEqual(['accuracy', 'loss']);
-    expect(keysOf(runs, 'params')).toEqual(['C', 'kernel']);
+describe('rowNames', () => {
+  it("lists params and metrics in the server's order", () => {
+    expect(rowNames(compareAnswer(), 'param')).toEqual(['epochs', 'lr']);
+    expect(rowNames(compareAnswer(), 'metric')).toEqual(['acc']);
   });
 });

@@ -1,95 +1,54 @@
 /**
- * A scripted `IMlopsLabAPI` for the tests, recording the runs queries it gets.
+ * An `IMlopsLabAPI` answering with the real server's recorded answers
+ * (`recorded.ts`), scriptable per test, recording the queries it gets.
  */
 import type {
+  Comparison,
   ExperimentList,
   Health,
   RunDetail,
   RunNotebook,
-  RunsPage,
-  RunSummary
+  RunsPage
 } from '../api/types';
-import type { IMlopsLabAPI, IRunsQuery } from '../tokens';
+import type { IExperimentsQuery, IMlopsLabAPI, IRunsQuery } from '../tokens';
+import {
+  compareAnswer,
+  experimentsAnswer,
+  healthAnswer,
+  recordedError,
+  runDetailAnswer,
+  runsPageAnswer
+} from './recorded';
 
-export const HEALTH: Health = {
-  version: '0.1.0',
-  tracking_uri: 'sqlite:////tmp/root/.mlops/mlflow.db',
-  mlflow_ui_url: null,
-  settings: [],
-  stores: [],
-  config_error: null
-};
-
-/** A run with the given name, params and metrics. */
-export function makeRun(
-  name: string,
-  params: Record<string, string> = {},
-  metrics: Record<string, number> = {}
-): RunSummary {
-  return {
-    run_id: `id-${name}`,
-    run_name: name,
-    experiment_id: '1',
-    status: 'FINISHED',
-    start_time: 1_700_000_000_000,
-    end_time: 1_700_000_001_000,
-    user: 'ada',
-    source_name: 'train.ipynb',
-    git_commit: null,
-    params,
-    metrics,
-    tags: {}
-  };
-}
-
-export function makePage(
-  runs: RunSummary[],
-  next: string | null = null
-): RunsPage {
-  return {
-    runs,
-    next_page_token: next,
-    param_keys: [...new Set(runs.flatMap(r => Object.keys(r.params)))],
-    metric_keys: [...new Set(runs.flatMap(r => Object.keys(r.metrics)))]
-  };
-}
+export { makePage, makeRun } from './recorded';
 
 export class FakeApi implements IMlopsLabAPI {
   /** Every runs query, in order. */
   readonly queries: IRunsQuery[] = [];
-  experimentList: ExperimentList = {
-    experiments: [
-      {
-        experiment_id: '1',
-        name: 'iris',
-        lifecycle_stage: 'active',
-        creation_time: 1,
-        last_update_time: 2
-      },
-      {
-        experiment_id: '0',
-        name: 'Default',
-        lifecycle_stage: 'active',
-        creation_time: 0,
-        last_update_time: 0
-      }
-    ]
-  };
-  /** Answers `runs`; by default an empty page. */
-  onRuns: (query: IRunsQuery) => Promise<RunsPage> = async () => makePage([]);
-  onRun: (runId: string) => Promise<RunDetail> = async () => {
-    throw new Error('not scripted');
-  };
-  onRunNotebook: (runId: string) => Promise<RunNotebook> = async () => {
-    throw new Error('not scripted');
-  };
+  /** Every experiments query, in order. */
+  readonly experimentQueries: (IExperimentsQuery | undefined)[] = [];
+  /** Every compare call's run ids, in order. */
+  readonly compared: string[][] = [];
 
-  async health(): Promise<Health> {
-    return HEALTH;
+  onHealth: () => Promise<Health> = async () => healthAnswer();
+  onExperiments: (query?: IExperimentsQuery) => Promise<ExperimentList> =
+    async () => experimentsAnswer();
+  onRuns: (query: IRunsQuery) => Promise<RunsPage> = async () =>
+    runsPageAnswer();
+  onRun: (runId: string) => Promise<RunDetail> = async () => runDetailAnswer();
+  onRunNotebook: (runId: string) => Promise<RunNotebook> = async () => {
+    throw recordedError('run_not_found');
+  };
+  onCompare: (runIds: string[]) => Promise<Comparison> = async () =>
+    compareAnswer();
+
+  health(): Promise<Health> {
+    return this.onHealth();
   }
 
-  async experiments(): Promise<ExperimentList> {
-    return this.experimentList;
+  experiments(query?: IExperimentsQuery): Promise<ExperimentList> {
+    this.experimentQueries.push(query);
+    return this.onExperiments(query);
   }
 
   runs(query: IRunsQuery): Promise<RunsPage> {
@@ -103,5 +62,10 @@ export class FakeApi implements IMlopsLabAPI {
 
   runNotebook(runId: string): Promise<RunNotebook> {
     return this.onRunNotebook(runId);
+  }
+
+  compare(runIds: string[]): Promise<Comparison> {
+    this.compared.push(runIds);
+    return this.onCompare(runIds);
   }
 }

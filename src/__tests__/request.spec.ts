@@ -5,8 +5,8 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { MlopsLabClient } from '../api/client';
-import type { Health } from '../api/types';
 import { MlopsLabResponseError, requestAPI } from '../request';
+import { healthAnswer, recorded } from './recorded';
 
 type FetchMock = jest.Mock<Promise<Response>, [RequestInfo, RequestInit?]>;
 
@@ -30,36 +30,11 @@ function jsonResponse(status: number, body: unknown): Response {
   });
 }
 
-const HEALTH: Health = {
-  version: '0.1.0',
-  tracking_uri: 'sqlite:////tmp/root/.mlops/mlflow.db',
-  mlflow_ui_url: null,
-  settings: [
-    {
-      name: 'tracking_uri',
-      value: 'sqlite:////tmp/root/.mlops/mlflow.db',
-      source: 'default',
-      origin: 'built-in default'
-    }
-  ],
-  stores: [
-    {
-      name: 'tracking',
-      uri: 'sqlite:////tmp/root/.mlops/mlflow.db',
-      ok: true,
-      message: 'answered in 3 ms'
-    }
-  ],
-  config_error: null
-};
-
 describe('requestAPI', () => {
   it('throws the server message and code of a JSON 404', async () => {
+    const answer = recorded('run_not_found');
     const fetch = fetchAnswering(async () =>
-      jsonResponse(404, {
-        message: "Run 'abc' was not found.",
-        code: 'NOT_FOUND'
-      })
+      jsonResponse(answer.status, answer.body)
     );
 
     const error = await requestAPI('runs/abc', {}, settingsWith(fetch)).then(
@@ -70,24 +45,27 @@ describe('requestAPI', () => {
     expect(error).toBeInstanceOf(MlopsLabResponseError);
     expect(error).toBeInstanceOf(ServerConnection.ResponseError);
     const responseError = error as MlopsLabResponseError;
-    expect(responseError.message).toBe("Run 'abc' was not found.");
+    expect(responseError.message).toBe(
+      "Run 'abc' was not found in sqlite:///<root>/.mlops/mlflow.db."
+    );
     expect(responseError.code).toBe('NOT_FOUND');
     expect(responseError.status).toBe(404);
+    expect(responseError.param).toBeNull();
   });
 
-  it('throws the server message and code of a JSON 400', async () => {
+  it('throws the server message, code and param of a JSON 400', async () => {
+    const answer = recorded('runs_bad_page_token');
     const fetch = fetchAnswering(async () =>
-      jsonResponse(400, {
-        message: 'max_results must be between 1 and 1000.',
-        code: 'INVALID'
-      })
+      jsonResponse(answer.status, answer.body)
     );
 
     await expect(
-      requestAPI('runs?max_results=0', {}, settingsWith(fetch))
+      requestAPI('runs?page_token=zzz', {}, settingsWith(fetch))
     ).rejects.toMatchObject({
-      message: 'max_results must be between 1 and 1000.',
+      message:
+        'Invalid page_token: pass the next_page_token of a previous page, or start again from the first page.',
       code: 'INVALID',
+      param: 'page_token',
       status: 400
     });
   });
@@ -127,12 +105,12 @@ describe('requestAPI', () => {
 
 describe('MlopsLabClient.health', () => {
   it('GETs /mlops-lab/api/health with the auth token and returns the body', async () => {
-    const fetch = fetchAnswering(async () => jsonResponse(200, HEALTH));
+    const fetch = fetchAnswering(async () => jsonResponse(200, healthAnswer()));
     const client = new MlopsLabClient(settingsWith(fetch));
 
     const health = await client.health();
 
-    expect(health).toEqual(HEALTH);
+    expect(health).toEqual(healthAnswer());
     expect(fetch).toHaveBeenCalledTimes(1);
     const request = fetch.mock.calls[0][0] as Request;
     const url = new URL(request.url);
@@ -143,19 +121,17 @@ describe('MlopsLabClient.health', () => {
     expect(request.headers.get('Authorization')).toBe('token secret-token');
   });
 
-  it('rejects with the message of a 503', async () => {
+  it('rejects with the MISCONFIGURED 503 every other route answers', async () => {
+    const answer = recorded('experiments_misconfigured');
     const fetch = fetchAnswering(async () =>
-      jsonResponse(503, {
-        message: 'MLOPS_TRACKING_URI is not a valid URI.',
-        code: 'UNAVAILABLE'
-      })
+      jsonResponse(answer.status, answer.body)
     );
     const client = new MlopsLabClient(settingsWith(fetch));
 
-    await expect(client.health()).rejects.toMatchObject({
-      message: 'MLOPS_TRACKING_URI is not a valid URI.',
-      code: 'UNAVAILABLE',
-      status: 503
-    });
+    const error = await client.experiments().catch((r: unknown) => r);
+    expect(error).toMatchObject({ code: 'MISCONFIGURED', status: 503 });
+    expect((error as Error).message).toContain(
+      "Unknown key 'traking-uri' in [tool.mlops-lab] of <root>/pyproject.toml"
+    );
   });
 });

@@ -1,19 +1,21 @@
 /**
  * The Runs model: pages through tokens, sorts and filters through the server,
- * keeps the rows when MLflow refuses a filter, remembers the experiment.
+ * tells the server's 400s apart by the parameter they name, pages and searches
+ * the experiments, compares the selected runs through the server.
  */
 import { StateDB } from '@jupyterlab/statedb';
+import { nullTranslator } from '@jupyterlab/translation';
 
-import { MlopsLabResponseError } from '../request';
 import { RunsModel, STATE_KEY } from '../runs/model';
 import { FakeApi, makePage, makeRun } from './fakeApi';
+import {
+  compareAnswer,
+  experimentsAnswer,
+  recordedError,
+  runsPageAnswer
+} from './recorded';
 
-function refused(message: string): MlopsLabResponseError {
-  const response = new Response(JSON.stringify({ message, code: 'INVALID' }), {
-    status: 400
-  });
-  return new MlopsLabResponseError(response, message, 'INVALID');
-}
+const trans = nullTranslator.load('mlops_lab');
 
 describe('RunsModel', () => {
   let api: FakeApi;
@@ -21,13 +23,12 @@ describe('RunsModel', () => {
 
   beforeEach(() => {
     api = new FakeApi();
-    model = new RunsModel({ api, pageSize: 2 });
+    model = new RunsModel({ api, trans, pageSize: 2 });
   });
 
   afterEach(() => model.dispose());
 
   it('chooses the most recently updated experiment and loads its first page', async () => {
-    api.onRuns = async () => makePage([makeRun('a')], 'tok-2');
     await model.loadExperiments();
 
     expect(model.state.experimentId).toBe('1');
@@ -40,7 +41,10 @@ describe('RunsModel', () => {
         pageToken: undefined
       }
     ]);
-    expect(model.state.page.status).toBe('ready');
+    expect(model.state.page).toEqual({
+      status: 'ready',
+      value: runsPageAnswer()
+    });
   });
 
   it('goes Next with the page token and Previous with the one before', async () => {
@@ -87,65 +91,185 @@ describe('RunsModel', () => {
     expect(model.state.pageIndex).toBe(0);
   });
 
-  it("keeps the rows and shows MLflow's message when the filter is refused", async () => {
-    const good = makePage([makeRun('a'), makeRun('b')]);
+  it("keeps the rows and shows the server's message under the filter box when it refuses the filter", async () => {
+    const good = runsPageAnswer();
     api.onRuns = async query => {
-      if (query.filter?.includes('>>>')) {
-        throw refused("Invalid comparator '>>>'");
+      if (query.filter === 'metrics.acc >') {
+        throw recordedError('runs_bad_filter');
       }
       return good;
     };
     await model.loadExperiments();
-    await model.setFilter('metrics.accuracy > 0.5');
-    expect(model.state.filter).toBe('metrics.accuracy > 0.5');
+    await model.setFilter('metrics.acc > 0.5');
+    expect(model.state.filter).toBe('metrics.acc > 0.5');
 
-    await model.setFilter('metrics.accuracy >>> 0.5');
+    await model.setFilter('metrics.acc >');
 
-    expect(model.state.filterError).toBe("Invalid comparator '>>>'");
+    expect(model.state.filterError).toBe(
+      "Invalid clause(s) in filter string: 'metrics.acc', '>'"
+    );
     expect(model.state.page).toEqual({ status: 'ready', value: good });
     // The filter in effect is still the last one the server accepted.
-    expect(model.state.filter).toBe('metrics.accuracy > 0.5');
+    expect(model.state.filter).toBe('metrics.acc > 0.5');
 
     await model.setFilter('');
     expect(model.state.filterError).toBeNull();
   });
 
+  it('shows a refused order under the filter box too', async () => {
+    await model.loadExperiments();
+    api.onRuns = async () => {
+      throw recordedError('runs_bad_order_by');
+    };
+    await model.sortBy('metrics', '`acc');
+    expect(model.state.filterError).toBe(
+      "Invalid order_by clause 'metrics.`acc'. Could not be parsed."
+    );
+    expect(model.state.page.status).toBe('ready');
+  });
+
+  it('starts again from the first page with a notice when the page token is stale', async () => {
+    let stale = false;
+    api.onRuns = async query => {
+      if (query.pageToken === 'tok-2' && stale) {
+        throw recordedError('runs_bad_page_token');
+      }
+      return makePage([makeRun(query.pageToken ?? 'first')], 'tok-2');
+    };
+    await model.loadExperiments();
+    await model.nextPage();
+    await model.nextPage();
+    expect(model.state.pageIndex).toBe(2);
+
+    stale = true;
+    await model.previousPage();
+
+    expect(api.queries.map(q => q.pageToken)).toEqual([
+      undefined,
+      'tok-2',
+      'tok-2',
+      'tok-2',
+      undefined
+    ]);
+    expect(model.state.pageIndex).toBe(0);
+    expect(model.state.filterError).toBeNull();
+    expect(model.state.notice).toBe(
+      'The runs changed since that page was fetched: back to the first page.'
+    );
+    expect(model.state.page.status).toBe('ready');
+  });
+
+  it('shows other 400s as a general error, not under the filter box', async () => {
+    api.onRuns = async () => {
+      throw recordedError('runs_bad_max_results');
+    };
+    await model.loadExperiments();
+    expect(model.state.filterError).toBeNull();
+    expect(model.state.page).toEqual({
+      status: 'failed',
+      message: 'max_results must be 1..1000, got 0.'
+    });
+  });
+
   it('shows other failures verbatim in place of the rows', async () => {
     api.onRuns = async () => {
-      throw new MlopsLabResponseError(
-        new Response('', { status: 404 }),
-        "Experiment '9' does not exist.",
-        'NOT_FOUND'
-      );
+      throw recordedError('runs_unknown_experiment');
     };
     await model.loadExperiments();
     expect(model.state.page).toEqual({
       status: 'failed',
-      message: "Experiment '9' does not exist."
+      message:
+        "Experiment 'nope' was not found in sqlite:///<root>/.mlops/mlflow.db."
     });
+  });
+
+  it('shows the configuration message when the server is misconfigured', async () => {
+    api.onExperiments = async () => {
+      throw recordedError('experiments_misconfigured');
+    };
+    await model.loadExperiments();
+    const state = model.state.experiments;
+    expect(state.status).toBe('failed');
+    expect(state.status === 'failed' && state.message).toContain(
+      "Unknown key 'traking-uri'"
+    );
+  });
+
+  it('pages the experiments with "Load more" and searches them by name', async () => {
+    api.onExperiments = async query =>
+      experimentsAnswer(
+        query?.pageToken
+          ? 'experiments'
+          : query?.name
+            ? 'experiments_by_name'
+            : 'experiments_page'
+      );
+    await model.loadExperiments();
+    const names = (): string[] => {
+      const state = model.state.experiments;
+      return state.status === 'ready' ? state.value.map(e => e.name) : [];
+    };
+    expect(names()).toEqual(['exp']);
+    expect(model.state.experimentsNextToken).toBe('<page-token>');
+
+    await model.loadMoreExperiments();
+    // The page after adds what was not listed yet.
+    expect(names()).toEqual(['exp', 'Default']);
+    expect(model.state.experimentsNextToken).toBeNull();
+
+    await model.searchExperiments(' EX ');
+    expect(names()).toEqual(['exp']);
+    expect(api.experimentQueries.map(q => [q?.name, q?.pageToken])).toEqual([
+      [undefined, undefined],
+      [undefined, '<page-token>'],
+      ['EX', undefined]
+    ]);
+    // The chosen experiment stays chosen.
+    expect(model.state.experimentId).toBe('1');
   });
 
   it('remembers the chosen experiment in the state DB', async () => {
     const stateDB = new StateDB();
-    const first = new RunsModel({ api, stateDB });
+    const first = new RunsModel({ api, trans, stateDB });
     await first.loadExperiments();
     await first.selectExperiment('0');
     first.dispose();
     expect(await stateDB.fetch(STATE_KEY)).toEqual({ experiment: '0' });
 
-    const second = new RunsModel({ api, stateDB });
+    const second = new RunsModel({ api, trans, stateDB });
     await second.loadExperiments();
     expect(second.state.experimentId).toBe('0');
     second.dispose();
   });
 
-  it('keeps selected runs across pages and toggles them', async () => {
-    const a = makeRun('a');
-    const b = makeRun('b');
-    model.toggleSelected(a);
-    model.toggleSelected(b);
-    model.toggleSelected(a);
-    expect(model.state.selected.map(r => r.run_name)).toEqual(['b']);
+  it('compares the selected runs through the server once two are selected', async () => {
+    const [beta, alpha] = runsPageAnswer().runs;
+    await model.toggleSelected(alpha);
+    expect(api.compared).toEqual([]);
+    expect(model.state.comparison.status).toBe('idle');
+
+    await model.toggleSelected(beta);
+    expect(api.compared).toEqual([['<run:alpha>', '<run:beta>']]);
+    expect(model.state.comparison).toEqual({
+      status: 'ready',
+      value: compareAnswer()
+    });
+
+    await model.toggleSelected(alpha);
+    expect(model.state.selected.map(r => r.run_name)).toEqual(['beta']);
+    expect(model.state.comparison.status).toBe('idle');
+  });
+
+  it('shows why the comparison failed', async () => {
+    api.onCompare = async () => {
+      throw recordedError('run_not_found');
+    };
+    await model.toggleSelected(makeRun('a'));
+    await model.toggleSelected(makeRun('b'));
+    expect(model.state.comparison).toEqual({
+      status: 'failed',
+      message: "Run 'abc' was not found in sqlite:///<root>/.mlops/mlflow.db."
+    });
   });
 
   it('emits stateChanged and stops once disposed', async () => {

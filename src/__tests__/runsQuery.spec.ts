@@ -1,12 +1,17 @@
 /**
- * The client asks `GET /runs` with the right query string, and a refused
- * filter comes back as an error carrying MLflow's message.
+ * The client asks `GET /runs`, `GET /experiments` and `GET /compare` with the
+ * right query strings, and a refused filter comes back as an error carrying the
+ * server's message and the parameter it names.
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { MlopsLabClient, runsQueryString } from '../api/client';
+import {
+  experimentsQueryString,
+  MlopsLabClient,
+  runsQueryString
+} from '../api/client';
 import { MlopsLabResponseError } from '../request';
-import { makePage, makeRun } from './fakeApi';
+import { recorded, runsPageAnswer } from './recorded';
 
 type FetchMock = jest.Mock<Promise<Response>, [RequestInfo, RequestInit?]>;
 
@@ -74,7 +79,7 @@ describe('runsQueryString', () => {
 
 describe('MlopsLabClient runs API', () => {
   it('GETs /runs below the base URL with the query', async () => {
-    const page = makePage([makeRun('a', { C: '1' }, { accuracy: 0.9 })]);
+    const page = runsPageAnswer();
     const { client, fetch } = clientAnswering(200, page);
 
     const answer = await client.runs({
@@ -95,34 +100,50 @@ describe('MlopsLabClient runs API', () => {
     expect(url.searchParams.get('page_token')).toBe('abc');
   });
 
-  it("rejects a refused filter with MLflow's message", async () => {
-    const message =
-      "Invalid comparator '>>>' not one of '{'<=', '>', '!=', '<', '=', '>='}";
-    const { client } = clientAnswering(400, { message, code: 'INVALID' });
+  it("rejects a refused filter with the server's message and param", async () => {
+    const answer = recorded('runs_bad_filter');
+    const { client } = clientAnswering(answer.status, answer.body);
 
     const error = await client
-      .runs({ experiment: '1', filter: 'metrics.a >>> 1' })
+      .runs({ experiment: 'exp', filter: 'metrics.acc >' })
       .catch((reason: unknown) => reason);
 
     expect(error).toBeInstanceOf(MlopsLabResponseError);
-    expect((error as MlopsLabResponseError).message).toBe(message);
-    expect((error as MlopsLabResponseError).status).toBe(400);
-    expect((error as MlopsLabResponseError).code).toBe('INVALID');
+    expect(error).toMatchObject({
+      message: "Invalid clause(s) in filter string: 'metrics.acc', '>'",
+      status: 400,
+      code: 'INVALID',
+      param: 'filter'
+    });
   });
 
-  it('GETs one run, its notebook and the experiments at their paths', async () => {
+  it('GETs one run, its notebook, the experiments and a comparison', async () => {
     const { client, fetch } = clientAnswering(200, {});
     await client.run('ab/cd');
     await client.runNotebook('ab12');
     await client.experiments();
+    await client.experiments({
+      name: ' iris ',
+      pageToken: 'tok',
+      maxResults: 5
+    });
+    await client.compare(['a1', 'b/2']);
 
-    const paths = fetch.mock.calls.map(
-      call => new URL((call[0] as Request).url).pathname
-    );
-    expect(paths).toEqual([
+    const urls = fetch.mock.calls.map(call => {
+      const url = new URL((call[0] as Request).url);
+      // ServerConnection adds a cache-busting timestamp to every GET.
+      return (url.pathname + url.search).replace(/[?&]\d+$/, '');
+    });
+    expect(urls).toEqual([
       '/lab-base/mlops-lab/api/runs/ab%2Fcd',
       '/lab-base/mlops-lab/api/runs/ab12/notebook',
-      '/lab-base/mlops-lab/api/experiments'
+      '/lab-base/mlops-lab/api/experiments',
+      '/lab-base/mlops-lab/api/experiments?name=iris&max_results=5&page_token=tok',
+      '/lab-base/mlops-lab/api/compare?run_id=a1&run_id=b%2F2'
     ]);
+  });
+
+  it('leaves an empty experiments query out', () => {
+    expect(experimentsQueryString({ name: '  ' })).toBe('');
   });
 });

@@ -1,15 +1,19 @@
 /**
  * The Runs section renders the model: the empty experiment hint, the rows with
- * their param and metric columns, and MLflow's message under the filter box.
+ * their param and metric columns, the server's message under the filter box,
+ * the stale-token notice and the comparison with the server's labels.
  */
+import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 
-import { NO_RUNS_MESSAGE, RunsSection } from '../components/RunsSection';
-import { MlopsLabResponseError } from '../request';
+import { noRunsMessage, RunsSection } from '../components/RunsSection';
 import { RunsModel } from '../runs/model';
 import { FakeApi, makePage, makeRun } from './fakeApi';
+import { recordedError, runsPageAnswer } from './recorded';
+
+const trans = nullTranslator.load('mlops_lab');
 
 async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
   const start = Date.now();
@@ -23,7 +27,7 @@ async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
 
 function mount(model: RunsModel, mlflowUiUrl: string | null = null): Widget {
   const widget = ReactWidget.create(
-    <RunsSection model={model} mlflowUiUrl={mlflowUiUrl} />
+    <RunsSection model={model} trans={trans} mlflowUiUrl={mlflowUiUrl} />
   );
   Widget.attach(widget, document.body);
   return widget;
@@ -37,14 +41,17 @@ describe('RunsSection', () => {
   });
 
   it('tells how to track runs when the experiment has none', async () => {
-    const model = new RunsModel({ api: new FakeApi() });
+    const api = new FakeApi();
+    api.onRuns = async () => makePage([]);
+    const model = new RunsModel({ api, trans });
     widget = mount(model);
     await waitFor(
       () => widget!.node.querySelector('.jp-MlopsLab-noRuns') !== null
     );
     expect(widget.node.querySelector('.jp-MlopsLab-noRuns')?.textContent).toBe(
-      NO_RUNS_MESSAGE
+      'No runs yet: add `%load_ext mlops_lab` and `%mlops track` to a notebook.'
     );
+    expect(noRunsMessage(trans)).toContain('%mlops track');
     model.dispose();
   });
 
@@ -58,7 +65,7 @@ describe('RunsSection', () => {
         ],
         'next'
       );
-    const model = new RunsModel({ api });
+    const model = new RunsModel({ api, trans });
     widget = mount(model, 'http://mlflow.example:5000');
     const node = widget.node;
     await waitFor(
@@ -102,30 +109,87 @@ describe('RunsSection', () => {
     model.dispose();
   });
 
-  it("shows MLflow's message under the filter box", async () => {
+  it("shows the server's message under the filter box", async () => {
     const api = new FakeApi();
     api.onRuns = async query => {
       if (query.filter) {
-        throw new MlopsLabResponseError(
-          new Response('', { status: 400 }),
-          "Invalid clause(s) in filter string: 'nonsense'",
-          'INVALID'
-        );
+        throw recordedError('runs_bad_filter');
       }
-      return makePage([makeRun('a')]);
+      return runsPageAnswer();
     };
-    const model = new RunsModel({ api });
+    const model = new RunsModel({ api, trans });
     widget = mount(model);
     await model.loadExperiments();
-    await model.setFilter('nonsense');
+    await model.setFilter('metrics.acc >');
     const node = widget.node;
     await waitFor(
       () => node.querySelector('.jp-MlopsLab-filterError') !== null
     );
     expect(node.querySelector('.jp-MlopsLab-filterError')?.textContent).toBe(
-      "Invalid clause(s) in filter string: 'nonsense'"
+      "Invalid clause(s) in filter string: 'metrics.acc', '>'"
     );
-    expect(node.querySelectorAll('.jp-MlopsLab-runRow')).toHaveLength(1);
+    expect(node.querySelectorAll('.jp-MlopsLab-runRow')).toHaveLength(2);
+    model.dispose();
+  });
+
+  it('shows a stale page token as a notice, not a filter error', async () => {
+    const api = new FakeApi();
+    let stale = false;
+    api.onRuns = async query => {
+      if (query.pageToken && stale) {
+        throw recordedError('runs_bad_page_token');
+      }
+      return makePage([makeRun(query.pageToken ?? 'first')], 'tok');
+    };
+    const model = new RunsModel({ api, trans });
+    widget = mount(model);
+    await model.loadExperiments();
+    await model.nextPage();
+    stale = true;
+    await model.nextPage();
+    const node = widget.node;
+    await waitFor(() => node.querySelector('.jp-MlopsLab-notice') !== null);
+    expect(node.querySelector('.jp-MlopsLab-notice')?.textContent).toBe(
+      'The runs changed since that page was fetched: back to the first page.'
+    );
+    expect(node.querySelector('.jp-MlopsLab-filterError')).toBeNull();
+    expect(node.querySelector('.jp-MlopsLab-pageInfo')?.textContent).toBe(
+      'Page 1 · 1 run'
+    );
+    model.dispose();
+  });
+
+  it("compares two selected runs with the server's labels and values", async () => {
+    const api = new FakeApi();
+    const model = new RunsModel({ api, trans });
+    widget = mount(model);
+    await model.loadExperiments();
+    const node = widget.node;
+    await waitFor(
+      () => node.querySelectorAll('.jp-MlopsLab-selectRun').length === 2
+    );
+    for (const box of Array.from(
+      node.querySelectorAll<HTMLInputElement>('.jp-MlopsLab-selectRun')
+    )) {
+      box.click();
+    }
+    await waitFor(
+      () => node.querySelectorAll('.jp-MlopsLab-chartData tbody tr').length > 0
+    );
+    expect(node.querySelector('.jp-MlopsLab-compare h3')?.textContent).toBe(
+      'Compare 2 runs'
+    );
+    const rows = Array.from(
+      node.querySelectorAll('.jp-MlopsLab-chartData tbody tr')
+    ).map(row =>
+      Array.from(row.querySelectorAll('td')).map(cell => cell.textContent)
+    );
+    // The server orders the comparison by its run ids' order: beta was picked first.
+    expect(rows).toEqual([
+      ['alpha (<run8:alpha>)', '0.8'],
+      ['beta (<run8:beta>)', '0.9']
+    ]);
+    expect(api.compared).toEqual([['<run:beta>', '<run:alpha>']]);
     model.dispose();
   });
 });

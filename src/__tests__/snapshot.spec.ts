@@ -2,7 +2,11 @@
  * A run's notebook snapshot opens read-only: every cell is marked non-editable,
  * and content that is not a notebook is refused with a message.
  */
+import { nullTranslator } from '@jupyterlab/translation';
+
 import { readOnlyContent } from '../snapshot';
+
+const trans = nullTranslator.load('mlops_lab');
 
 const NOTEBOOK = {
   nbformat: 4,
@@ -22,7 +26,7 @@ const NOTEBOOK = {
 
 describe('readOnlyContent', () => {
   it('marks every cell non-editable and keeps its other metadata', () => {
-    const content = readOnlyContent(NOTEBOOK);
+    const content = readOnlyContent(NOTEBOOK, trans);
     expect(content.cells.map(cell => cell.metadata.editable)).toEqual([
       false,
       false
@@ -33,7 +37,7 @@ describe('readOnlyContent', () => {
   });
 
   it('refuses what is not a notebook', () => {
-    expect(() => readOnlyContent({ path: 'x.txt' })).toThrow(
+    expect(() => readOnlyContent({ path: 'x.txt' }, trans)).toThrow(
       'The snapshot logged with this run is not a notebook.'
     );
   });

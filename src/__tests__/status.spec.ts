@@ -1,44 +1,26 @@
 /**
- * What the sidebar says about a health answer or a failed request.
+ * What the sidebar says about a health answer or a failed request: each store's
+ * state as it is, and each kind of failure told apart.
  */
 import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator } from '@jupyterlab/translation';
 
-import type { Health, StoreStatus } from '../api/types';
+import type { StoreStatus } from '../api/types';
 import { errorFromResponse } from '../request';
 import {
   describeError,
   describeStore,
-  MISSING_EXTENSION_MESSAGE,
-  summarizeHealth
+  missingExtensionMessage,
+  summarizeHealth,
+  unreachableMessage
 } from '../status';
+import { healthWith, misconfiguredHealth, recordedError } from './recorded';
 
-function store(name: string, ok: boolean, message: string): StoreStatus {
-  return { name, uri: `sqlite:////data/${name}.db`, ok, message };
-}
-
-function health(
-  stores: StoreStatus[],
-  configError: string | null = null
-): Health {
-  return {
-    version: '0.1.0',
-    tracking_uri: 'postgresql://u:***@db/mlflow',
-    mlflow_ui_url: null,
-    settings: [],
-    stores,
-    config_error: configError
-  };
-}
+const trans = nullTranslator.load('mlops_lab');
 
 describe('summarizeHealth', () => {
   it('is ok when every store answers', () => {
-    const summary = summarizeHealth(
-      health([
-        store('tracking', true, 'answered in 3 ms'),
-        store('registry', true, 'answered'),
-        store('lab', true, 'answered')
-      ])
-    );
+    const summary = summarizeHealth(healthWith({}), trans);
     expect(summary).toEqual({
       level: 'ok',
       text: 'All 3 stores answer.',
@@ -46,88 +28,127 @@ describe('summarizeHealth', () => {
     });
   });
 
-  it('names each store that does not answer, with its message', () => {
+  it('says which stores are not created yet instead of "all answer"', () => {
+    const summary = summarizeHealth(healthWith({ lab: 'not_created' }), trans);
+    expect(summary.level).toBe('ok');
+    expect(summary.text).toBe(
+      '2 of 3 stores answer; lab: not created yet (created on first use).'
+    );
+    expect(summary.problems).toEqual([]);
+  });
+
+  it('names a store that cannot be checked', () => {
     const summary = summarizeHealth(
-      health([
-        store('tracking', true, 'answered'),
-        store('registry', true, 'answered'),
-        store('lab', false, 'connection refused')
-      ])
+      healthWith({ tracking: 'not_checked', registry: 'not_checked' }),
+      trans
+    );
+    expect(summary.text).toBe(
+      '1 of 3 stores answer; tracking: not checked (its kind of URI cannot be checked); ' +
+        'registry: not checked (its kind of URI cannot be checked).'
+    );
+  });
+
+  it('names each store down or broken, with its message', () => {
+    const summary = summarizeHealth(
+      healthWith(
+        { lab: 'down', registry: 'broken' },
+        {
+          lab: 'connection refused',
+          registry: 'schema revision 1 is older than 3'
+        }
+      ),
+      trans
     );
     expect(summary.level).toBe('warning');
-    expect(summary.text).toBe('1 of 3 stores not answering: lab.');
+    expect(summary.text).toBe(
+      '1 of 3 stores answer; registry: answers, but its schema is outdated or damaged ' +
+        '(schema revision 1 is older than 3); lab: down (connection refused).'
+    );
     expect(summary.problems).toEqual([
-      'lab: not answering (connection refused)'
+      'registry: answers, but its schema is outdated or damaged (schema revision 1 is older than 3)',
+      'lab: down (connection refused)'
     ]);
   });
 
   it('is an error when no store answers', () => {
     const summary = summarizeHealth(
-      health([
-        store('tracking', false, 'timeout'),
-        store('lab', false, 'timeout')
-      ])
+      healthWith({ tracking: 'down', registry: 'down', lab: 'down' }),
+      trans
     );
     expect(summary.level).toBe('error');
-    expect(summary.text).toBe('2 of 2 stores not answering: tracking, lab.');
+    expect(
+      summary.text.startsWith('0 of 3 stores answer; tracking: down')
+    ).toBe(true);
   });
 
-  it('puts a configuration error first', () => {
-    const summary = summarizeHealth(
-      health(
-        [store('tracking', true, 'answered')],
-        "MLOPS_LAB_DB: unknown scheme 'foo'"
-      )
-    );
+  it('puts the configuration error of the recorded answer first', () => {
+    const summary = summarizeHealth(misconfiguredHealth(), trans);
     expect(summary.level).toBe('error');
-    expect(summary.text).toBe('Configuration error. The store answers.');
+    expect(summary.text).toBe('Configuration error. No store was checked.');
     expect(summary.problems[0]).toBe(
-      "Configuration error: MLOPS_LAB_DB: unknown scheme 'foo'"
+      "Configuration error: Unknown key 'traking-uri' in [tool.mlops-lab] of " +
+        "<root>/pyproject.toml. Did you mean 'tracking-uri'? Known keys: home, " +
+        'tracking-uri, registry-uri, artifact-root, store-url, mlflow-ui-url.'
     );
   });
-});
 
-describe('describeStore', () => {
-  it('omits empty messages', () => {
-    expect(describeStore(store('registry', true, ''))).toBe('registry: ok');
+  it('reads a store without a state from ok, as the server sends it today', () => {
+    const store: StoreStatus = {
+      name: 'lab',
+      uri: 'sqlite:///x',
+      ok: false,
+      message: 'disk I/O error'
+    };
+    expect(describeStore(store, trans)).toBe('lab: down (disk I/O error)');
   });
 });
 
 describe('describeError', () => {
-  it('says the server extension is missing on a network error', () => {
+  it('says the Jupyter server cannot be reached on a network error, not to install anything', () => {
     const problem = describeError(
-      new ServerConnection.NetworkError(new TypeError('Failed to fetch'))
+      new ServerConnection.NetworkError(new TypeError('Failed to fetch')),
+      trans
     );
     expect(problem).toEqual({
+      kind: 'unreachable',
+      message: unreachableMessage(trans)
+    });
+    expect(problem.message).not.toContain('pip install');
+  });
+
+  it('gives the install hint only on a 404 that is not ours', () => {
+    const error = errorFromResponse(
+      new Response('<html>404: Not Found</html>', { status: 404 }),
+      undefined,
+      '<html>404: Not Found</html>'
+    );
+    expect(describeError(error, trans)).toEqual({
       kind: 'missing-extension',
-      message: MISSING_EXTENSION_MESSAGE
+      message: missingExtensionMessage(trans)
     });
-    expect(problem.message).toContain('pip install mlops_lab');
+    expect(missingExtensionMessage(trans)).toContain('pip install mlops_lab');
   });
 
-  it('says the server extension is missing on a 404 that is not ours', () => {
-    const error = errorFromResponse(new Response('', { status: 404 }), null);
-    expect(describeError(error).kind).toBe('missing-extension');
-  });
-
-  it('keeps our own 404 message', () => {
-    const error = errorFromResponse(new Response('', { status: 404 }), {
-      message: "Run 'abc' was not found.",
-      code: 'NOT_FOUND'
-    });
-    expect(describeError(error)).toEqual({
+  it("keeps our own 404's message: a missing route names the version mismatch", () => {
+    expect(describeError(recordedError('missing_route'), trans)).toEqual({
       kind: 'error',
-      message: "Run 'abc' was not found."
+      message:
+        "No mlops-lab API route '/mlops-lab/api/no-such-route'. The server and the " +
+        'sidebar may be different versions: reinstall mlops_lab and restart JupyterLab.'
     });
+    expect(describeError(recordedError('run_not_found'), trans).kind).toBe(
+      'error'
+    );
   });
 
-  it('shows the message of a 503 as a configuration problem', () => {
-    const error = errorFromResponse(new Response('', { status: 503 }), {
-      message: 'Cannot read mlops-lab settings: bad TOML at line 3.'
-    });
-    expect(describeError(error)).toEqual({
-      kind: 'configuration',
-      message: 'Cannot read mlops-lab settings: bad TOML at line 3.'
-    });
+  it('shows MISCONFIGURED as a configuration problem with the message naming file and key', () => {
+    const problem = describeError(
+      recordedError('experiments_misconfigured'),
+      trans
+    );
+    expect(problem.kind).toBe('configuration');
+    expect(problem.message).toContain(
+      "Unknown key 'traking-uri' in [tool.mlops-lab] of <root>/pyproject.toml"
+    );
   });
 });

@@ -4,9 +4,11 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from '../request';
-import type { IMlopsLabAPI, IRunsQuery } from '../tokens';
+import type { IExperimentsQuery, IMlopsLabAPI, IRunsQuery } from '../tokens';
 import type {
+  Comparison,
   ExperimentList,
+  ExperimentsQueryParameters,
   Health,
   RunDetail,
   RunNotebook,
@@ -28,6 +30,25 @@ export function runsQueryString(query: IRunsQuery): string {
     max_results: query.maxResults,
     page_token: query.pageToken || undefined
   };
+  return queryString(parameters);
+}
+
+/**
+ * The query string of `GET /experiments` (with its leading `?` when not empty).
+ *
+ * Exported for the tests.
+ */
+export function experimentsQueryString(query: IExperimentsQuery = {}): string {
+  const parameters: ExperimentsQueryParameters = {
+    name: query.name?.trim() || undefined,
+    max_results: query.maxResults,
+    page_token: query.pageToken || undefined
+  };
+  const text = queryString(parameters);
+  return text === '?' ? '' : text;
+}
+
+function queryString(parameters: object): string {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(parameters)) {
     if (value !== undefined) {
@@ -58,8 +79,10 @@ export class MlopsLabClient implements IMlopsLabAPI {
     return this._get<Health>('health');
   }
 
-  experiments(): Promise<ExperimentList> {
-    return this._get<ExperimentList>('experiments');
+  experiments(query?: IExperimentsQuery): Promise<ExperimentList> {
+    return this._get<ExperimentList>(
+      `experiments${experimentsQueryString(query)}`
+    );
   }
 
   runs(query: IRunsQuery): Promise<RunsPage> {
@@ -72,6 +95,14 @@ export class MlopsLabClient implements IMlopsLabAPI {
 
   runNotebook(runId: string): Promise<RunNotebook> {
     return this._get<RunNotebook>(`runs/${encodeURIComponent(runId)}/notebook`);
+  }
+
+  compare(runIds: string[]): Promise<Comparison> {
+    const search = new URLSearchParams();
+    for (const runId of runIds) {
+      search.append('run_id', runId);
+    }
+    return this._get<Comparison>(`compare?${search.toString()}`);
   }
 
   private _get<T>(endPoint: string): Promise<T> {

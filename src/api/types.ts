@@ -18,11 +18,7 @@ export type Health = Schemas['HealthResponse'];
  * `broken` (it answers but its schema is outdated or damaged).
  */
 export type StoreState =
-  | 'answered'
-  | 'not_created'
-  | 'not_checked'
-  | 'down'
-  | 'broken';
+  'answered' | 'not_created' | 'not_checked' | 'down' | 'broken';
 
 /**
  * Whether one store (tracking, registry, lab) answered, and how.

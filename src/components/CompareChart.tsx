@@ -1,27 +1,35 @@
 /**
- * The compare chart of the selected runs: one metric by run (bars), or one
- * metric against one param (points). Drawn with Chart.js on a canvas, in the
- * theme's colours; a visually hidden table carries the same numbers for screen
- * readers (and tests).
+ * The comparison of the selected runs, as the server made it: one metric by run
+ * (bars with their values), or one metric against one param (points). Drawn with
+ * Chart.js on a canvas in the theme's colours, redrawn when the theme changes; a
+ * visually hidden table carries the same labels and values for screen readers.
  */
 import React, { useEffect, useMemo, useRef, useState } from 'react';
+import type { IThemeManager } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect } from '@jupyterlab/ui-components';
-import type { ChartConfiguration } from 'chart.js';
+import type { ChartConfiguration, Plugin } from 'chart.js';
 
-import type { RunSummary } from '../api/types';
+import type { Comparison, RunSummary } from '../api/types';
 import {
   IBar,
   IScatter,
-  keysOf,
   metricAgainstParam,
-  metricByRun
+  metricByRun,
+  rowNames
 } from '../runs/chartData';
 import { formatMetric } from '../runs/format';
+import type { Loadable } from '../runs/model';
 
 export type ChartMode = 'by-run' | 'against-param';
 
 export interface ICompareChartProps {
-  runs: RunSummary[];
+  /** The runs picked, in the order they were picked. */
+  selected: RunSummary[];
+  /** The server's comparison of them (idle with fewer than two). */
+  comparison: Loadable<Comparison>;
+  trans: TranslationBundle;
+  themeManager: IThemeManager | null;
   onClear: () => void;
 }
 
@@ -52,23 +60,76 @@ function loadChartJs(): Promise<ChartJs> {
 }
 
 /** A number that changes whenever JupyterLab switches themes. */
-function useThemeVersion(): number {
+function useThemeVersion(themeManager: IThemeManager | null): number {
   const [version, setVersion] = useState(0);
   useEffect(() => {
-    const observer = new MutationObserver(() => setVersion(v => v + 1));
-    observer.observe(document.body, {
-      attributes: true,
-      attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
-    });
-    return () => observer.disconnect();
-  }, []);
+    if (!themeManager) {
+      return;
+    }
+    const onChanged = (): void => setVersion(v => v + 1);
+    themeManager.themeChanged.connect(onChanged);
+    return () => {
+      themeManager.themeChanged.disconnect(onChanged);
+    };
+  }, [themeManager]);
   return version;
 }
 
 export function CompareChart(props: ICompareChartProps): JSX.Element {
-  const { runs } = props;
-  const metrics = useMemo(() => keysOf(runs, 'metrics'), [runs]);
-  const params = useMemo(() => keysOf(runs, 'params'), [runs]);
+  const { trans, comparison } = props;
+  const count = props.selected.length;
+  const value =
+    comparison.status === 'ready'
+      ? comparison.value
+      : comparison.status === 'loading'
+        ? (comparison.previous ?? null)
+        : null;
+  return (
+    <div
+      className="jp-MlopsLab-compare"
+      aria-busy={comparison.status === 'loading'}
+    >
+      <div className="jp-MlopsLab-compareHeader">
+        <h3>{trans._n('Compare %1 run', 'Compare %1 runs', count)}</h3>
+        <button
+          className="jp-MlopsLab-linkButton jp-MlopsLab-clearSelection"
+          onClick={props.onClear}
+        >
+          {trans.__('Clear')}
+        </button>
+      </div>
+      {count < 2 && (
+        <p className="jp-MlopsLab-placeholder">
+          {trans.__('Select another run to compare.')}
+        </p>
+      )}
+      {comparison.status === 'failed' && (
+        <div className="jp-MlopsLab-problem" role="alert">
+          {comparison.message}
+        </div>
+      )}
+      {count >= 2 && comparison.status === 'loading' && !value && (
+        <p className="jp-MlopsLab-loading">{trans.__('Comparing the runs…')}</p>
+      )}
+      {count >= 2 && value && (
+        <ComparisonView
+          comparison={value}
+          trans={trans}
+          themeManager={props.themeManager}
+        />
+      )}
+    </div>
+  );
+}
+
+function ComparisonView(props: {
+  comparison: Comparison;
+  trans: TranslationBundle;
+  themeManager: IThemeManager | null;
+}): JSX.Element {
+  const { comparison, trans } = props;
+  const metrics = useMemo(() => rowNames(comparison, 'metric'), [comparison]);
+  const params = useMemo(() => rowNames(comparison, 'param'), [comparison]);
   const [mode, setMode] = useState<ChartMode>('by-run');
   const [metric, setMetric] = useState<string>('');
   const [param, setParam] = useState<string>('');
@@ -77,33 +138,24 @@ export function CompareChart(props: ICompareChartProps): JSX.Element {
   const chosenParam = params.includes(param) ? param : (params[0] ?? '');
 
   const bars = useMemo(
-    () => (chosenMetric ? metricByRun(runs, chosenMetric) : []),
-    [runs, chosenMetric]
+    () => (chosenMetric ? metricByRun(comparison, chosenMetric) : []),
+    [comparison, chosenMetric]
   );
   const scatter = useMemo(
     () =>
       chosenMetric && chosenParam
-        ? metricAgainstParam(runs, chosenMetric, chosenParam)
+        ? metricAgainstParam(comparison, chosenMetric, chosenParam)
         : { points: [], categories: [] },
-    [runs, chosenMetric, chosenParam]
+    [comparison, chosenMetric, chosenParam]
   );
   const count = mode === 'by-run' ? bars.length : scatter.points.length;
 
   return (
-    <div className="jp-MlopsLab-compare">
-      <div className="jp-MlopsLab-compareHeader">
-        <h3>Compare {runs.length} runs</h3>
-        <button
-          className="jp-MlopsLab-linkButton jp-MlopsLab-clearSelection"
-          onClick={props.onClear}
-        >
-          Clear
-        </button>
-      </div>
+    <>
       <div className="jp-MlopsLab-compareControls">
         <HTMLSelect
           className="jp-MlopsLab-chartMode"
-          aria-label="Chart"
+          aria-label={trans.__('Chart')}
           value={mode}
           onChange={event =>
             setMode(
@@ -113,12 +165,14 @@ export function CompareChart(props: ICompareChartProps): JSX.Element {
             )
           }
         >
-          <option value="by-run">Metric by run</option>
-          <option value="against-param">Metric against a param</option>
+          <option value="by-run">{trans.__('Metric by run')}</option>
+          <option value="against-param">
+            {trans.__('Metric against a param')}
+          </option>
         </HTMLSelect>
         <HTMLSelect
           className="jp-MlopsLab-chartMetric"
-          aria-label="Metric"
+          aria-label={trans.__('Metric')}
           value={chosenMetric}
           onChange={event => setMetric(event.currentTarget.value)}
         >
@@ -131,7 +185,7 @@ export function CompareChart(props: ICompareChartProps): JSX.Element {
         {mode === 'against-param' && (
           <HTMLSelect
             className="jp-MlopsLab-chartParam"
-            aria-label="Param"
+            aria-label={trans.__('Param')}
             value={chosenParam}
             onChange={event => setParam(event.currentTarget.value)}
           >
@@ -146,8 +200,10 @@ export function CompareChart(props: ICompareChartProps): JSX.Element {
       {count === 0 ? (
         <p className="jp-MlopsLab-placeholder">
           {mode === 'by-run'
-            ? 'None of the selected runs has this metric.'
-            : 'None of the selected runs has both this metric and this param.'}
+            ? trans.__('None of the selected runs has this metric.')
+            : trans.__(
+                'None of the selected runs has both this metric and this param.'
+              )}
         </p>
       ) : (
         <ChartCanvas
@@ -156,9 +212,11 @@ export function CompareChart(props: ICompareChartProps): JSX.Element {
           param={chosenParam}
           bars={bars}
           scatter={scatter}
+          trans={trans}
+          themeManager={props.themeManager}
         />
       )}
-    </div>
+    </>
   );
 }
 
@@ -168,6 +226,8 @@ interface IChartCanvasProps {
   param: string;
   bars: IBar[];
   scatter: IScatter;
+  trans: TranslationBundle;
+  themeManager: IThemeManager | null;
 }
 
 /** The canvas Chart.js draws on; the chart is rebuilt when the data changes. */
@@ -175,7 +235,8 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
   const container = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
 
-  const theme = useThemeVersion();
+  const { trans } = props;
+  const theme = useThemeVersion(props.themeManager);
   const [failure, setFailure] = useState<string | null>(null);
 
   useEffect(() => {
@@ -194,7 +255,9 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
       })
       .catch((reason: unknown) => {
         if (!cancelled) {
-          setFailure(`The chart could not be drawn: ${String(reason)}`);
+          setFailure(
+            trans.__('The chart could not be drawn: %1', String(reason))
+          );
         }
       });
     return () => {
@@ -236,15 +299,15 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
           role="img"
           aria-label={
             props.mode === 'by-run'
-              ? `${props.metric} by run`
-              : `${props.metric} against ${props.param}`
+              ? trans.__('%1 by run', props.metric)
+              : trans.__('%1 against %2', props.metric, props.param)
           }
         />
       </div>
       <table className="jp-MlopsLab-chartData jp-MlopsLab-visuallyHidden">
         <thead>
           <tr>
-            <th>Run</th>
+            <th>{trans.__('Run')}</th>
             {props.mode === 'against-param' && <th>{props.param}</th>}
             <th>{props.metric}</th>
           </tr>
@@ -287,6 +350,33 @@ function themeColours(element: HTMLElement): IThemeColours {
   };
 }
 
+/**
+ * Writes each bar's value above it, so the numbers are read without hovering.
+ */
+function valueLabels(colours: IThemeColours): Plugin<'bar'> {
+  return {
+    id: 'mlopsLabValueLabels',
+    afterDatasetsDraw(chart) {
+      const { ctx } = chart;
+      chart.data.datasets.forEach((dataset, datasetIndex) => {
+        chart.getDatasetMeta(datasetIndex).data.forEach((element, index) => {
+          const value = dataset.data[index];
+          if (typeof value !== 'number') {
+            return;
+          }
+          ctx.save();
+          ctx.fillStyle = colours.text;
+          ctx.font = `11px ${colours.font}`;
+          ctx.textAlign = 'center';
+          ctx.textBaseline = 'bottom';
+          ctx.fillText(formatMetric(value), element.x, element.y - 2);
+          ctx.restore();
+        });
+      });
+    }
+  };
+}
+
 function chartConfig(
   props: IChartCanvasProps,
   colours: IThemeColours
@@ -309,8 +399,10 @@ function chartConfig(
     plugins: { legend: { display: false } }
   };
   if (props.mode === 'by-run') {
+    const bars = props.bars;
     return {
       type: 'bar',
+      plugins: [valueLabels(colours) as Plugin<'bar' | 'scatter'>],
       data: {
         labels: props.bars.map(bar => bar.label),
         datasets: [
@@ -325,7 +417,21 @@ function chartConfig(
       },
       options: {
         ...common,
-        scales: { x: axis('run'), y: axis(props.metric) }
+        layout: { padding: { top: 16 } },
+        plugins: {
+          ...common.plugins,
+          tooltip: {
+            callbacks: {
+              label: item => {
+                const bar = bars[item.dataIndex];
+                return bar
+                  ? `${props.metric} = ${formatMetric(bar.value)}`
+                  : '';
+              }
+            }
+          }
+        },
+        scales: { x: axis(props.trans.__('run')), y: axis(props.metric) }
       }
     };
   }

@@ -3,6 +3,7 @@
  * its params, metrics, datasets and tags, with "Open snapshot" and "Open in MLflow".
  */
 import React from 'react';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   closeIcon,
   launchIcon,
@@ -11,19 +12,19 @@ import {
 } from '@jupyterlab/ui-components';
 
 import type { DatasetInput, RunDetail } from '../api/types';
-import { runLabel } from '../runs/chartData';
-import { formatMetric, formatTime } from '../runs/format';
+import { formatMetric, formatTime, runLabel } from '../runs/format';
 import type { IDetailState } from '../runs/model';
 
 export interface IRunDetailsProps {
   detail: IDetailState;
+  trans: TranslationBundle;
   canOpenSnapshot: boolean;
   onOpenSnapshot: () => void;
   onClose: () => void;
 }
 
 export function RunDetails(props: IRunDetailsProps): JSX.Element {
-  const { detail } = props;
+  const { detail, trans } = props;
   const run = detail.run.status === 'ready' ? detail.run.value : null;
   return (
     <div className="jp-MlopsLab-runDetails" data-run-id={detail.runId}>
@@ -32,12 +33,12 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
         <ToolbarButtonComponent
           className="jp-MlopsLab-closeDetails"
           icon={closeIcon}
-          tooltip="Close the details"
+          tooltip={trans.__('Close the details')}
           onClick={props.onClose}
         />
       </div>
       {detail.run.status === 'loading' && (
-        <p className="jp-MlopsLab-loading">Loading the run…</p>
+        <p className="jp-MlopsLab-loading">{trans.__('Loading the run…')}</p>
       )}
       {detail.run.status === 'failed' && (
         <div className="jp-MlopsLab-problem" role="alert">
@@ -47,6 +48,7 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
       {run && (
         <RunFacts
           run={run}
+          trans={trans}
           canOpenSnapshot={props.canOpenSnapshot}
           onOpenSnapshot={props.onOpenSnapshot}
         />
@@ -65,10 +67,11 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
 
 function RunFacts(props: {
   run: RunDetail;
+  trans: TranslationBundle;
   canOpenSnapshot: boolean;
   onOpenSnapshot: () => void;
 }): JSX.Element {
-  const { run } = props;
+  const { run, trans } = props;
   const hasSnapshot = Boolean(run.notebook_artifact);
   return (
     <>
@@ -76,11 +79,13 @@ function RunFacts(props: {
         {props.canOpenSnapshot && hasSnapshot && (
           <button
             className="jp-mod-styled jp-mod-accept jp-MlopsLab-openSnapshot"
-            title="Open the notebook as logged with this run, read-only"
+            title={trans.__(
+              'Open the notebook as logged with this run, read-only'
+            )}
             onClick={props.onOpenSnapshot}
           >
             <notebookIcon.react tag="span" className="jp-MlopsLab-buttonIcon" />
-            Open snapshot
+            {trans.__('Open snapshot')}
           </button>
         )}
         {run.mlflow_url && (
@@ -90,71 +95,83 @@ function RunFacts(props: {
             target="_blank"
             rel="noreferrer"
           >
-            Open in MLflow
+            {trans.__('Open in MLflow')}
             <launchIcon.react tag="span" className="jp-MlopsLab-buttonIcon" />
           </a>
         )}
       </div>
       <dl className="jp-MlopsLab-facts">
-        <dt>Run id</dt>
+        <dt>{trans.__('Run id')}</dt>
         <dd className="jp-MlopsLab-runId">{run.run_id}</dd>
-        <dt>Status</dt>
+        <dt>{trans.__('Status')}</dt>
         <dd>{run.status}</dd>
-        <dt>Started</dt>
+        <dt>{trans.__('Started')}</dt>
         <dd>{formatTime(run.start_time)}</dd>
         {run.end_time !== null && (
           <>
-            <dt>Ended</dt>
+            <dt>{trans.__('Ended')}</dt>
             <dd>{formatTime(run.end_time)}</dd>
           </>
         )}
         {run.user && (
           <>
-            <dt>User</dt>
+            <dt>{trans.__('User')}</dt>
             <dd>{run.user}</dd>
           </>
         )}
-        <dt>Notebook</dt>
+        <dt>{trans.__('Notebook')}</dt>
         <dd className="jp-MlopsLab-notebookPath">
           {run.notebook_path ?? run.source_name ?? '—'}
         </dd>
-        <dt>Git commit</dt>
+        <dt>{trans.__('Git commit')}</dt>
         <dd
           className="jp-MlopsLab-gitCommit"
           title={run.git_commit ?? undefined}
         >
           {run.git_commit ? run.git_commit.slice(0, 12) : '—'}
         </dd>
-        <dt>Git branch</dt>
+        <dt>{trans.__('Git branch')}</dt>
         <dd>{run.git_branch ?? '—'}</dd>
-        <dt>Uncommitted changes</dt>
+        <dt>{trans.__('Uncommitted changes')}</dt>
         <dd className="jp-MlopsLab-gitDirty">
-          {run.git_dirty === null ? '—' : run.git_dirty ? 'yes' : 'no'}
+          {run.git_dirty === null
+            ? '—'
+            : run.git_dirty
+              ? trans.__('yes')
+              : trans.__('no')}
         </dd>
       </dl>
       <KeyValues
-        title="Params"
+        trans={trans}
+        title={trans.__('Params')}
         name="params"
         entries={Object.entries(run.params)}
       />
       <KeyValues
-        title="Metrics"
+        trans={trans}
+        title={trans.__('Metrics')}
         name="metrics"
         entries={Object.entries(run.metrics).map(([k, v]) => [
           k,
           formatMetric(v)
         ])}
       />
-      <Datasets datasets={run.datasets} />
+      <Datasets datasets={run.datasets} trans={trans} />
       <details className="jp-MlopsLab-tags">
-        <summary>Tags ({Object.keys(run.tags).length})</summary>
-        <KeyValues title="" name="tags" entries={Object.entries(run.tags)} />
+        <summary>{trans.__('Tags (%1)', Object.keys(run.tags).length)}</summary>
+        <KeyValues
+          trans={trans}
+          title=""
+          name="tags"
+          entries={Object.entries(run.tags)}
+        />
       </details>
     </>
   );
 }
 
 function KeyValues(props: {
+  trans: TranslationBundle;
   title: string;
   name: string;
   entries: [string, string][];
@@ -164,7 +181,7 @@ function KeyValues(props: {
     <div className={`jp-MlopsLab-kv jp-MlopsLab-kv-${props.name}`}>
       {props.title && <h4>{props.title}</h4>}
       {entries.length === 0 ? (
-        <p className="jp-MlopsLab-placeholder">None.</p>
+        <p className="jp-MlopsLab-placeholder">{props.trans.__('None.')}</p>
       ) : (
         <table>
           <tbody>
@@ -181,12 +198,16 @@ function KeyValues(props: {
   );
 }
 
-function Datasets(props: { datasets: DatasetInput[] }): JSX.Element {
+function Datasets(props: {
+  datasets: DatasetInput[];
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
   return (
     <div className="jp-MlopsLab-datasets">
-      <h4>Datasets</h4>
+      <h4>{trans.__('Datasets')}</h4>
       {props.datasets.length === 0 ? (
-        <p className="jp-MlopsLab-placeholder">None logged.</p>
+        <p className="jp-MlopsLab-placeholder">{trans.__('None logged.')}</p>
       ) : (
         <ul>
           {props.datasets.map((dataset, index) => (
@@ -199,7 +220,7 @@ function Datasets(props: { datasets: DatasetInput[] }): JSX.Element {
                 </span>
               )}
               <div>
-                digest{' '}
+                {trans.__('digest')}{' '}
                 <code className="jp-MlopsLab-datasetDigest">
                   {dataset.digest}
                 </code>
@@ -209,7 +230,7 @@ function Datasets(props: { datasets: DatasetInput[] }): JSX.Element {
                   className="jp-MlopsLab-datasetSource"
                   title={dataset.source ?? undefined}
                 >
-                  source: {dataset.source_type}
+                  {trans.__('source: %1', dataset.source_type)}
                 </div>
               )}
             </li>

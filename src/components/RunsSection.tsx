@@ -3,6 +3,8 @@
  * runs, the details of a run and the compare chart of the selected runs.
  */
 import React, { useEffect, useMemo } from 'react';
+import type { IThemeManager } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   launchIcon,
   refreshIcon,
@@ -20,17 +22,23 @@ import { Pager, RunsTable } from './RunsTable';
 import { useModelState } from './useModelState';
 
 /** What the section says for an experiment without runs. */
-export const NO_RUNS_MESSAGE =
-  'No runs yet: add `%load_ext mlops_lab` and `%mlops track` to a notebook.';
+export function noRunsMessage(trans: TranslationBundle): string {
+  return trans.__(
+    'No runs yet: add `%%load_ext mlops_lab` and `%%mlops track` to a notebook.'
+  );
+}
 
 export interface IRunsSectionProps {
   model: RunsModel;
+  trans: TranslationBundle;
+  /** Redraws the compare chart in the new theme's colours. */
+  themeManager?: IThemeManager | null;
   /** The MLflow UI, when the server has one configured. */
   mlflowUiUrl: string | null;
 }
 
 export function RunsSection(props: IRunsSectionProps): JSX.Element {
-  const { model } = props;
+  const { model, trans } = props;
   const state = useModelState(model);
 
   useEffect(() => {
@@ -40,19 +48,26 @@ export function RunsSection(props: IRunsSectionProps): JSX.Element {
   }, [model]);
 
   return (
-    <CollapsibleSection title="Runs" name="runs">
+    <CollapsibleSection title={trans.__('Runs')} name="runs">
       <div className="jp-MlopsLab-runsToolbar">
-        {state.experiments.status === 'ready' && (
-          <ExperimentPicker
-            experiments={state.experiments.value}
-            value={state.experimentId}
-            onChange={id => void model.selectExperiment(id)}
-          />
-        )}
+        {state.experiments.status === 'ready' &&
+          (state.experiments.value.length > 0 || state.experimentName) && (
+            <ExperimentPicker
+              experiments={state.experiments.value}
+              value={state.experimentId}
+              search={state.experimentName}
+              hasMore={Boolean(state.experimentsNextToken)}
+              error={state.experimentsError}
+              trans={trans}
+              onChange={id => void model.selectExperiment(id)}
+              onSearch={name => void model.searchExperiments(name)}
+              onLoadMore={() => void model.loadMoreExperiments()}
+            />
+          )}
         <ToolbarButtonComponent
           className="jp-MlopsLab-runsRefresh"
           icon={refreshIcon}
-          tooltip="Fetch the experiments and runs again"
+          tooltip={trans.__('Fetch the experiments and runs again')}
           onClick={() => void model.refresh()}
         />
         {props.mlflowUiUrl && (
@@ -61,27 +76,41 @@ export function RunsSection(props: IRunsSectionProps): JSX.Element {
             href={props.mlflowUiUrl}
             target="_blank"
             rel="noreferrer"
-            title="Open the MLflow UI"
+            title={trans.__('Open the MLflow UI')}
           >
-            MLflow UI
+            {trans.__('MLflow UI')}
             <launchIcon.react tag="span" className="jp-MlopsLab-buttonIcon" />
           </a>
         )}
       </div>
-      <RunsBody model={model} state={state} />
+      <RunsBody
+        model={model}
+        state={state}
+        trans={trans}
+        themeManager={props.themeManager ?? null}
+      />
     </CollapsibleSection>
   );
 }
 
-function RunsBody(props: { model: RunsModel; state: IRunsState }): JSX.Element {
-  const { model, state } = props;
+function RunsBody(props: {
+  model: RunsModel;
+  state: IRunsState;
+  trans: TranslationBundle;
+  themeManager: IThemeManager | null;
+}): JSX.Element {
+  const { model, state, trans } = props;
   const selectedIds = useMemo(
     () => new Set(state.selected.map(run => run.run_id)),
     [state.selected]
   );
 
   if (state.experiments.status === 'loading') {
-    return <p className="jp-MlopsLab-loading">Loading the experiments…</p>;
+    return (
+      <p className="jp-MlopsLab-loading">
+        {trans.__('Loading the experiments…')}
+      </p>
+    );
   }
   if (state.experiments.status === 'failed') {
     return (
@@ -92,11 +121,12 @@ function RunsBody(props: { model: RunsModel; state: IRunsState }): JSX.Element {
   }
   if (
     state.experiments.status === 'ready' &&
-    state.experiments.value.length === 0
+    state.experiments.value.length === 0 &&
+    !state.experimentName
   ) {
     return (
       <p className="jp-MlopsLab-placeholder jp-MlopsLab-noRuns">
-        {NO_RUNS_MESSAGE}
+        {noRunsMessage(trans)}
       </p>
     );
   }
@@ -114,19 +144,27 @@ function RunsBody(props: { model: RunsModel; state: IRunsState }): JSX.Element {
       <FilterBox
         filter={state.filter}
         error={state.filterError}
+        trans={trans}
         onApply={filter => void model.setFilter(filter)}
       />
+      {state.notice && (
+        <p className="jp-MlopsLab-notice" role="status">
+          {state.notice}
+        </p>
+      )}
       {page.status === 'failed' && (
         <div className="jp-MlopsLab-problem jp-MlopsLab-runsError" role="alert">
           {page.message}
         </div>
       )}
       {page.status === 'loading' && !shown && (
-        <p className="jp-MlopsLab-loading">Loading the runs…</p>
+        <p className="jp-MlopsLab-loading">{trans.__('Loading the runs…')}</p>
       )}
       {shown && shown.runs.length === 0 && (
         <p className="jp-MlopsLab-placeholder jp-MlopsLab-noRuns">
-          {state.filter ? 'No run matches the filter.' : NO_RUNS_MESSAGE}
+          {state.filter
+            ? trans.__('No run matches the filter.')
+            : noRunsMessage(trans)}
         </p>
       )}
       {shown && shown.runs.length > 0 && (
@@ -140,8 +178,9 @@ function RunsBody(props: { model: RunsModel; state: IRunsState }): JSX.Element {
             sort={state.sort}
             selectedIds={selectedIds}
             activeRunId={state.detail?.runId ?? null}
+            trans={trans}
             onSort={(kind, key) => void model.sortBy(kind, key)}
-            onToggleSelected={run => model.toggleSelected(run)}
+            onToggleSelected={run => void model.toggleSelected(run)}
             onShowDetails={runId => void model.showDetails(runId)}
           />
           <Pager
@@ -150,6 +189,7 @@ function RunsBody(props: { model: RunsModel; state: IRunsState }): JSX.Element {
             canGoBack={state.canGoBack}
             canGoForward={Boolean(shown.next_page_token)}
             busy={page.status === 'loading'}
+            trans={trans}
             onPrevious={() => void model.previousPage()}
             onNext={() => void model.nextPage()}
           />
@@ -157,13 +197,17 @@ function RunsBody(props: { model: RunsModel; state: IRunsState }): JSX.Element {
       )}
       {state.selected.length > 0 && (
         <CompareChart
-          runs={state.selected}
+          selected={state.selected}
+          comparison={state.comparison}
+          trans={trans}
+          themeManager={props.themeManager}
           onClear={() => model.clearSelection()}
         />
       )}
       {state.detail && (
         <RunDetails
           detail={state.detail}
+          trans={trans}
           canOpenSnapshot={model.canOpenSnapshot}
           onOpenSnapshot={() => void model.openSnapshot()}
           onClose={() => model.closeDetails()}

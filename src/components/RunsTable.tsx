@@ -4,10 +4,10 @@
  * Previous / Next.
  */
 import React from 'react';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { RunsPage, RunSummary } from '../api/types';
-import { runLabel } from '../runs/chartData';
-import { formatMetric, formatTime } from '../runs/format';
+import { formatMetric, formatTime, runLabel } from '../runs/format';
 import { ColumnKind, ISort, sortIndicator } from '../runs/sorting';
 
 export interface IRunsTableProps {
@@ -16,13 +16,14 @@ export interface IRunsTableProps {
   selectedIds: ReadonlySet<string>;
   /** The run whose details are open. */
   activeRunId: string | null;
+  trans: TranslationBundle;
   onSort: (kind: ColumnKind, key: string) => void;
   onToggleSelected: (run: RunSummary) => void;
   onShowDetails: (runId: string) => void;
 }
 
 export function RunsTable(props: IRunsTableProps): JSX.Element {
-  const { page, sort } = props;
+  const { page, sort, trans } = props;
   const header = (kind: ColumnKind, key: string): JSX.Element => {
     const arrow = sortIndicator(sort, kind, key);
     const ariaSort = arrow
@@ -39,7 +40,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       >
         <button
           className="jp-MlopsLab-sortButton"
-          title={`Sort by ${kind}.${key}`}
+          title={trans.__('Sort by %1', `${kind}.${key}`)}
           onClick={() => props.onSort(kind, key)}
         >
           {key}
@@ -61,20 +62,22 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
               <th className="jp-MlopsLab-col-run" />
               <th colSpan={2} />
               {page.param_keys.length > 0 && (
-                <th colSpan={page.param_keys.length}>Params</th>
+                <th colSpan={page.param_keys.length}>{trans.__('Params')}</th>
               )}
               {page.metric_keys.length > 0 && (
-                <th colSpan={page.metric_keys.length}>Metrics</th>
+                <th colSpan={page.metric_keys.length}>{trans.__('Metrics')}</th>
               )}
             </tr>
           )}
           <tr>
             <th className="jp-MlopsLab-col-select">
-              <span className="jp-MlopsLab-visuallyHidden">Compare</span>
+              <span className="jp-MlopsLab-visuallyHidden">
+                {trans.__('Compare')}
+              </span>
             </th>
-            <th className="jp-MlopsLab-col-run">Run</th>
-            <th>Status</th>
-            <th>Started</th>
+            <th className="jp-MlopsLab-col-run">{trans.__('Run')}</th>
+            <th>{trans.__('Status')}</th>
+            <th>{trans.__('Started')}</th>
             {page.param_keys.map(key => header('params', key))}
             {page.metric_keys.map(key => header('metrics', key))}
           </tr>
@@ -99,7 +102,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
                   <input
                     type="checkbox"
                     className="jp-MlopsLab-selectRun"
-                    aria-label={`Compare ${label}`}
+                    aria-label={trans.__('Compare %1', label)}
                     checked={selected}
                     onChange={() => props.onToggleSelected(run)}
                   />
@@ -107,7 +110,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
                 <td className="jp-MlopsLab-runName">
                   <button
                     className="jp-MlopsLab-linkButton"
-                    title={`Show the details of ${run.run_id}`}
+                    title={trans.__('Show the details of %1', run.run_id)}
                     onClick={() => props.onShowDetails(run.run_id)}
                   >
                     {label}
@@ -161,12 +164,14 @@ export interface IPagerProps {
   canGoBack: boolean;
   canGoForward: boolean;
   busy: boolean;
+  trans: TranslationBundle;
   onPrevious: () => void;
   onNext: () => void;
 }
 
 /** Previous / Next over the server's page tokens. */
 export function Pager(props: IPagerProps): JSX.Element {
+  const { trans } = props;
   return (
     <div className="jp-MlopsLab-pager">
       <button
@@ -174,17 +179,22 @@ export function Pager(props: IPagerProps): JSX.Element {
         disabled={!props.canGoBack || props.busy}
         onClick={props.onPrevious}
       >
-        Previous
+        {trans.__('Previous')}
       </button>
       <span className="jp-MlopsLab-pageInfo">
-        Page {props.pageIndex + 1} · {props.count} runs
+        {trans._n(
+          'Page %2 · %1 run',
+          'Page %2 · %1 runs',
+          props.count,
+          props.pageIndex + 1
+        )}
       </span>
       <button
         className="jp-mod-styled jp-MlopsLab-next"
         disabled={!props.canGoForward || props.busy}
         onClick={props.onNext}
       >
-        Next
+        {trans.__('Next')}
       </button>
     </div>
   );

@@ -1,36 +1,54 @@
 /**
- * The data of the compare chart, prepared from the selected runs.
+ * The data of the compare chart, read from the server's comparison.
  *
- * Pure functions: the chart component only draws what these return.
+ * The server compares the runs once for every face (labels, rows, histories);
+ * these pure functions only pick what a chart draws, so the chart component
+ * draws what they return and nothing it computed on its own.
  */
-import type { RunSummary } from '../api/types';
-
-/** The label of a run on a chart or in a list: its name, else its short id. */
-export function runLabel(run: Pick<RunSummary, 'run_id' | 'run_name'>): string {
-  return run.run_name || run.run_id.slice(0, 8);
-}
+import type { Comparison, ComparisonRow } from '../api/types';
 
 /** One bar of "metric by run". */
 export interface IBar {
   runId: string;
+  /** The server's label, "name (8-char id)". */
   label: string;
   value: number;
 }
 
+/** The names of the compared params or metrics, as the server orders them. */
+export function rowNames(
+  comparison: Comparison,
+  kind: ComparisonRow['kind']
+): string[] {
+  return comparison.rows.filter(row => row.kind === kind).map(row => row.name);
+}
+
+function rowOf(
+  comparison: Comparison,
+  kind: ComparisonRow['kind'],
+  name: string
+): ComparisonRow | undefined {
+  return comparison.rows.find(row => row.kind === kind && row.name === name);
+}
+
 /**
- * One bar per run holding the metric, in the order of `runs`.
+ * One bar per run holding the metric, in the order of the comparison's runs.
  *
- * Runs without the metric (or with a value that is not finite) are left out
- * rather than drawn as zero.
+ * Runs without the metric (null: missing, or NaN/infinite on the server) are
+ * left out rather than drawn as zero.
  */
-export function metricByRun(runs: RunSummary[], metric: string): IBar[] {
+export function metricByRun(comparison: Comparison, metric: string): IBar[] {
+  const row = rowOf(comparison, 'metric', metric);
   const bars: IBar[] = [];
-  for (const run of runs) {
-    const value = run.metrics[metric];
-    if (typeof value === 'number' && Number.isFinite(value)) {
-      bars.push({ runId: run.run_id, label: runLabel(run), value });
-    }
+  if (!row) {
+    return bars;
   }
+  comparison.runs.forEach((run, index) => {
+    const value = row.values[index];
+    if (typeof value === 'number' && Number.isFinite(value)) {
+      bars.push({ runId: run.run_id, label: run.label, value });
+    }
+  });
   return bars;
 }
 
@@ -62,51 +80,42 @@ export interface IScatter {
  * is numeric, otherwise each distinct value gets a category.
  */
 export function metricAgainstParam(
-  runs: RunSummary[],
+  comparison: Comparison,
   metric: string,
   param: string
 ): IScatter {
-  const kept: { run: RunSummary; y: number; param: string }[] = [];
-  for (const run of runs) {
-    const y = run.metrics[metric];
-    const value = run.params[param];
+  const metricRow = rowOf(comparison, 'metric', metric);
+  const paramRow = rowOf(comparison, 'param', param);
+  if (!metricRow || !paramRow) {
+    return { points: [], categories: [] };
+  }
+  const kept: { runId: string; label: string; y: number; param: string }[] = [];
+  comparison.runs.forEach((run, index) => {
+    const y = metricRow.values[index];
+    const value = paramRow.values[index];
     if (
       typeof y === 'number' &&
       Number.isFinite(y) &&
       typeof value === 'string'
     ) {
-      kept.push({ run, y, param: value });
+      kept.push({ runId: run.run_id, label: run.label, y, param: value });
     }
-  }
+  });
   const numeric = kept.every(item => parseNumber(item.param) !== null);
   const categories: string[] = [];
-  const points = kept.map(({ run, y, param: value }) => {
+  const points = kept.map(item => {
     let x: number;
     if (numeric) {
-      x = parseNumber(value) as number;
+      x = parseNumber(item.param) as number;
     } else {
-      x = categories.indexOf(value);
+      x = categories.indexOf(item.param);
       if (x < 0) {
-        x = categories.push(value) - 1;
+        x = categories.push(item.param) - 1;
       }
     }
-    return { runId: run.run_id, label: runLabel(run), x, y, param: value };
+    return { ...item, x };
   });
   return { points, categories: numeric ? [] : categories };
-}
-
-/** The keys present in at least one of `runs`, sorted. */
-export function keysOf(
-  runs: RunSummary[],
-  field: 'metrics' | 'params'
-): string[] {
-  const keys = new Set<string>();
-  for (const run of runs) {
-    for (const key of Object.keys(run[field])) {
-      keys.add(key);
-    }
-  }
-  return [...keys].sort();
 }
 
 function parseNumber(text: string): number | null {

@@ -32,3 +32,14 @@ export function formatMetric(value: number | null | undefined): string {
   }
   return String(Number(value.toPrecision(4)));
 }
+
+/**
+ * A run's name in the runs table and its details: the name, else the 8-character
+ * id prefix. (Comparisons carry the server's own label, the same in every face.)
+ */
+export function runLabel(run: {
+  run_id: string;
+  run_name: string | null;
+}): string {
+  return run.run_name || run.run_id.slice(0, 8);
+}

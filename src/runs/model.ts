@@ -6,11 +6,14 @@
  * `stateChanged`; every request goes through `IMlopsLabAPI`.
  */
 import type { IStateDB } from '@jupyterlab/statedb';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type {
+  Comparison,
   Experiment,
+  ExperimentList,
   RunDetail,
   RunNotebook,
   RunsPage,
@@ -18,7 +21,7 @@ import type {
 } from '../api/types';
 import { MlopsLabResponseError } from '../request';
 import { describeError } from '../status';
-import type { IMlopsLabAPI } from '../tokens';
+import type { IExperimentsQuery, IMlopsLabAPI } from '../tokens';
 import { PageTokenStack } from './pagination';
 import { ColumnKind, ISort, orderByClause, toggleSort } from './sorting';
 
@@ -39,13 +42,25 @@ export interface IDetailState {
 
 /** Everything the Runs section shows. */
 export interface IRunsState {
+  /** The experiments loaded so far (pages appended by "Load more"). */
   experiments: Loadable<Experiment[]>;
+  /** The token of the next page of experiments, if there is one. */
+  experimentsNextToken: string | null;
+  /** The name search the experiments were asked with. */
+  experimentName: string;
+  /** Why "Load more" or a name search failed, shown without losing the list. */
+  experimentsError: string | null;
   /** The id of the chosen experiment. */
   experimentId: string | null;
   /** The filter the page was asked with. */
   filter: string;
-  /** MLflow's message when the server refused the filter (a 400). */
+  /**
+   * The server's message when it refused the filter or the order (a 400 whose
+   * `param` is `filter` or `order_by`), shown under the filter box.
+   */
   filterError: string | null;
+  /** A short notice about the page, e.g. that a stale token sent it back to page 1. */
+  notice: string | null;
   sort: ISort | null;
   page: Loadable<RunsPage>;
   /** 0-based index of the page shown. */
@@ -53,6 +68,8 @@ export interface IRunsState {
   canGoBack: boolean;
   /** The selected runs, kept across pages, in the order they were picked. */
   selected: RunSummary[];
+  /** The server's comparison of the selected runs, once two or more are. */
+  comparison: Loadable<Comparison>;
   detail: IDetailState | null;
 }
 
@@ -64,6 +81,7 @@ export type SnapshotOpener = (
 
 export interface IRunsModelOptions {
   api: IMlopsLabAPI;
+  trans: TranslationBundle;
   /** Where the last chosen experiment is remembered. */
   stateDB?: IStateDB | null;
   /** Opens snapshots; without it the details view offers no "Open snapshot". */
@@ -77,9 +95,16 @@ export const STATE_KEY = 'mlops-lab:runs';
 
 export const DEFAULT_PAGE_SIZE = 50;
 
+/** Experiments per page of the picker: a team server holds thousands. */
+export const EXPERIMENTS_PAGE_SIZE = 100;
+
+/** The most runs `GET /compare` takes at once. */
+export const MAX_COMPARED = 50;
+
 export class RunsModel implements IDisposable {
   constructor(options: IRunsModelOptions) {
     this._api = options.api;
+    this._trans = options.trans;
     this._stateDB = options.stateDB ?? null;
     this._openSnapshot = options.openSnapshot ?? null;
     this._pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -121,21 +146,25 @@ export class RunsModel implements IDisposable {
   }
 
   /**
-   * Fetch the experiments and choose one: the one kept, the remembered one, or
-   * the most recently updated. Never rejects.
+   * Fetch the first page of experiments (with the name search in effect) and
+   * choose one: the one kept, the remembered one, or the most recently updated.
+   * Never rejects.
    */
   async loadExperiments(): Promise<void> {
     const request = ++this._experimentsRequest;
-    this._update({ experiments: { status: 'loading' } });
-    let experiments: Experiment[];
+    this._update({
+      experiments: { status: 'loading' },
+      experimentsError: null
+    });
+    let page: ExperimentList;
     try {
-      experiments = (await this._api.experiments()).experiments;
+      page = await this._api.experiments(this._experimentsQuery());
     } catch (error) {
       if (request === this._experimentsRequest) {
         this._update({
           experiments: {
             status: 'failed',
-            message: describeError(error).message
+            message: describeError(error, this._trans).message
           }
         });
       }
@@ -144,7 +173,11 @@ export class RunsModel implements IDisposable {
     if (request !== this._experimentsRequest || this._isDisposed) {
       return;
     }
-    this._update({ experiments: { status: 'ready', value: experiments } });
+    const experiments = page.experiments;
+    this._update({
+      experiments: { status: 'ready', value: experiments },
+      experimentsNextToken: page.next_page_token
+    });
     const ids = experiments.map(e => e.experiment_id);
     let choice = this._state.experimentId;
     if (choice === null || !ids.includes(choice)) {
@@ -164,15 +197,82 @@ export class RunsModel implements IDisposable {
     }
   }
 
+  /**
+   * Append the next page of experiments to the picker; never rejects.
+   */
+  async loadMoreExperiments(): Promise<void> {
+    const shown = this._state.experiments;
+    const token = this._state.experimentsNextToken;
+    if (shown.status !== 'ready' || !token) {
+      return;
+    }
+    const request = ++this._experimentsRequest;
+    try {
+      const page = await this._api.experiments(this._experimentsQuery(token));
+      if (request !== this._experimentsRequest) {
+        return;
+      }
+      const seen = new Set(shown.value.map(e => e.experiment_id));
+      this._update({
+        experiments: {
+          status: 'ready',
+          value: [
+            ...shown.value,
+            ...page.experiments.filter(e => !seen.has(e.experiment_id))
+          ]
+        },
+        experimentsNextToken: page.next_page_token,
+        experimentsError: null
+      });
+    } catch (error) {
+      if (request === this._experimentsRequest) {
+        this._update({
+          experimentsError: describeError(error, this._trans).message
+        });
+      }
+    }
+  }
+
+  /**
+   * Show only the experiments whose name contains `name` (any case), from their
+   * first page; the chosen experiment stays chosen. Never rejects.
+   */
+  async searchExperiments(name: string): Promise<void> {
+    const request = ++this._experimentsRequest;
+    const trimmed = name.trim();
+    try {
+      const page = await this._api.experiments(
+        this._experimentsQuery(undefined, trimmed)
+      );
+      if (request !== this._experimentsRequest) {
+        return;
+      }
+      this._update({
+        experiments: { status: 'ready', value: page.experiments },
+        experimentsNextToken: page.next_page_token,
+        experimentName: trimmed,
+        experimentsError: null
+      });
+    } catch (error) {
+      if (request === this._experimentsRequest) {
+        this._update({
+          experimentsError: describeError(error, this._trans).message
+        });
+      }
+    }
+  }
+
   /** Show an experiment's runs from the first page; never rejects. */
   async selectExperiment(experimentId: string, remember = true): Promise<void> {
     this._tokens.reset();
     this._update({
       experimentId,
       filterError: null,
+      notice: null,
       sort: null,
       filter: '',
       selected: [],
+      comparison: { status: 'idle' },
       detail: null
     });
     if (remember && this._stateDB) {
@@ -215,17 +315,22 @@ export class RunsModel implements IDisposable {
     await this.loadExperiments();
   }
 
-  /** Select a run for the compare chart, or unselect it. */
-  toggleSelected(run: RunSummary): void {
+  /**
+   * Select a run for the comparison, or unselect it; with two or more selected,
+   * the server compares them (one comparison for every face). Never rejects.
+   */
+  async toggleSelected(run: RunSummary): Promise<void> {
     const selected = this._state.selected;
     const next = selected.some(r => r.run_id === run.run_id)
       ? selected.filter(r => r.run_id !== run.run_id)
-      : [...selected, run];
+      : [...selected, run].slice(-MAX_COMPARED);
     this._update({ selected: next });
+    await this._compare();
   }
 
   clearSelection(): void {
-    this._update({ selected: [] });
+    ++this._compareRequest;
+    this._update({ selected: [], comparison: { status: 'idle' } });
   }
 
   /** Show a run's details; never rejects. */
@@ -237,7 +342,10 @@ export class RunsModel implements IDisposable {
     try {
       run = { status: 'ready', value: await this._api.run(runId) };
     } catch (error) {
-      run = { status: 'failed', message: describeError(error).message };
+      run = {
+        status: 'failed',
+        message: describeError(error, this._trans).message
+      };
     }
     if (this._state.detail?.runId === runId) {
       this._update({ detail: { runId, run, snapshotError: null } });
@@ -260,7 +368,7 @@ export class RunsModel implements IDisposable {
       const notebook = await this._api.runNotebook(run.run_id);
       await this._openSnapshot(run, notebook);
     } catch (error) {
-      snapshotError = describeError(error).message;
+      snapshotError = describeError(error, this._trans).message;
     }
     if (this._state.detail?.runId === run.run_id) {
       this._update({ detail: { ...this._state.detail, snapshotError } });
@@ -275,10 +383,52 @@ export class RunsModel implements IDisposable {
     Signal.clearData(this);
   }
 
+  /** Ask the server to compare the selected runs (two or more). */
+  private async _compare(): Promise<void> {
+    const request = ++this._compareRequest;
+    const ids = this._state.selected.map(r => r.run_id);
+    if (ids.length < 2) {
+      this._update({ comparison: { status: 'idle' } });
+      return;
+    }
+    const previous =
+      this._state.comparison.status === 'ready'
+        ? this._state.comparison.value
+        : undefined;
+    this._update({ comparison: { status: 'loading', previous } });
+    let comparison: Loadable<Comparison>;
+    try {
+      comparison = { status: 'ready', value: await this._api.compare(ids) };
+    } catch (error) {
+      comparison = {
+        status: 'failed',
+        message: describeError(error, this._trans).message
+      };
+    }
+    if (request === this._compareRequest) {
+      this._update({ comparison });
+    }
+  }
+
+  private _experimentsQuery(
+    pageToken?: string,
+    name = this._state.experimentName
+  ): IExperimentsQuery {
+    return {
+      name: name || undefined,
+      maxResults: EXPERIMENTS_PAGE_SIZE,
+      pageToken
+    };
+  }
+
   /**
    * Fetch the page the token stack points at, or, given a new filter or sort,
-   * the first page with it. A refused filter (400) keeps the rows, the filter
-   * and the sort shown before and only sets `filterError`.
+   * the first page with it.
+   *
+   * The server's 400s are told apart by their `param`: a refused filter or
+   * order keeps the rows, the filter and the sort shown before and only sets
+   * `filterError`; a stale page token (the runs changed under it) starts again
+   * from the first page with a notice; any other 400 is a general error.
    */
   private async _loadPage(change?: {
     filter?: string;
@@ -295,7 +445,10 @@ export class RunsModel implements IDisposable {
     const fromStart = change !== undefined;
     const shown = before.status === 'ready' ? before.value : undefined;
     // The filter and sort are only taken on once the server accepts them.
-    this._update({ page: { status: 'loading', previous: shown } });
+    this._update({
+      page: { status: 'loading', previous: shown },
+      notice: null
+    });
     try {
       const value = await this._api.runs({
         experiment,
@@ -322,11 +475,34 @@ export class RunsModel implements IDisposable {
       if (request !== this._pageRequest) {
         return;
       }
-      if (error instanceof MlopsLabResponseError && error.status === 400) {
+      if (
+        error instanceof MlopsLabResponseError &&
+        error.status === 400 &&
+        (error.param === 'filter' || error.param === 'order_by')
+      ) {
         this._update({ page: before, filterError: error.message });
+      } else if (
+        error instanceof MlopsLabResponseError &&
+        error.status === 400 &&
+        error.param === 'page_token' &&
+        this._tokens.canGoBack &&
+        !fromStart
+      ) {
+        this._tokens.reset();
+        await this._loadPage();
+        if (request + 1 === this._pageRequest) {
+          this._update({
+            notice: this._trans.__(
+              'The runs changed since that page was fetched: back to the first page.'
+            )
+          });
+        }
       } else {
         this._update({
-          page: { status: 'failed', message: describeError(error).message },
+          page: {
+            status: 'failed',
+            message: describeError(error, this._trans).message
+          },
           pageIndex: this._tokens.pageIndex,
           canGoBack: this._tokens.canGoBack
         });
@@ -372,24 +548,31 @@ export class RunsModel implements IDisposable {
   }
 
   private readonly _api: IMlopsLabAPI;
+  private readonly _trans: TranslationBundle;
   private readonly _stateDB: IStateDB | null;
   private readonly _openSnapshot: SnapshotOpener | null;
   private _pageSize: number;
   private readonly _tokens = new PageTokenStack();
   private _state: IRunsState = {
     experiments: { status: 'idle' },
+    experimentsNextToken: null,
+    experimentName: '',
+    experimentsError: null,
     experimentId: null,
     filter: '',
     filterError: null,
+    notice: null,
     sort: null,
     page: { status: 'idle' },
     pageIndex: 0,
     canGoBack: false,
     selected: [],
+    comparison: { status: 'idle' },
     detail: null
   };
   private readonly _stateChanged = new Signal<this, IRunsState>(this);
   private _experimentsRequest = 0;
   private _pageRequest = 0;
+  private _compareRequest = 0;
   private _isDisposed = false;
 }

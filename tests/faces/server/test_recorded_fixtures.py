@@ -116,6 +116,8 @@ async def test_runs_answers(jp_fetch, jp_root_dir: Path, runs: Runs) -> None:
         "runs_bad_order_by", "runs", params={"experiment": "exp", "order_by": "metrics.`acc"}
     )
     await record("runs_bad_page_token", "runs", params={**page, "page_token": "zzz"})
+    await record("runs_bad_max_results", "runs", params={"experiment": "exp", "max_results": "0"})
+    await record("runs_unknown_experiment", "runs", params={"experiment": "nope"})
     await record("run_detail", "runs", runs.alpha)
     await record("run_not_found", "runs", "abc")
     await record("compare", "compare", params=[("run_id", runs.alpha), ("run_id", runs.beta)])
