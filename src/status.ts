@@ -144,8 +144,13 @@ export function describeStore(
     default:
       words = trans.__('down');
   }
+  // "answers (answered)" says nothing twice: a message only when it adds to the state.
+  const adds =
+    store.message !== '' && store.message.trim().toLowerCase() !== 'answered';
   const showMessage =
-    withMessage || state === 'down' || state === 'broken' ? store.message : '';
+    adds && (withMessage || state === 'down' || state === 'broken')
+      ? store.message
+      : '';
   return showMessage
     ? trans.__('%1: %2 (%3)', store.name, words, showMessage)
     : trans.__('%1: %2', store.name, words);

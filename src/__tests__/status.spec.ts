@@ -152,3 +152,14 @@ describe('describeError', () => {
     );
   });
 });
+
+describe('describeStore', () => {
+  it('does not repeat a plain "answered" message', () => {
+    const health = healthWith({});
+    const [tracking, , lab] = health.stores as StoreStatus[];
+    expect(describeStore(lab, trans)).toBe('lab: answers');
+    expect(describeStore(tracking, trans)).toBe(
+      'tracking: answers (database will be created on first use)'
+    );
+  });
+});

@@ -191,9 +191,16 @@ test.describe('Runs section', () => {
     await expect(chart.locator('canvas')).toBeVisible();
     await expect(chart).toHaveAttribute('data-mode', 'by-run');
     await expect(chart).toHaveAttribute('data-count', '3');
-    await expect(chart.locator('.jp-MlopsLab-chartData tbody tr')).toHaveCount(
-      3
+    // The server's labels, "name (8-char id)", the same in every face.
+    await expect(chart.locator('.jp-MlopsLab-chartData tbody td:first-child')).toHaveText(
+      Array(3).fill(/^run-\d+ \([0-9a-f]{8}\)$/)
     );
+    // Drawn: the canvas holds bars in the chart's fill colour, and nothing
+    // in the comparison is an error.
+    await expect.poll(() => barPixels(chart), { timeout: 10000 }).toBeGreaterThan(
+      300
+    );
+    await expect(compare.locator('[role="alert"]')).toHaveCount(0);
     await compare.scrollIntoViewIfNeeded();
     await attachScreenshot(compare, 'compare-by-run', testInfo);
 
@@ -203,9 +210,47 @@ test.describe('Runs section', () => {
     await compare.locator('select[aria-label="Param"]').selectOption('C');
     await expect(chart).toHaveAttribute('data-mode', 'against-param');
     await expect(chart).toHaveAttribute('data-count', '3');
+    await expect.poll(() => barPixels(chart), { timeout: 10000 }).toBeGreaterThan(
+      30
+    );
+    await expect(compare.locator('[role="alert"]')).toHaveCount(0);
     await attachScreenshot(compare, 'compare-against-param', testInfo);
 
     await compare.locator('.jp-MlopsLab-clearSelection').click();
     await expect(runs.locator('.jp-MlopsLab-compare')).toHaveCount(0);
   });
 });
+
+/**
+ * How many pixels of the chart's canvas are in the bars' (and points') fill
+ * colour, the theme's `--jp-brand-color2`: 0 when nothing but axes was drawn.
+ */
+async function barPixels(chart: Locator): Promise<number> {
+  return chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+    const probe = document.createElement('div');
+    probe.style.color = 'var(--jp-brand-color2)';
+    canvas.parentElement!.appendChild(probe);
+    const fill = getComputedStyle(probe)
+      .color.match(/\d+/g)!
+      .slice(0, 3)
+      .map(Number);
+    probe.remove();
+    const context = canvas.getContext('2d');
+    if (!context || canvas.width === 0 || canvas.height === 0) {
+      return 0;
+    }
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const close =
+        Math.abs(data[i] - fill[0]) < 12 &&
+        Math.abs(data[i + 1] - fill[1]) < 12 &&
+        Math.abs(data[i + 2] - fill[2]) < 12 &&
+        data[i + 3] > 200;
+      if (close) {
+        count += 1;
+      }
+    }
+    return count;
+  });
+}

@@ -24,10 +24,9 @@ test.describe('MLOps sidebar', () => {
 
     await expect(panel.locator('.jp-MlopsLab-version')).toHaveText(/\d+\.\d+/);
     await expect(panel.locator('.jp-MlopsLab-store')).not.toHaveCount(0);
+    // A section appears once its feature exists: no placeholders.
     await expect(panel.locator('.jp-MlopsLab-sectionTitle')).toHaveText([
-      'Runs',
-      'Jobs',
-      'Models'
+      'Runs'
     ]);
 
     await testInfo.attach('mlops-sidebar', {
@@ -67,5 +66,29 @@ test.describe('MLOps sidebar', () => {
       'The mlops-lab server extension is not running.'
     );
     await expect(panel.locator('.jp-MlopsLab-trackingUri')).toHaveCount(0);
+  });
+
+  test('says the Jupyter server cannot be reached, not to install, and recovers', async ({
+    page
+  }) => {
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
+    });
+    const panel = page.locator(`[id="${SIDEBAR_ID}"]`);
+    await expect(panel.locator('.jp-MlopsLab-trackingUri')).toBeVisible();
+
+    // As during a server restart: the request does not reach any server.
+    await page.route('**/mlops-lab/api/health**', route => route.abort());
+    await panel.locator('.jp-MlopsLab-refresh').click();
+    const problem = panel.locator('.jp-MlopsLab-problem');
+    await expect(problem).toContainText(
+      'The Jupyter server cannot be reached'
+    );
+    await expect(problem).not.toContainText('pip install');
+
+    await page.unroute('**/mlops-lab/api/health**');
+    await panel.locator('.jp-MlopsLab-refresh').click();
+    await expect(panel.locator('.jp-MlopsLab-trackingUri')).toBeVisible();
+    await expect(problem).toHaveCount(0);
   });
 });
