@@ -522,7 +522,7 @@ export interface operations {
           'application/json': components['schemas']['Comparison'];
         };
       };
-      /** @description Error */
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -531,7 +531,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -540,7 +540,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -549,7 +549,16 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
       503: {
         headers: {
           [name: string]: unknown;
@@ -565,7 +574,7 @@ export interface operations {
       query?: {
         /** @description Only experiments whose name contains this (any case). */
         name?: string;
-        /** @description Page size, 1..1000 (default 100). */
+        /** @description Page size. */
         max_results?: number;
         /** @description next_page_token of the previous page. */
         page_token?: string;
@@ -585,7 +594,7 @@ export interface operations {
           'application/json': components['schemas']['ExperimentPage'];
         };
       };
-      /** @description Error */
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -594,7 +603,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -603,7 +612,16 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
       503: {
         headers: {
           [name: string]: unknown;
@@ -632,8 +650,26 @@ export interface operations {
           'application/json': components['schemas']['HealthResponse'];
         };
       };
-      /** @description Error */
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -652,7 +688,7 @@ export interface operations {
         filter?: string;
         /** @description MLflow order clauses, comma separated. */
         order_by?: string;
-        /** @description Page size, 1..1000 (default 50). */
+        /** @description Page size. */
         max_results?: number;
         /** @description next_page_token of the previous page. */
         page_token?: string;
@@ -672,7 +708,7 @@ export interface operations {
           'application/json': components['schemas']['RunPage'];
         };
       };
-      /** @description Error */
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -681,7 +717,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -690,7 +726,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -699,7 +735,16 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
       503: {
         headers: {
           [name: string]: unknown;
@@ -730,7 +775,16 @@ export interface operations {
           'application/json': components['schemas']['RunDetail'];
         };
       };
-      /** @description Error */
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -739,7 +793,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -748,7 +802,16 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
       503: {
         headers: {
           [name: string]: unknown;
@@ -779,7 +842,16 @@ export interface operations {
           'application/json': components['schemas']['RunNotebook'];
         };
       };
-      /** @description Error */
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -788,7 +860,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -797,7 +869,25 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Error */
+      /** @description TOO_LARGE: the artifact is above max-served-artifact-mb; the message says how to download it instead. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
       503: {
         headers: {
           [name: string]: unknown;
