@@ -16,7 +16,13 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import prettier from 'prettier';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const documentPath = path.join(root, 'mlops_lab', 'faces', 'server', 'openapi.json');
+const documentPath = path.join(
+  root,
+  'mlops_lab',
+  'faces',
+  'server',
+  'openapi.json'
+);
 const schemaPath = path.join(root, 'src', 'api', 'schema.ts');
 
 const BANNER =
