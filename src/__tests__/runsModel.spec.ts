@@ -228,6 +228,34 @@ describe('RunsModel', () => {
     expect(model.state.experimentId).toBe('1');
   });
 
+  it('keeps an experiment chosen from a later page when the list is fetched again', async () => {
+    api.onExperiments = async query =>
+      experimentsAnswer(query?.pageToken ? 'experiments' : 'experiments_page');
+    await model.loadExperiments();
+    await model.loadMoreExperiments();
+    await model.selectExperiment('0');
+
+    await model.refresh();
+
+    expect(model.state.experimentId).toBe('0');
+    const state = model.state.experiments;
+    expect(state.status === 'ready' && state.value.map(e => e.name)).toEqual([
+      'exp',
+      'Default'
+    ]);
+  });
+
+  it('asks for a remembered experiment past the first page', async () => {
+    api.onExperiments = async () => experimentsAnswer('experiments_page');
+    const stateDB = new StateDB();
+    await stateDB.save(STATE_KEY, { experiment: '0' });
+    const other = new RunsModel({ api, trans, stateDB });
+    await other.loadExperiments();
+    expect(other.state.experimentId).toBe('0');
+    expect(api.queries[api.queries.length - 1].experiment).toBe('0');
+    other.dispose();
+  });
+
   it('remembers the chosen experiment in the state DB', async () => {
     const stateDB = new StateDB();
     const first = new RunsModel({ api, trans, stateDB });

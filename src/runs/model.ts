@@ -152,6 +152,8 @@ export class RunsModel implements IDisposable {
    */
   async loadExperiments(): Promise<void> {
     const request = ++this._experimentsRequest;
+    const before = this._state.experiments;
+    const listed = before.status === 'ready' ? before.value : [];
     this._update({
       experiments: { status: 'loading' },
       experimentsError: null
@@ -173,7 +175,16 @@ export class RunsModel implements IDisposable {
     if (request !== this._experimentsRequest || this._isDisposed) {
       return;
     }
-    const experiments = page.experiments;
+    // The experiment shown may sit on a later page ("Load more"): it stays in
+    // the list, after the first page, rather than being swapped for another.
+    const chosen = listed.find(
+      e =>
+        e.experiment_id === this._state.experimentId &&
+        !page.experiments.some(p => p.experiment_id === e.experiment_id)
+    );
+    const complete = page.next_page_token === null;
+    const experiments =
+      chosen && !complete ? [...page.experiments, chosen] : page.experiments;
     this._update({
       experiments: { status: 'ready', value: experiments },
       experimentsNextToken: page.next_page_token
@@ -182,8 +193,12 @@ export class RunsModel implements IDisposable {
     let choice = this._state.experimentId;
     if (choice === null || !ids.includes(choice)) {
       const remembered = await this._remembered();
+      // Past the first page a remembered experiment may well exist: ask for it
+      // rather than forget it; with every experiment listed, it is gone.
       choice =
-        remembered !== null && ids.includes(remembered) ? remembered : null;
+        remembered !== null && (ids.includes(remembered) || !complete)
+          ? remembered
+          : null;
     }
     if (choice === null && ids.length > 0) {
       choice = ids[0];
