@@ -87,6 +87,11 @@ def make_runs(root: Path) -> None:
             metrics=[
                 Metric("accuracy", accuracy, start, 0),
                 Metric("loss", round(1 - accuracy, 4), start, 0),
+                # A history over 4 steps (the newest runs): "metric over steps".
+                *(
+                    Metric("train_loss", round(1.0 - accuracy * step / 4, 4), start, step)
+                    for step in range(4 if i >= RUNS - 5 else 0)
+                ),
             ],
         )
         client.set_terminated(run.info.run_id, end_time=start + 500)

@@ -3,7 +3,13 @@
  * per run with the server's labels, points of a metric against a param.
  */
 import type { Comparison } from '../api/types';
-import { metricAgainstParam, metricByRun, rowNames } from '../runs/chartData';
+import {
+  historyMetrics,
+  metricAgainstParam,
+  metricByRun,
+  metricHistory,
+  rowNames
+} from '../runs/chartData';
 import { compareAnswer } from './recorded';
 
 /** The recorded comparison with a third run that lacks `acc` and has a text param. */
@@ -67,5 +73,39 @@ describe('rowNames', () => {
   it("lists params and metrics in the server's order", () => {
     expect(rowNames(compareAnswer(), 'param')).toEqual(['epochs', 'lr']);
     expect(rowNames(compareAnswer(), 'metric')).toEqual(['acc']);
+  });
+});
+
+describe('metricHistory', () => {
+  it("draws one line per run through the server's history", () => {
+    const comparison = compareAnswer();
+    expect(historyMetrics(comparison)).toEqual(['acc']);
+    expect(metricHistory(comparison, 'acc')).toEqual([
+      {
+        runId: '<run:alpha>',
+        label: 'alpha (<run8:alpha>)',
+        points: [
+          { x: 0, y: 0.5 },
+          { x: 1, y: 0.8 }
+        ]
+      },
+      {
+        runId: '<run:beta>',
+        label: 'beta (<run8:beta>)',
+        points: [
+          { x: 0, y: 0.6 },
+          { x: 1, y: 0.9 }
+        ]
+      }
+    ]);
+  });
+
+  it('leaves out steps without a value, and metrics without a history', () => {
+    const comparison = compareAnswer();
+    comparison.histories[0].series[0].points[0].value = null;
+    expect(metricHistory(comparison, 'acc')[0].points).toEqual([
+      { x: 1, y: 0.8 }
+    ]);
+    expect(metricHistory(comparison, 'loss')).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The comparison of the selected runs, as the server made it: one metric by run
- * (bars with their values), or one metric against one param (points). Drawn with
+ * (bars with their values), one metric against one param (points), or one
+ * metric over its logged steps (a line per run, from the server's histories). Drawn with
  * Chart.js on a canvas in the theme's colours, redrawn when the theme changes; a
  * visually hidden table carries the same labels and values for screen readers.
  */
@@ -12,16 +13,21 @@ import type { ChartConfiguration, Plugin } from 'chart.js';
 
 import type { Comparison, RunSummary } from '../api/types';
 import {
+  historyMetrics,
   IBar,
+  ILine,
   IScatter,
   metricAgainstParam,
   metricByRun,
+  metricHistory,
   rowNames
 } from '../runs/chartData';
 import { formatMetric } from '../runs/format';
 import type { Loadable } from '../runs/model';
 
-export type ChartMode = 'by-run' | 'against-param';
+export type ChartMode = 'by-run' | 'against-param' | 'history';
+
+const MODES: ChartMode[] = ['by-run', 'against-param', 'history'];
 
 export interface ICompareChartProps {
   /** The runs picked, in the order they were picked. */
@@ -48,7 +54,10 @@ function loadChartJs(): Promise<ChartJs> {
         module.BarController,
         module.BarElement,
         module.CategoryScale,
+        module.Legend,
         module.LinearScale,
+        module.LineController,
+        module.LineElement,
         module.PointElement,
         module.ScatterController,
         module.Tooltip
@@ -128,9 +137,11 @@ function ComparisonView(props: {
   themeManager: IThemeManager | null;
 }): JSX.Element {
   const { comparison, trans } = props;
-  const metrics = useMemo(() => rowNames(comparison, 'metric'), [comparison]);
-  const params = useMemo(() => rowNames(comparison, 'param'), [comparison]);
   const [mode, setMode] = useState<ChartMode>('by-run');
+  const histories = useMemo(() => historyMetrics(comparison), [comparison]);
+  const latest = useMemo(() => rowNames(comparison, 'metric'), [comparison]);
+  const metrics = mode === 'history' ? histories : latest;
+  const params = useMemo(() => rowNames(comparison, 'param'), [comparison]);
   const [metric, setMetric] = useState<string>('');
   const [param, setParam] = useState<string>('');
 
@@ -148,7 +159,19 @@ function ComparisonView(props: {
         : { points: [], categories: [] },
     [comparison, chosenMetric, chosenParam]
   );
-  const count = mode === 'by-run' ? bars.length : scatter.points.length;
+  const lines = useMemo(
+    () =>
+      mode === 'history' && chosenMetric
+        ? metricHistory(comparison, chosenMetric)
+        : [],
+    [comparison, chosenMetric, mode]
+  );
+  const count =
+    mode === 'by-run'
+      ? bars.length
+      : mode === 'history'
+        ? lines.length
+        : scatter.points.length;
 
   return (
     <>
@@ -159,9 +182,7 @@ function ComparisonView(props: {
           value={mode}
           onChange={event =>
             setMode(
-              event.currentTarget.value === 'by-run'
-                ? 'by-run'
-                : 'against-param'
+              MODES.find(m => m === event.currentTarget.value) ?? 'by-run'
             )
           }
         >
@@ -169,6 +190,9 @@ function ComparisonView(props: {
           <option value="against-param">
             {trans.__('Metric against a param')}
           </option>
+          {histories.length > 0 && (
+            <option value="history">{trans.__('Metric over steps')}</option>
+          )}
         </HTMLSelect>
         <HTMLSelect
           className="jp-MlopsLab-chartMetric"
@@ -199,11 +223,11 @@ function ComparisonView(props: {
       </div>
       {count === 0 ? (
         <p className="jp-MlopsLab-placeholder">
-          {mode === 'by-run'
-            ? trans.__('None of the selected runs has this metric.')
-            : trans.__(
+          {mode === 'against-param'
+            ? trans.__(
                 'None of the selected runs has both this metric and this param.'
-              )}
+              )
+            : trans.__('None of the selected runs has this metric.')}
         </p>
       ) : (
         <ChartCanvas
@@ -212,6 +236,7 @@ function ComparisonView(props: {
           param={chosenParam}
           bars={bars}
           scatter={scatter}
+          lines={lines}
           trans={trans}
           themeManager={props.themeManager}
         />
@@ -226,6 +251,7 @@ interface IChartCanvasProps {
   param: string;
   bars: IBar[];
   scatter: IScatter;
+  lines: ILine[];
   trans: TranslationBundle;
   themeManager: IThemeManager | null;
 }
@@ -264,7 +290,15 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
       cancelled = true;
       chart?.destroy();
     };
-  }, [props.mode, props.metric, props.param, props.bars, props.scatter, theme]);
+  }, [
+    props.mode,
+    props.metric,
+    props.param,
+    props.bars,
+    props.scatter,
+    props.lines,
+    theme
+  ]);
 
   const rows =
     props.mode === 'by-run'
@@ -274,19 +308,34 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
           x: '',
           y: bar.value
         }))
-      : props.scatter.points.map(point => ({
-          key: point.runId,
-          label: point.label,
-          x: point.param,
-          y: point.y
-        }));
+      : props.mode === 'history'
+        ? props.lines.flatMap(line =>
+            line.points.map(point => ({
+              key: `${line.runId}@${point.x}`,
+              label: line.label,
+              x: String(point.x),
+              y: point.y
+            }))
+          )
+        : props.scatter.points.map(point => ({
+            key: point.runId,
+            label: point.label,
+            x: point.param,
+            y: point.y
+          }));
+  const xHeader =
+    props.mode === 'history'
+      ? trans.__('step')
+      : props.mode === 'against-param'
+        ? props.param
+        : null;
 
   return (
     <div
       ref={container}
       className="jp-MlopsLab-compareChart"
       data-mode={props.mode}
-      data-count={rows.length}
+      data-count={props.mode === 'history' ? props.lines.length : rows.length}
     >
       {failure && (
         <div className="jp-MlopsLab-problem" role="alert">
@@ -300,7 +349,9 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
           aria-label={
             props.mode === 'by-run'
               ? trans.__('%1 by run', props.metric)
-              : trans.__('%1 against %2', props.metric, props.param)
+              : props.mode === 'history'
+                ? trans.__('%1 over steps', props.metric)
+                : trans.__('%1 against %2', props.metric, props.param)
           }
         />
       </div>
@@ -308,7 +359,7 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
         <thead>
           <tr>
             <th>{trans.__('Run')}</th>
-            {props.mode === 'against-param' && <th>{props.param}</th>}
+            {xHeader !== null && <th>{xHeader}</th>}
             <th>{props.metric}</th>
           </tr>
         </thead>
@@ -316,7 +367,7 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
           {rows.map(row => (
             <tr key={row.key}>
               <td>{row.label}</td>
-              {props.mode === 'against-param' && <td>{row.x}</td>}
+              {xHeader !== null && <td>{row.x}</td>}
               <td>{formatMetric(row.y)}</td>
             </tr>
           ))}
@@ -327,6 +378,8 @@ function ChartCanvas(props: IChartCanvasProps): JSX.Element {
 }
 
 interface IThemeColours {
+  /** One colour per line of "metric over steps", cycled. */
+  series: string[];
   accent: string;
   accentFill: string;
   text: string;
@@ -341,6 +394,14 @@ function themeColours(element: HTMLElement): IThemeColours {
   const read = (name: string, fallback: string): string =>
     style.getPropertyValue(name).trim() || fallback;
   return {
+    series: [
+      read('--jp-brand-color1', '#1976d2'),
+      read('--jp-warn-color1', '#f57c00'),
+      read('--jp-success-color1', '#388e3c'),
+      read('--jp-error-color1', '#d32f2f'),
+      read('--jp-accent-color1', '#7b1fa2'),
+      read('--jp-info-color1', '#0097a7')
+    ],
     accent: read('--jp-brand-color1', '#1976d2'),
     accentFill: read('--jp-brand-color2', '#64b5f6'),
     text: read('--jp-ui-font-color1', '#000'),
@@ -381,7 +442,7 @@ function chartConfig(
   props: IChartCanvasProps,
   colours: IThemeColours
 ): ChartConfiguration<
-  'bar' | 'scatter',
+  'bar' | 'scatter' | 'line',
   number[] | { x: number; y: number }[],
   string
 > {
@@ -432,6 +493,38 @@ function chartConfig(
           }
         },
         scales: { x: axis(props.trans.__('run')), y: axis(props.metric) }
+      }
+    };
+  }
+  if (props.mode === 'history') {
+    return {
+      type: 'line',
+      data: {
+        datasets: props.lines.map((line, index) => {
+          const colour = colours.series[index % colours.series.length];
+          return {
+            label: line.label,
+            data: line.points,
+            borderColor: colour,
+            backgroundColor: colour,
+            pointRadius: 3,
+            tension: 0
+          };
+        })
+      },
+      options: {
+        ...common,
+        plugins: {
+          legend: {
+            display: true,
+            position: 'bottom',
+            labels: { color: colours.text, boxWidth: 12 }
+          }
+        },
+        scales: {
+          x: { ...axis(props.trans.__('step')), type: 'linear' },
+          y: axis(props.metric)
+        }
       }
     };
   }

@@ -125,3 +125,36 @@ function parseNumber(text: string): number | null {
   const value = Number(text);
   return Number.isFinite(value) ? value : null;
 }
+
+/** One run's line in "metric over steps". */
+export interface ILine {
+  runId: string;
+  label: string;
+  points: { x: number; y: number }[];
+}
+
+/** The metrics the server sent histories for (logged at more than one step). */
+export function historyMetrics(comparison: Comparison): string[] {
+  return comparison.histories.map(history => history.metric);
+}
+
+/**
+ * One line per run through the metric's logged steps; steps without a finite
+ * value (null on the server) are left out rather than drawn as zero.
+ */
+export function metricHistory(comparison: Comparison, metric: string): ILine[] {
+  const history = comparison.histories.find(h => h.metric === metric);
+  if (!history) {
+    return [];
+  }
+  return history.series.map(series => ({
+    runId: series.run_id,
+    label: series.label,
+    points: series.points
+      .filter(
+        (point): point is { step: number; value: number } =>
+          typeof point.value === 'number' && Number.isFinite(point.value)
+      )
+      .map(point => ({ x: point.step, y: point.value }))
+  }));
+}

@@ -216,6 +216,22 @@ test.describe('Runs section', () => {
     await expect(compare.locator('[role="alert"]')).toHaveCount(0);
     await attachScreenshot(compare, 'compare-against-param', testInfo);
 
+    // The server's histories: one line per run over the logged steps.
+    await compare.locator('select[aria-label="Chart"]').selectOption('history');
+    await expect(chart).toHaveAttribute('data-mode', 'history');
+    await expect(compare.locator('select[aria-label="Metric"]')).toHaveValue(
+      'train_loss'
+    );
+    await expect(chart).toHaveAttribute('data-count', '3');
+    await expect(chart.locator('.jp-MlopsLab-chartData tbody tr')).toHaveCount(
+      12
+    );
+    await expect
+      .poll(() => colourPixels(chart, '--jp-brand-color1'), { timeout: 10000 })
+      .toBeGreaterThan(30);
+    await expect(compare.locator('[role="alert"]')).toHaveCount(0);
+    await attachScreenshot(compare, 'compare-history', testInfo);
+
     await compare.locator('.jp-MlopsLab-clearSelection').click();
     await expect(runs.locator('.jp-MlopsLab-compare')).toHaveCount(0);
   });
@@ -225,10 +241,15 @@ test.describe('Runs section', () => {
  * How many pixels of the chart's canvas are in the bars' (and points') fill
  * colour, the theme's `--jp-brand-color2`: 0 when nothing but axes was drawn.
  */
-async function barPixels(chart: Locator): Promise<number> {
-  return chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+function barPixels(chart: Locator): Promise<number> {
+  return colourPixels(chart, '--jp-brand-color2');
+}
+
+/** How many pixels of the chart's canvas are in the colour of a theme variable. */
+async function colourPixels(chart: Locator, variable: string): Promise<number> {
+  return chart.locator('canvas').evaluate((canvas: HTMLCanvasElement, name) => {
     const probe = document.createElement('div');
-    probe.style.color = 'var(--jp-brand-color2)';
+    probe.style.color = `var(${name})`;
     canvas.parentElement!.appendChild(probe);
     const fill = getComputedStyle(probe)
       .color.match(/\d+/g)!
@@ -252,5 +273,5 @@ async function barPixels(chart: Locator): Promise<number> {
       }
     }
     return count;
-  });
+  }, variable);
 }
