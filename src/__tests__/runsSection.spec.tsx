@@ -11,7 +11,7 @@ import React from 'react';
 import { noRunsMessage, RunsSection } from '../components/RunsSection';
 import { RunsModel } from '../runs/model';
 import { FakeApi, makePage, makeRun } from './fakeApi';
-import { recordedError, runsPageAnswer } from './recorded';
+import { experimentsAnswer, recordedError, runsPageAnswer } from './recorded';
 
 const trans = nullTranslator.load('mlops_lab');
 
@@ -190,6 +190,28 @@ describe('RunsSection', () => {
       ['beta (<run8:beta>)', '0.9']
     ]);
     expect(api.compared).toEqual([['<run:beta>', '<run:alpha>']]);
+
+    // Fetching the experiments again (the panel shown again) keeps the chart
+    // as the user set it rather than tearing the section down.
+    const mode = node.querySelector<HTMLSelectElement>(
+      'select[aria-label="Chart"]'
+    )!;
+    mode.value = 'history';
+    mode.dispatchEvent(new Event('change', { bubbles: true }));
+    await waitFor(
+      () =>
+        node
+          .querySelector('.jp-MlopsLab-compareChart')
+          ?.getAttribute('data-mode') === 'history'
+    );
+    const chart = node.querySelector('.jp-MlopsLab-compareChart');
+    api.onExperiments = async () => {
+      await new Promise(resolve => setTimeout(resolve, 50));
+      return experimentsAnswer();
+    };
+    await model.refresh();
+    expect(node.querySelector('.jp-MlopsLab-compareChart')).toBe(chart);
+    expect(chart?.getAttribute('data-mode')).toBe('history');
     model.dispose();
   });
 });

@@ -12,7 +12,7 @@ import {
 } from '@jupyterlab/ui-components';
 
 import type { RunsPage } from '../api/types';
-import type { IRunsState, RunsModel } from '../runs/model';
+import { IRunsState, RunsModel, shownExperiments } from '../runs/model';
 import { CollapsibleSection } from './CollapsibleSection';
 import { CompareChart } from './CompareChart';
 import { ExperimentPicker } from './ExperimentPicker';
@@ -40,6 +40,7 @@ export interface IRunsSectionProps {
 export function RunsSection(props: IRunsSectionProps): JSX.Element {
   const { model, trans } = props;
   const state = useModelState(model);
+  const experiments = shownExperiments(state.experiments);
 
   useEffect(() => {
     if (model.state.experiments.status === 'idle') {
@@ -50,20 +51,19 @@ export function RunsSection(props: IRunsSectionProps): JSX.Element {
   return (
     <CollapsibleSection title={trans.__('Runs')} name="runs">
       <div className="jp-MlopsLab-runsToolbar">
-        {state.experiments.status === 'ready' &&
-          (state.experiments.value.length > 0 || state.experimentName) && (
-            <ExperimentPicker
-              experiments={state.experiments.value}
-              value={state.experimentId}
-              search={state.experimentName}
-              hasMore={Boolean(state.experimentsNextToken)}
-              error={state.experimentsError}
-              trans={trans}
-              onChange={id => void model.selectExperiment(id)}
-              onSearch={name => void model.searchExperiments(name)}
-              onLoadMore={() => void model.loadMoreExperiments()}
-            />
-          )}
+        {experiments && (experiments.length > 0 || state.experimentName) && (
+          <ExperimentPicker
+            experiments={experiments}
+            value={state.experimentId}
+            search={state.experimentName}
+            hasMore={Boolean(state.experimentsNextToken)}
+            error={state.experimentsError}
+            trans={trans}
+            onChange={id => void model.selectExperiment(id)}
+            onSearch={name => void model.searchExperiments(name)}
+            onLoadMore={() => void model.loadMoreExperiments()}
+          />
+        )}
         <ToolbarButtonComponent
           className="jp-MlopsLab-runsRefresh"
           icon={refreshIcon}
@@ -105,7 +105,8 @@ function RunsBody(props: {
     [state.selected]
   );
 
-  if (state.experiments.status === 'loading') {
+  const experiments = shownExperiments(state.experiments);
+  if (state.experiments.status === 'loading' && !experiments) {
     return (
       <p className="jp-MlopsLab-loading">
         {trans.__('Loading the experiments…')}
@@ -119,11 +120,7 @@ function RunsBody(props: {
       </div>
     );
   }
-  if (
-    state.experiments.status === 'ready' &&
-    state.experiments.value.length === 0 &&
-    !state.experimentName
-  ) {
+  if (experiments && experiments.length === 0 && !state.experimentName) {
     return (
       <p className="jp-MlopsLab-placeholder jp-MlopsLab-noRuns">
         {noRunsMessage(trans)}

@@ -90,6 +90,22 @@ export interface IRunsModelOptions {
   pageSize?: number;
 }
 
+/**
+ * The experiments to show: the list, or the one before while it is fetched
+ * again; `null` before the first answer or after a failure.
+ */
+export function shownExperiments(
+  experiments: Loadable<Experiment[]>
+): Experiment[] | null {
+  if (experiments.status === 'ready') {
+    return experiments.value;
+  }
+  if (experiments.status === 'loading') {
+    return experiments.previous ?? null;
+  }
+  return null;
+}
+
 /** The state DB key of the last chosen experiment. */
 export const STATE_KEY = 'mlops-lab:runs';
 
@@ -152,10 +168,11 @@ export class RunsModel implements IDisposable {
    */
   async loadExperiments(): Promise<void> {
     const request = ++this._experimentsRequest;
-    const before = this._state.experiments;
-    const listed = before.status === 'ready' ? before.value : [];
+    const listed = shownExperiments(this._state.experiments);
+    // The list shown stays while it is fetched again, so the section below it
+    // (a chart's choices, the details open) is not torn down by a refresh.
     this._update({
-      experiments: { status: 'loading' },
+      experiments: { status: 'loading', previous: listed ?? undefined },
       experimentsError: null
     });
     let page: ExperimentList;
@@ -177,7 +194,7 @@ export class RunsModel implements IDisposable {
     }
     // The experiment shown may sit on a later page ("Load more"): it stays in
     // the list, after the first page, rather than being swapped for another.
-    const chosen = listed.find(
+    const chosen = (listed ?? []).find(
       e =>
         e.experiment_id === this._state.experimentId &&
         !page.experiments.some(p => p.experiment_id === e.experiment_id)

@@ -235,6 +235,46 @@ test.describe('Runs section', () => {
     await compare.locator('.jp-MlopsLab-clearSelection').click();
     await expect(runs.locator('.jp-MlopsLab-compare')).toHaveCount(0);
   });
+
+  test('redraws the chart in the new theme', async ({ page }, testInfo) => {
+    const runs = await openRuns(page);
+    const boxes = runs.locator('.jp-MlopsLab-selectRun');
+    await boxes.nth(1).check();
+    await boxes.nth(2).check();
+    const chart = runs.locator('.jp-MlopsLab-compareChart');
+    await expect
+      .poll(() => colourPixels(chart, '--jp-border-color2'), { timeout: 10000 })
+      .toBeGreaterThan(200);
+
+    try {
+      await page.evaluate(async () => {
+        await window.jupyterapp.commands.execute('apputils:change-theme', {
+          theme: 'JupyterLab Dark'
+        });
+      });
+      await expect(page.locator('body')).toHaveAttribute(
+        'data-jp-theme-name',
+        'JupyterLab Dark'
+      );
+      // The grid is drawn again in the dark theme's border colour.
+      await expect
+        .poll(() => colourPixels(chart, '--jp-border-color2'), {
+          timeout: 10000
+        })
+        .toBeGreaterThan(200);
+      await attachScreenshot(
+        runs.locator('.jp-MlopsLab-compare'),
+        'compare-dark',
+        testInfo
+      );
+    } finally {
+      await page.evaluate(async () => {
+        await window.jupyterapp.commands.execute('apputils:change-theme', {
+          theme: 'JupyterLab Light'
+        });
+      });
+    }
+  });
 });
 
 /**
