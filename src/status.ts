@@ -96,7 +96,7 @@ export function summarizeHealth(
         ? trans.__('The store answers.')
         : trans.__('All %1 stores answer.', total);
   } else {
-    const details = others.map(store => describeStore(store, trans, false));
+    const details = others.map(store => summaryPart(store, trans));
     text = trans.__(
       '%1 of %2 stores answer; %3.',
       answering,
@@ -117,43 +117,57 @@ export function summarizeHealth(
 }
 
 /**
- * One store in words, e.g. "lab: not created yet (created on first use)" or
- * "tracking: down (connection refused)"; the server's message follows unless
- * `withMessage` is false.
+ * One store in the list under the summary: the server's own words for it
+ * ("database will be created on first use", "answered HTTP 200"), and for a store
+ * that is down or broken the state first, e.g. "lab: down (does not answer: ...)".
  */
 export function describeStore(
   store: StoreStatus,
-  trans: TranslationBundle,
-  withMessage = true
+  trans: TranslationBundle
 ): string {
   const state = storeState(store);
-  let words: string;
+  if (state === 'down' || state === 'broken') {
+    const words =
+      state === 'down'
+        ? trans.__('down')
+        : trans.__('answers, but its schema is outdated or damaged');
+    return store.message
+      ? trans.__('%1: %2 (%3)', store.name, words, store.message)
+      : trans.__('%1: %2', store.name, words);
+  }
+  return trans.__(
+    '%1: %2',
+    store.name,
+    store.message || stateWords(state, trans)
+  );
+}
+
+/**
+ * A store that did not simply answer, in the one-line summary: what it means for
+ * the user rather than what the probe saw, e.g. "lab: not created yet (created on
+ * first use)".
+ */
+function summaryPart(store: StoreStatus, trans: TranslationBundle): string {
+  const state = storeState(store);
+  if (state === 'not_created' || state === 'not_checked') {
+    return trans.__('%1: %2', store.name, stateWords(state, trans));
+  }
+  return describeStore(store, trans);
+}
+
+function stateWords(state: StoreState, trans: TranslationBundle): string {
   switch (state) {
     case 'answered':
-      words = trans.__('answers');
-      break;
+      return trans.__('answers');
     case 'not_created':
-      words = trans.__('not created yet (created on first use)');
-      break;
+      return trans.__('not created yet (created on first use)');
     case 'not_checked':
-      words = trans.__('not checked (its kind of URI cannot be checked)');
-      break;
+      return trans.__('not checked (its kind of URI cannot be checked)');
     case 'broken':
-      words = trans.__('answers, but its schema is outdated or damaged');
-      break;
+      return trans.__('answers, but its schema is outdated or damaged');
     default:
-      words = trans.__('down');
+      return trans.__('down');
   }
-  // "answers (answered)" says nothing twice: a message only when it adds to the state.
-  const adds =
-    store.message !== '' && store.message.trim().toLowerCase() !== 'answered';
-  const showMessage =
-    adds && (withMessage || state === 'down' || state === 'broken')
-      ? store.message
-      : '';
-  return showMessage
-    ? trans.__('%1: %2 (%3)', store.name, words, showMessage)
-    : trans.__('%1: %2', store.name, words);
 }
 
 /**

@@ -100,6 +100,9 @@ describe('summarizeHealth', () => {
       message: 'disk I/O error'
     };
     expect(describeStore(store, trans)).toBe('lab: down (disk I/O error)');
+    expect(describeStore({ ...store, ok: true, message: '' }, trans)).toBe(
+      'lab: answers'
+    );
   });
 });
 
@@ -154,12 +157,20 @@ describe('describeError', () => {
 });
 
 describe('describeStore', () => {
-  it('does not repeat a plain "answered" message', () => {
-    const health = healthWith({});
-    const [tracking, , lab] = health.stores as StoreStatus[];
-    expect(describeStore(lab, trans)).toBe('lab: answers');
-    expect(describeStore(tracking, trans)).toBe(
-      'tracking: answers (database will be created on first use)'
+  it("lists a store in the server's own words, a failing one with its state first", () => {
+    const health = healthWith(
+      { tracking: 'not_created', registry: 'not_checked', lab: 'down' },
+      {
+        registry: "not checked (mlops-lab cannot probe 's3:' URIs)",
+        lab: 'does not answer: connection refused'
+      }
     );
+    expect(
+      (health.stores as StoreStatus[]).map(store => describeStore(store, trans))
+    ).toEqual([
+      'tracking: database will be created on first use',
+      "registry: not checked (mlops-lab cannot probe 's3:' URIs)",
+      'lab: down (does not answer: connection refused)'
+    ]);
   });
 });
