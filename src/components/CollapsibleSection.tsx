@@ -9,15 +9,13 @@ export interface ICollapsibleSectionProps {
   title: string;
   /** A stable name for CSS and tests, e.g. "runs". */
   name: string;
-  /** Open at first? */
-  initiallyOpen?: boolean;
   children?: React.ReactNode;
 }
 
 export function CollapsibleSection(
   props: ICollapsibleSectionProps
 ): JSX.Element {
-  const [open, setOpen] = useState(props.initiallyOpen ?? true);
+  const [open, setOpen] = useState(true);
   const Caret = open ? caretDownIcon : caretRightIcon;
   const bodyId = `jp-MlopsLab-section-${props.name}`;
   return (
