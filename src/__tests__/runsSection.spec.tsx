@@ -132,6 +132,52 @@ describe('RunsSection', () => {
     model.dispose();
   });
 
+  it('pages the experiments picker with Load more and searches by name', async () => {
+    const api = new FakeApi();
+    api.onExperiments = async query =>
+      experimentsAnswer(
+        query?.pageToken
+          ? 'experiments'
+          : query?.name
+            ? 'experiments_by_name'
+            : 'experiments_page'
+      );
+    const model = new RunsModel({ api, trans });
+    widget = mount(model);
+    const node = widget.node;
+    const options = (): string[] =>
+      Array.from(
+        node.querySelectorAll('.jp-MlopsLab-experimentSelect option')
+      ).map(option => option.textContent ?? '');
+    await waitFor(() => options().length === 1);
+    expect(options()).toEqual(['exp']);
+
+    node
+      .querySelector<HTMLButtonElement>('.jp-MlopsLab-loadMoreExperiments')!
+      .click();
+    await waitFor(() => options().length === 2);
+    expect(options()).toEqual(['exp', 'Default']);
+    expect(node.querySelector('.jp-MlopsLab-loadMoreExperiments')).toBeNull();
+
+    const search = node.querySelector<HTMLInputElement>(
+      '.jp-MlopsLab-experimentSearch'
+    )!;
+    // React tracks the input's value; set it the way a user's typing does.
+    Object.getOwnPropertyDescriptor(
+      HTMLInputElement.prototype,
+      'value'
+    )!.set!.call(search, 'EX');
+    search.dispatchEvent(new Event('input', { bubbles: true }));
+    search.dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })
+    );
+    await waitFor(() => options().length === 1);
+    expect(api.experimentQueries[api.experimentQueries.length - 1]?.name).toBe(
+      'EX'
+    );
+    model.dispose();
+  });
+
   it('shows a stale page token as a notice, not a filter error', async () => {
     const api = new FakeApi();
     let stale = false;
