@@ -2,8 +2,8 @@
  * mlops-lab: the JupyterLab plugins.
  *
  * `mlops-lab:api` provides the typed REST client (`IMlopsLabAPI`);
- * `mlops-lab:sidebar` adds the MLOps panel to the left area and the command that
- * opens it.
+ * `mlops-lab:sidebar` adds the MLOps panel to the left area, the Runs explorer in
+ * the main area, and the commands (palette, launcher) that open them.
  */
 import {
   ILabShell,
@@ -11,18 +11,27 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  IThemeManager,
+  MainAreaWidget,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
+import { ILauncher } from '@jupyterlab/launcher';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { ReactWidget } from '@jupyterlab/ui-components';
 
 import { MlopsLabClient } from './api/client';
 import { SidebarWidget } from './components/Sidebar';
+import { createExplorerWidget, EXPLORER_ID } from './explorer/RunsExplorer';
 import { mlopsIcon } from './icons';
 import { SidebarModel } from './model';
+import { ColumnChoices } from './runs/columns';
 import { DEFAULT_PAGE_SIZE, RunsModel, SnapshotOpener } from './runs/model';
 import { createSnapshotWidget } from './snapshot';
 import { IMlopsLabAPI } from './tokens';
@@ -33,6 +42,7 @@ export { MlopsLabResponseError, requestAPI } from './request';
 /** The command and widget ids. */
 export namespace CommandIDs {
   export const openSidebar = 'mlops-lab:open-sidebar';
+  export const openRunsExplorer = 'mlops-lab:open-runs-explorer';
 }
 export const SIDEBAR_ID = 'mlops-lab:sidebar';
 
@@ -65,7 +75,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     NotebookPanel.IContentFactory,
     IEditorServices,
     ITranslator,
-    IThemeManager
+    IThemeManager,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -79,7 +90,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     contentFactory: NotebookPanel.IContentFactory | null,
     editorServices: IEditorServices | null,
     translator: ITranslator | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    launcher: ILauncher | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('mlops_lab');
     let openSnapshot: SnapshotOpener | null = null;
@@ -116,7 +128,12 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       model,
       runsModel,
       trans,
-      themeManager
+      themeManager,
+      onOpenExplorer: () => {
+        void app.commands.execute(CommandIDs.openRunsExplorer, {
+          experimentId: runsModel.state.experimentId ?? ''
+        });
+      }
     });
     widget.id = SIDEBAR_ID;
     widget.title.icon = mlopsIcon;
@@ -141,6 +158,57 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     palette?.addItem({
       command: CommandIDs.openSidebar,
       category: trans.__('MLOps')
+    });
+
+    const columns = new ColumnChoices(stateDB);
+    const explorers = new WidgetTracker<MainAreaWidget<ReactWidget>>({
+      namespace: 'mlops-lab-explorer'
+    });
+    let explorerModel: RunsModel | null = null;
+    app.commands.addCommand(CommandIDs.openRunsExplorer, {
+      label: args =>
+        args['isLauncher']
+          ? trans.__('Runs explorer')
+          : trans.__('Open Runs explorer'),
+      caption: trans.__(
+        'The runs of an experiment in the main area: nested child runs, chosen columns, comparison'
+      ),
+      icon: args => (args['isPalette'] ? undefined : mlopsIcon),
+      execute: async args => {
+        const experimentId =
+          typeof args['experimentId'] === 'string' ? args['experimentId'] : '';
+        const runId = typeof args['runId'] === 'string' ? args['runId'] : '';
+        let explorer = explorers.find(w => w.id === EXPLORER_ID);
+        if (!explorer || !explorerModel) {
+          explorerModel = new RunsModel({ api, trans, stateDB, openSnapshot });
+          explorerModel.setPageSize(runsModel.pageSize);
+          explorer = createExplorerWidget({
+            model: explorerModel,
+            columns,
+            trans,
+            themeManager
+          });
+          void explorers.add(explorer);
+          app.shell.add(explorer, 'main');
+        }
+        app.shell.activateById(explorer.id);
+        const target = explorerModel;
+        if (experimentId && target.state.experimentId !== experimentId) {
+          await target.selectExperiment(experimentId, false);
+        }
+        if (runId) {
+          await target.showDetails(runId);
+        }
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.openRunsExplorer,
+      category: trans.__('MLOps')
+    });
+    launcher?.add({
+      command: CommandIDs.openRunsExplorer,
+      category: trans.__('Other'),
+      rank: 50
     });
 
     // The poll's first tick checks the server at once.

@@ -33,6 +33,15 @@ EXPERIMENT = "galata-runs"
 RUNS = 60
 BEST = 37  # the run with the highest accuracy
 SNAPSHOT_RUN = "snapshot-run"
+# A grid search: one notebook run with child runs (tag mlflow.parentRunId), kept in its
+# own experiment so the counts the Runs section tests read do not change.
+SWEEP_EXPERIMENT = "galata-sweep"
+SWEEP_PARENT = "sweep-notebook"
+SWEEP_CHILDREN = [
+    ("brave-owl-1", 0.01, 3, 0.42),
+    ("calm-fox-2", 0.1, 3, 0.35),
+    ("dark-elk-3", 0.1, 5, 0.31),
+]
 
 
 def _snapshot_notebook() -> dict:
@@ -72,6 +81,7 @@ def make_runs(root: Path) -> None:
     home = root / ".mlops"
     home.mkdir(parents=True, exist_ok=True)
     client = MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+    make_sweep(client, home)
     experiment_id = client.create_experiment(
         EXPERIMENT, artifact_location=(home / "artifacts" / EXPERIMENT).as_uri()
     )
@@ -128,6 +138,45 @@ def make_runs(root: Path) -> None:
         ],
     )
     client.set_terminated(run_id, end_time=start + 500)
+
+
+def make_sweep(client: "MlflowClient", home: Path) -> None:  # noqa: F821
+    """A notebook run with three child runs (random names, params alpha and depth, rmse)
+    and one more notebook run, in their own experiment."""
+    from mlflow.entities import Metric, Param
+
+    experiment_id = client.create_experiment(
+        SWEEP_EXPERIMENT, artifact_location=(home / "artifacts" / SWEEP_EXPERIMENT).as_uri()
+    )
+    base = int(time.time() * 1000) - 7_200_000
+    source = {"mlflow.source.name": "notebooks/sweep.ipynb"}
+    parent = client.create_run(experiment_id, start_time=base, run_name=SWEEP_PARENT, tags=source)
+    parent_id = parent.info.run_id
+    for i, (name, alpha, depth, rmse) in enumerate(SWEEP_CHILDREN):
+        start = base + (i + 1) * 1000
+        child = client.create_run(
+            experiment_id,
+            start_time=start,
+            run_name=name,
+            tags={**source, "mlflow.parentRunId": parent_id},
+        )
+        client.log_batch(
+            child.info.run_id,
+            params=[Param("alpha", str(alpha)), Param("depth", str(depth))],
+            metrics=[Metric("rmse", rmse, start, 0), Metric("r2", round(1 - rmse, 4), start, 0)],
+        )
+        client.set_terminated(child.info.run_id, end_time=start + 500)
+    client.log_batch(parent_id, metrics=[Metric("rmse", 0.31, base, 0)])
+    client.set_terminated(parent_id, end_time=base + 5000)
+    other = client.create_run(
+        experiment_id, start_time=base + 10_000, run_name="baseline", tags=source
+    )
+    client.log_batch(
+        other.info.run_id,
+        params=[Param("alpha", "1.0"), Param("depth", "1")],
+        metrics=[Metric("rmse", 0.5, base + 10_000, 0)],
+    )
+    client.set_terminated(other.info.run_id, end_time=base + 10_500)
 
 
 make_runs(Path(c.ServerApp.root_dir))

@@ -35,6 +35,8 @@ export interface IRunsSectionProps {
   themeManager?: IThemeManager | null;
   /** The MLflow UI, when the server has one configured. */
   mlflowUiUrl: string | null;
+  /** Opens the Runs explorer in the main area; no button without it. */
+  onOpenExplorer?: () => void;
 }
 
 export function RunsSection(props: IRunsSectionProps): JSX.Element {
@@ -70,6 +72,15 @@ export function RunsSection(props: IRunsSectionProps): JSX.Element {
           tooltip={trans.__('Fetch the experiments and runs again')}
           onClick={() => void model.refresh()}
         />
+        {props.onOpenExplorer && (
+          <button
+            className="jp-mod-styled jp-MlopsLab-openExplorer"
+            title={trans.__('Open the runs in the main area, wide')}
+            onClick={props.onOpenExplorer}
+          >
+            {trans.__('Open explorer')}
+          </button>
+        )}
         {props.mlflowUiUrl && (
           <a
             className="jp-MlopsLab-mlflowUi"

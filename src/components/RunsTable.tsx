@@ -1,13 +1,16 @@
 /**
  * One page of runs: name, status, start time, then the page's params and
  * metrics (headers sort through the server), a checkbox per run to compare, and
- * Previous / Next.
+ * Previous / Next. The explorer passes the columns the user chose and nests child
+ * runs under their notebook run (expand / collapse).
  */
 import React from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { RunsPage, RunSummary } from '../api/types';
+import type { IColumnChoice } from '../runs/columns';
 import { formatMetric, formatTime, runLabel } from '../runs/format';
+import { nestRuns } from '../runs/nesting';
 import { ColumnKind, ISort, sortIndicator } from '../runs/sorting';
 
 export interface IRunsTableProps {
@@ -20,10 +23,22 @@ export interface IRunsTableProps {
   onSort: (kind: ColumnKind, key: string) => void;
   onToggleSelected: (run: RunSummary) => void;
   onShowDetails: (runId: string) => void;
+  /** The param and metric columns to show; all of the page's without it. */
+  columns?: IColumnChoice;
+  /**
+   * Nest child runs under their parent on the page; `expanded` holds the parents
+   * whose children are shown. Without it, every run is a row of its own.
+   */
+  nesting?: {
+    expanded: ReadonlySet<string>;
+    onToggle: (runId: string) => void;
+  };
 }
 
 export function RunsTable(props: IRunsTableProps): JSX.Element {
-  const { page, sort, trans } = props;
+  const { page, sort, trans, nesting } = props;
+  const paramKeys = props.columns?.params ?? page.param_keys;
+  const metricKeys = props.columns?.metrics ?? page.metric_keys;
   const header = (kind: ColumnKind, key: string): JSX.Element => {
     const arrow = sortIndicator(sort, kind, key);
     const ariaSort = arrow
@@ -52,20 +67,126 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     );
   };
 
+  const renderRow = (
+    run: RunSummary,
+    place: {
+      depth: number;
+      childCount: number;
+      open: boolean;
+      orphanOf: string | null;
+    }
+  ): JSX.Element => {
+    const selected = props.selectedIds.has(run.run_id);
+    const label = runLabel(run);
+    return (
+      <tr
+        key={run.run_id}
+        className={
+          'jp-MlopsLab-runRow' +
+          (run.run_id === props.activeRunId ? ' jp-MlopsLab-active' : '') +
+          (place.depth > 0 ? ' jp-MlopsLab-childRow' : '')
+        }
+        data-run-id={run.run_id}
+        data-parent-run-id={run.parent_run_id ?? undefined}
+        aria-selected={selected}
+      >
+        <td className="jp-MlopsLab-col-select">
+          <input
+            type="checkbox"
+            className="jp-MlopsLab-selectRun"
+            aria-label={trans.__('Compare %1', label)}
+            checked={selected}
+            onChange={() => props.onToggleSelected(run)}
+          />
+        </td>
+        <td className="jp-MlopsLab-runName">
+          {nesting && place.depth === 0 && (
+            <button
+              className="jp-MlopsLab-expand"
+              disabled={place.childCount === 0}
+              aria-expanded={place.childCount > 0 ? place.open : undefined}
+              aria-label={
+                place.childCount === 0
+                  ? trans.__('No child runs on this page')
+                  : place.open
+                    ? trans.__('Hide the child runs of %1', label)
+                    : trans.__('Show the child runs of %1', label)
+              }
+              onClick={() => nesting.onToggle(run.run_id)}
+            >
+              {place.childCount === 0 ? '' : place.open ? '▾' : '▸'}
+            </button>
+          )}
+          <button
+            className="jp-MlopsLab-linkButton"
+            title={trans.__('Show the details of %1', run.run_id)}
+            onClick={() => props.onShowDetails(run.run_id)}
+          >
+            {label}
+          </button>
+          {place.childCount > 0 && (
+            <span className="jp-MlopsLab-childCount">
+              {trans._n('%1 child', '%1 children', place.childCount)}
+            </span>
+          )}
+          {place.orphanOf && (
+            <span
+              className="jp-MlopsLab-childOf"
+              title={trans.__('Parent run %1', place.orphanOf)}
+            >
+              {trans.__('child of %1', place.orphanOf.slice(0, 8))}
+            </span>
+          )}
+        </td>
+        <td>
+          <span
+            className={`jp-MlopsLab-status jp-MlopsLab-status-${run.status.toLowerCase()}`}
+          >
+            {run.status}
+          </span>
+        </td>
+        <td className="jp-MlopsLab-time">{formatTime(run.start_time)}</td>
+        {paramKeys.map(key => (
+          <td
+            key={`p.${key}`}
+            className="jp-MlopsLab-param"
+            data-column={`params.${key}`}
+          >
+            {run.params[key] ?? ''}
+          </td>
+        ))}
+        {metricKeys.map(key => (
+          <td
+            key={`m.${key}`}
+            className="jp-MlopsLab-metric"
+            data-column={`metrics.${key}`}
+            title={
+              run.metrics[key] !== undefined
+                ? String(run.metrics[key])
+                : undefined
+            }
+          >
+            {formatMetric(run.metrics[key])}
+          </td>
+        ))}
+      </tr>
+    );
+  };
+
   return (
     <div className="jp-MlopsLab-tableScroll">
       <table className="jp-MlopsLab-runsTable">
         <thead>
-          {(page.param_keys.length > 0 || page.metric_keys.length > 0) && (
+          {(paramKeys.length > 0 || metricKeys.length > 0) && (
             <tr className="jp-MlopsLab-groupRow">
               <th className="jp-MlopsLab-col-select" />
               <th className="jp-MlopsLab-col-run" />
               <th colSpan={2} />
-              {page.param_keys.length > 0 && (
-                <th colSpan={page.param_keys.length}>{trans.__('Params')}</th>
+              {paramKeys.length > 0 && (
+                <th colSpan={paramKeys.length}>{trans.__('Params')}</th>
               )}
-              {page.metric_keys.length > 0 && (
-                <th colSpan={page.metric_keys.length}>{trans.__('Metrics')}</th>
+              {metricKeys.length > 0 && (
+                <th colSpan={metricKeys.length}>{trans.__('Metrics')}</th>
               )}
             </tr>
           )}
@@ -78,80 +199,41 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
             <th className="jp-MlopsLab-col-run">{trans.__('Run')}</th>
             <th>{trans.__('Status')}</th>
             <th>{trans.__('Started')}</th>
-            {page.param_keys.map(key => header('params', key))}
-            {page.metric_keys.map(key => header('metrics', key))}
+            {paramKeys.map(key => header('params', key))}
+            {metricKeys.map(key => header('metrics', key))}
           </tr>
         </thead>
         <tbody>
-          {page.runs.map(run => {
-            const selected = props.selectedIds.has(run.run_id);
-            const label = runLabel(run);
-            return (
-              <tr
-                key={run.run_id}
-                className={
-                  'jp-MlopsLab-runRow' +
-                  (run.run_id === props.activeRunId
-                    ? ' jp-MlopsLab-active'
-                    : '')
-                }
-                data-run-id={run.run_id}
-                aria-selected={selected}
-              >
-                <td className="jp-MlopsLab-col-select">
-                  <input
-                    type="checkbox"
-                    className="jp-MlopsLab-selectRun"
-                    aria-label={trans.__('Compare %1', label)}
-                    checked={selected}
-                    onChange={() => props.onToggleSelected(run)}
-                  />
-                </td>
-                <td className="jp-MlopsLab-runName">
-                  <button
-                    className="jp-MlopsLab-linkButton"
-                    title={trans.__('Show the details of %1', run.run_id)}
-                    onClick={() => props.onShowDetails(run.run_id)}
-                  >
-                    {label}
-                  </button>
-                </td>
-                <td>
-                  <span
-                    className={`jp-MlopsLab-status jp-MlopsLab-status-${run.status.toLowerCase()}`}
-                  >
-                    {run.status}
-                  </span>
-                </td>
-                <td className="jp-MlopsLab-time">
-                  {formatTime(run.start_time)}
-                </td>
-                {page.param_keys.map(key => (
-                  <td
-                    key={`p.${key}`}
-                    className="jp-MlopsLab-param"
-                    data-column={`params.${key}`}
-                  >
-                    {run.params[key] ?? ''}
-                  </td>
-                ))}
-                {page.metric_keys.map(key => (
-                  <td
-                    key={`m.${key}`}
-                    className="jp-MlopsLab-metric"
-                    data-column={`metrics.${key}`}
-                    title={
-                      run.metrics[key] !== undefined
-                        ? String(run.metrics[key])
-                        : undefined
-                    }
-                  >
-                    {formatMetric(run.metrics[key])}
-                  </td>
-                ))}
-              </tr>
-            );
-          })}
+          {nesting
+            ? nestRuns(page.runs).flatMap(({ run, children, orphanOf }) => {
+                const open = nesting.expanded.has(run.run_id);
+                return [
+                  renderRow(run, {
+                    depth: 0,
+                    childCount: children.length,
+                    open,
+                    orphanOf
+                  }),
+                  ...(open
+                    ? children.map(child =>
+                        renderRow(child, {
+                          depth: 1,
+                          childCount: 0,
+                          open: false,
+                          orphanOf: null
+                        })
+                      )
+                    : [])
+                ];
+              })
+            : page.runs.map(run =>
+                renderRow(run, {
+                  depth: 0,
+                  childCount: 0,
+                  open: false,
+                  orphanOf: null
+                })
+              )}
         </tbody>
       </table>
     </div>

@@ -21,6 +21,8 @@ export interface ISidebarProps {
   trans: TranslationBundle;
   /** Redraws the compare chart in the new theme's colours; none in the tests. */
   themeManager?: IThemeManager | null;
+  /** Opens the Runs explorer in the main area; no button without it. */
+  onOpenExplorer?: () => void;
 }
 
 /** The panel's content; follows the model and stops following it on unmount. */
@@ -39,6 +41,7 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
         model={props.runsModel}
         trans={trans}
         themeManager={props.themeManager ?? null}
+        onOpenExplorer={props.onOpenExplorer}
         mlflowUiUrl={
           state.status === 'ready' ? state.health.mlflow_ui_url : null
         }
@@ -52,6 +55,7 @@ export interface ISidebarWidgetOptions {
   runsModel: RunsModel;
   trans: TranslationBundle;
   themeManager?: IThemeManager | null;
+  onOpenExplorer?: () => void;
 }
 
 /**
@@ -64,6 +68,7 @@ export class SidebarWidget extends ReactWidget {
     this.runsModel = options.runsModel;
     this._trans = options.trans;
     this._themeManager = options.themeManager ?? null;
+    this._onOpenExplorer = options.onOpenExplorer;
     this.addClass('jp-MlopsLab-panel');
   }
 
@@ -77,6 +82,7 @@ export class SidebarWidget extends ReactWidget {
         runsModel={this.runsModel}
         trans={this._trans}
         themeManager={this._themeManager}
+        onOpenExplorer={this._onOpenExplorer}
       />
     );
   }
@@ -105,4 +111,5 @@ export class SidebarWidget extends ReactWidget {
 
   private readonly _trans: TranslationBundle;
   private readonly _themeManager: IThemeManager | null;
+  private readonly _onOpenExplorer: (() => void) | undefined;
 }
