@@ -59,9 +59,12 @@ class SchemaCheck:
     missing: list[str] = field(default_factory=list)
     detail: str = ""
 
-    def problem(self, uri: str) -> str | None:
-        """A message a user can act on, or None when the store is usable."""
-        where = f"MLflow store {mask_uri(uri)}"
+    def problem(self, uri: str, subject: str | None = None) -> str | None:
+        """A message a user can act on, or None when the store is usable.
+
+        ``subject`` replaces "MLflow store <uri>" where the URI is shown already.
+        """
+        where = subject or f"MLflow store {mask_uri(uri)}"
         fresh = "or, if it holds no runs you need, move the file away (a new one is created "
         fresh += "on first use)"
         version = _mlflow_version()

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_lab.core.errors import ErrorCode
 from mlops_lab.core.health import HealthReport
+from mlops_lab.core.probes import StoreState
 from mlops_lab.core.runs.detail import RunDetail
 from mlops_lab.core.runs.search import RunPage, RunSummary
 
@@ -39,7 +40,14 @@ class SettingModel(BaseModel):
 class StoreStatusModel(BaseModel):
     name: str = Field(description="tracking, registry or lab")
     uri: str
-    ok: bool
+    state: StoreState = Field(
+        description=(
+            "answered: checked, answers, schema current; not_created: an embedded store "
+            "created on first use; not_checked: a scheme mlops-lab cannot probe; down: "
+            "checked, does not answer; broken: answers, but its schema is outdated or damaged."
+        )
+    )
+    ok: bool = Field(description="state is answered, not_created or not_checked.")
     message: str
 
 

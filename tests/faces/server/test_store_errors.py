@@ -12,6 +12,7 @@ from tornado.httpclient import HTTPClientError
 
 from mlops_lab.core.config import resolve_settings
 from tests.core.mlflow.test_database_errors import corrupt
+from tests.faces.server.test_openapi import response_validator
 from tests.runs_data import make_runs
 
 
@@ -32,8 +33,18 @@ async def test_corrupt_store_is_503_until_restored(
     assert caught.value.code == 503
     assert body["code"] == "UNAVAILABLE"
     assert "not a database" in body["message"] and "SELECT" not in body["message"]
+    assert await tracking_health(jp_fetch) == ("broken", False)
 
     os.replace(backup, path)
     response = await jp_fetch("mlops-lab", "api", "runs", params={"experiment": "exp"})
     assert response.code == 200
     assert runs.alpha in response.body.decode()
+    assert await tracking_health(jp_fetch) == ("answered", True)
+
+
+async def tracking_health(jp_fetch) -> tuple[str, bool]:
+    response = await jp_fetch("mlops-lab", "api", "health")
+    body = json.loads(response.body)
+    response_validator("getHealth").validate(body)
+    tracking = next(s for s in body["stores"] if s["name"] == "tracking")
+    return tracking["state"], tracking["ok"]
