@@ -149,7 +149,13 @@ _CODE_MAP = {
 
 @contextmanager
 def mlflow_errors(settings: Settings) -> Iterator[None]:
-    """Translate MLflow's exceptions into :class:`MlopsError` naming the (masked) store."""
+    """Translate MLflow's exceptions into :class:`MlopsError` naming the (masked) store.
+
+    A database error (raised by :mod:`mlops_lab.core.mlflow.search`, or wrapped by MLflow
+    in an ``MlflowException`` whose message carries the SQL statement) is the store's
+    failure, not the user's: ``UNAVAILABLE`` with a short message, and the cached client,
+    schema check and engines are dropped so the next call reconnects.
+    """
     try:
         yield
     except MlopsError as exc:
@@ -157,14 +163,14 @@ def mlflow_errors(settings: Settings) -> Iterator[None]:
             forget_stores(settings)
         raise
     except sa.exc.IntegrityError as exc:
-        raise MlopsError(ErrorCode.CONFLICT, _first_line(str(exc.orig))) from exc
+        raise _conflict(exc) from exc
     except sa.exc.SQLAlchemyError as exc:
         forget_stores(settings)
         raise schema.database_unavailable(settings.tracking_uri, exc) from exc
     except MlflowException as exc:
         cause = exc.__cause__
         if isinstance(cause, sa.exc.IntegrityError):
-            raise MlopsError(ErrorCode.CONFLICT, _first_line(str(cause.orig))) from exc
+            raise _conflict(cause) from exc
         if isinstance(cause, sa.exc.SQLAlchemyError):
             forget_stores(settings)
             raise schema.database_unavailable(settings.tracking_uri, cause) from exc
@@ -181,6 +187,15 @@ def mlflow_errors(settings: Settings) -> Iterator[None]:
         raise MlopsError(code, message) from exc
     except (ConnectionError, TimeoutError, OSError) as exc:
         raise unreachable(settings, str(exc)) from exc
+
+
+def _conflict(exc: sa.exc.IntegrityError) -> MlopsError:
+    """A constraint the database enforced: usually another process wrote the same thing."""
+    return MlopsError(
+        ErrorCode.CONFLICT,
+        f"MLflow refused the change ({_first_line(str(exc.orig))}): another process may have "
+        "written the same entry at the same time. Reload and try again.",
+    )
 
 
 def forget_stores(settings: Settings) -> None:
