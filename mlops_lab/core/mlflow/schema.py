@@ -246,9 +246,9 @@ def _create_locked(uri: str, path: Path) -> SchemaCheck:
         create_sqlalchemy_engine,
     )
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with lock:
             check = _inspect_or_unavailable(uri)
             if check.state in (SchemaState.CURRENT, SchemaState.DAMAGED, SchemaState.CORRUPT):
@@ -266,6 +266,12 @@ def _create_locked(uri: str, path: Path) -> SchemaCheck:
         raise Unavailable(
             f"MLflow store {mask_uri(uri)} is being created by another process that has held "
             f"{lock.lock_file} for over {LOCK_TIMEOUT:g} s. Stop that process, then try again."
+        ) from exc
+    except OSError as exc:  # a folder we may not write to: say which
+        raise Unavailable(
+            f"MLflow store {mask_uri(uri)} cannot be created: {exc.strerror or exc} "
+            f"({exc.filename or path.parent}). Make that folder writable, or set "
+            "MLFLOW_TRACKING_URI to a store you can write."
         ) from exc
 
 

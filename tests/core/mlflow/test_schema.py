@@ -86,3 +86,16 @@ def test_current_store_answers_with_its_revision(settings: Settings) -> None:
     stores = {s.name: s for s in check_health(settings).stores}
     assert stores["tracking"].state is StoreState.ANSWERED
     assert f"revision {schema.head_revision()}" in stores["tracking"].message
+
+
+def test_store_in_a_folder_we_cannot_write_names_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("")
+    settings = resolve_settings(
+        tmp_path, environ={}, tracking_uri=f"sqlite:///{blocker}/sub/mlflow.db"
+    )
+    with pytest.raises(MlopsError) as caught:
+        client_for(settings)
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert "cannot be created" in caught.value.message
+    assert str(blocker) in caught.value.message
