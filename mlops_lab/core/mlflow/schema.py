@@ -46,6 +46,7 @@ class SchemaState(enum.Enum):
     DAMAGED = "damaged"  # an interrupted migration left its temporary tables
     MISSING_TABLES = "missing_tables"
     CORRUPT = "corrupt"  # not a database at all
+    FOREIGN = "foreign"  # tables, but no schema revision: not MLflow's database
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ class SchemaCheck:
             return (
                 f"{where} is not a readable database ({self.detail}). "
                 f"Restore it from a backup, {fresh}."
+            )
+        if self.state is SchemaState.FOREIGN:
+            return (
+                f"{where} holds tables but no MLflow schema revision: it is not an MLflow "
+                "database (or one older than MLflow 1.0). Point MLFLOW_TRACKING_URI at an "
+                "MLflow database, or at a new file."
             )
         if self.state is SchemaState.UNKNOWN_REVISION:
             return (
@@ -195,6 +202,8 @@ def inspect_schema(uri: str, timeout: float = 5.0) -> SchemaCheck:
         return check(SchemaState.DAMAGED, leftovers=leftovers)
     if all(t.startswith("alembic_") for t in tables):
         return check(SchemaState.EMPTY)
+    if revision is None:
+        return check(SchemaState.FOREIGN)
     if revision != head and revision not in _known_revisions():
         return check(SchemaState.UNKNOWN_REVISION)
     if revision != head:

@@ -54,6 +54,10 @@ DAMAGES: dict[str, tuple[Callable[[], list[str]], list[str]]] = {
         lambda: ["UPDATE alembic_version SET version_num = 'ffffffffffff'"],
         ["revision ffffffffffff", "does not know", "newer MLflow"],
     ),
+    "not mlflow's": (
+        lambda: ["DROP TABLE alembic_version"],
+        ["no MLflow schema revision", "not an MLflow database"],
+    ),
     "missing table": (
         lambda: ["DROP TABLE trace_tags"],
         ["lacks the tables trace_tags", "backup"],
