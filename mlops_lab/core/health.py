@@ -86,7 +86,9 @@ def probe_mlflow(uri: str, timeout: float) -> Probe:
     probe = probe_uri(uri, timeout)
     if probe.state is not StoreState.ANSWERED or not schema.is_sql(uri):
         return probe
-    check = schema.inspect_schema(uri, timeout)
+    check = schema.inspect_settled(uri, timeout / 2)  # half: waiting must not look like DOWN
+    if check is None:
+        return Probe(StoreState.NOT_CREATED, "being created or migrated by another process")
     if check.state is schema.SchemaState.EMPTY:
         return Probe(
             StoreState.NOT_CREATED, "database has no MLflow tables yet: created on first use"

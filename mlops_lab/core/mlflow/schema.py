@@ -223,7 +223,9 @@ def ensure_schema(uri: str) -> None:
     """Create an embedded MLflow store's tables once, under a file lock, before first use.
 
     Cheap when the schema is current (one read-only look, no lock), and done once per URI
-    per process. Other stores (PostgreSQL, a tracking server) are left to MLflow.
+    per process. Anything else is looked at again holding the lock, since another process
+    may be creating or migrating the store at this moment. Other stores (PostgreSQL, a
+    tracking server) are left to MLflow.
 
     Raises:
         Unavailable: the store is damaged, outdated, or cannot be read; the message says
@@ -236,10 +238,7 @@ def ensure_schema(uri: str) -> None:
         if uri in _ready:
             return
         check = _inspect_or_unavailable(uri)
-        # MLflow's own first use creates missing tables and migrates; an outdated store
-        # that has them all it refuses, and so do we (the user decides when to upgrade).
-        creatable = (SchemaState.EMPTY, SchemaState.MISSING_TABLES, SchemaState.OUTDATED)
-        if check.state in creatable and (check.state is not SchemaState.OUTDATED or check.missing):
+        if check.state is not SchemaState.CURRENT:
             check = _create_locked(uri, path)
         problem = check.problem(uri)
         if problem is not None:
@@ -247,25 +246,29 @@ def ensure_schema(uri: str) -> None:
         _ready.add(uri)
 
 
+def _creatable(check: SchemaCheck) -> bool:
+    """Whether MLflow's first use would create tables and migrate (it does when tables are
+    missing); an outdated store that has them all it refuses, and so do we: the user decides
+    when to upgrade."""
+    if check.state is SchemaState.OUTDATED:
+        return bool(check.missing)
+    return check.state in (SchemaState.EMPTY, SchemaState.MISSING_TABLES)
+
+
 def _create_locked(uri: str, path: Path) -> SchemaCheck:
     """What MLflow's first use does (create tables, run migrations), one process at a time."""
-    from mlflow.store.db.utils import (
-        _all_tables_exist,
-        _initialize_tables,
-        create_sqlalchemy_engine,
-    )
+    from mlflow.store.db.utils import _initialize_tables, create_sqlalchemy_engine
 
     lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with lock:
             check = _inspect_or_unavailable(uri)
-            if check.state in (SchemaState.CURRENT, SchemaState.DAMAGED, SchemaState.CORRUPT):
+            if not _creatable(check):
                 return check
             engine = create_sqlalchemy_engine(uri)
             try:
-                if not _all_tables_exist(engine):
-                    _initialize_tables(engine)
+                _initialize_tables(engine)
             except sa.exc.SQLAlchemyError as exc:
                 raise database_unavailable(uri, exc, "cannot be created") from exc
             finally:
@@ -282,6 +285,25 @@ def _create_locked(uri: str, path: Path) -> SchemaCheck:
             f"({exc.filename or path.parent}). Make that folder writable, or set "
             "MLFLOW_TRACKING_URI to a store you can write."
         ) from exc
+
+
+def inspect_settled(uri: str, timeout: float) -> SchemaCheck | None:
+    """:func:`inspect_schema`, looking again holding the creation lock when not current.
+
+    So a store another process is creating or migrating at this moment is not reported as
+    damaged. None when that process held the lock for all of ``timeout``.
+    """
+    check = inspect_schema(uri, timeout)
+    path = sqlite_path(uri)
+    if path is None or check.state in (SchemaState.CURRENT, SchemaState.EMPTY):
+        return check
+    try:
+        with FileLock(f"{path}.lock", timeout=timeout):
+            return inspect_schema(uri, timeout)
+    except LockTimeout:
+        return None
+    except OSError:  # no lock file can be written there: nobody is creating the store
+        return check
 
 
 def _inspect_or_unavailable(uri: str) -> SchemaCheck:

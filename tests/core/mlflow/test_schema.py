@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from filelock import FileLock
 from mlflow.store.db.utils import _get_alembic_config
 
 from mlops_lab.core.config import Settings, resolve_settings
@@ -103,3 +106,24 @@ def test_store_in_a_folder_we_cannot_write_names_it(tmp_path: Path) -> None:
     assert caught.value.code is ErrorCode.UNAVAILABLE
     assert "cannot be created" in caught.value.message
     assert str(blocker) in caught.value.message
+
+
+def test_store_another_process_is_migrating_is_waited_for_not_called_damaged(
+    settings: Settings,
+) -> None:
+    """Mid-migration, a store looks damaged (its temporary tables exist) to anyone who looks
+    without the lock; health says it is being created, and a client waits for the lock."""
+    lock = FileLock(f"{Path(settings.root) / '.mlops' / 'mlflow.db'}.lock")
+    with lock:
+        alter(settings, "CREATE TABLE _alembic_tmp_tags (key VARCHAR(250))")
+        tracking = {s.name: s for s in check_health(settings, timeout=1.5).stores}["tracking"]
+        assert tracking.state is StoreState.NOT_CREATED
+        assert "being created or migrated by another process" in tracking.message
+
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(client_for, settings)
+            time.sleep(1.0)
+            assert not waiting.done()
+            alter(settings, "DROP TABLE _alembic_tmp_tags")  # the other process finishes
+            lock.release()
+            waiting.result(timeout=10)
