@@ -1,7 +1,11 @@
-"""Does each store answer? Probed in parallel, each bounded by a timeout.
+"""Does each store answer, and is its schema the one we expect? Probed in parallel, bounded.
 
 A tracking server that hangs must not hang JupyterLab or the sidebar: every probe runs
-in a worker thread and is reported as not answering once ``timeout`` has passed.
+in a worker thread and is reported as not answering once ``timeout`` has passed. Each
+store's :class:`StoreState` says what was checked: a store not created yet or one whose
+scheme cannot be probed is not reported as answering, and an MLflow database whose schema
+is outdated or damaged by an interrupted migration is reported as broken, since MLflow
+fails on it with a traceback.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlops_lab.core.config import Setting, Settings
 from mlops_lab.core.masking import mask_uri
-from mlops_lab.core.probes import probe_uri
+from mlops_lab.core.mlflow import schema
+from mlops_lab.core.probes import Probe, StoreState, probe_uri
 from mlops_lab.core.store import LabStore
 from mlops_lab.core.version import __version__
 
@@ -25,8 +30,13 @@ DEFAULT_TIMEOUT = 5.0
 class StoreStatus:
     name: str
     uri: str
-    ok: bool
+    state: StoreState
     message: str
+    ok: bool = field(init=False)
+    """True unless the store is down or broken (a store not created or not checked is ok)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ok", self.state.ok)
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class HealthReport:
 
 
 def _run_probes(
-    probes: dict[str, tuple[str, Callable[[], str]]], timeout: float
+    probes: dict[str, tuple[str, Callable[[], Probe]]], timeout: float
 ) -> list[StoreStatus]:
     pool = ThreadPoolExecutor(max_workers=len(probes), thread_name_prefix="mlops-health")
     started = time.monotonic()
@@ -52,13 +62,16 @@ def _run_probes(
     for name, (uri, future) in futures.items():
         remaining = max(0.0, timeout - (time.monotonic() - started))
         try:
-            message = future.result(timeout=remaining)
-            ok = True
+            probe = future.result(timeout=remaining)
         except FutureTimeout:
-            ok, message = False, f"did not answer within {timeout:g} s"
+            probe = Probe(StoreState.DOWN, f"did not answer within {timeout:g} s")
         except Exception as exc:  # any failure of a store is reported, never raised
-            ok, message = False, f"does not answer: {_reason(exc)}"
-        statuses.append(StoreStatus(name=name, uri=mask_uri(uri) or "", ok=ok, message=message))
+            probe = Probe(StoreState.DOWN, f"does not answer: {_reason(exc)}")
+        statuses.append(
+            StoreStatus(
+                name=name, uri=mask_uri(uri) or "", state=probe.state, message=probe.message
+            )
+        )
     pool.shutdown(wait=False, cancel_futures=True)
     return statuses
 
@@ -68,18 +81,36 @@ def _reason(exc: BaseException) -> str:
     return mask_uri(str(reason)) or exc.__class__.__name__
 
 
+def probe_mlflow(uri: str, timeout: float) -> Probe:
+    """Probe an MLflow store; for a SQL database, also compare its schema with MLflow's."""
+    probe = probe_uri(uri, timeout)
+    if probe.state is not StoreState.ANSWERED or not schema.is_sql(uri):
+        return probe
+    check = schema.inspect_settled(uri, timeout / 2)  # half: waiting must not look like DOWN
+    if check is None:
+        return Probe(StoreState.NOT_CREATED, "being created or migrated by another process")
+    if check.state is schema.SchemaState.EMPTY:
+        return Probe(
+            StoreState.NOT_CREATED, "database has no MLflow tables yet: created on first use"
+        )
+    problem = check.problem(uri, subject="The database")
+    if problem is not None:
+        return Probe(StoreState.BROKEN, problem)
+    return Probe(StoreState.ANSWERED, f"answered, schema current (revision {check.revision})")
+
+
 def check_health(
     settings: Settings, lab_store: LabStore | None = None, timeout: float = DEFAULT_TIMEOUT
 ) -> HealthReport:
-    """Probe the tracking store, the registry (when it differs) and our own store."""
-    probes: dict[str, tuple[str, Callable[[], str]]] = {
-        "tracking": (settings.tracking_uri, lambda: probe_uri(settings.tracking_uri, timeout)),
-        "registry": (settings.registry_uri, lambda: probe_uri(settings.registry_uri, timeout)),
+    """Probe the tracking store, the registry and our own store."""
+    probes: dict[str, tuple[str, Callable[[], Probe]]] = {
+        "tracking": (settings.tracking_uri, lambda: probe_mlflow(settings.tracking_uri, timeout)),
+        "registry": (settings.registry_uri, lambda: probe_mlflow(settings.registry_uri, timeout)),
     }
 
-    def ping_lab() -> str:
+    def ping_lab() -> Probe:
         (lab_store or LabStore(settings.store_url)).ping()
-        return "answered"
+        return Probe(StoreState.ANSWERED, "answered, schema current")
 
     probes["lab"] = (settings.store_url, ping_lab)
     return HealthReport(

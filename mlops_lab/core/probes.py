@@ -1,7 +1,9 @@
 """Probing a store URI: does whatever it names answer, within a timeout?
 
 Shared by ``/health`` and ``mlops-lab info`` (which report every store) and by the MLflow
-connection (which refuses to wait on a tracking server that does not answer).
+connection (which refuses to wait on a tracking server that does not answer). A probe
+says what it checked: a store that answered, one that is not created yet and one whose
+scheme we cannot check are three different answers, not one "ok".
 """
 
 from __future__ import annotations
@@ -9,14 +11,36 @@ from __future__ import annotations
 import sqlite3
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
 
 
-def probe_uri(uri: str, timeout: float) -> str:
-    """Return a short success message, or raise ``OSError``/``RuntimeError`` with the cause."""
+class StoreState(StrEnum):
+    """What a health check found for one store."""
+
+    ANSWERED = "answered"  # checked: it answers (and its schema is current, where we check it)
+    NOT_CREATED = "not_created"  # an embedded store created on first use
+    NOT_CHECKED = "not_checked"  # a scheme we cannot check
+    DOWN = "down"  # checked: it does not answer
+    BROKEN = "broken"  # it answers, but its schema is outdated or damaged
+
+    @property
+    def ok(self) -> bool:
+        return self in (StoreState.ANSWERED, StoreState.NOT_CREATED, StoreState.NOT_CHECKED)
+
+
+@dataclass(frozen=True)
+class Probe:
+    state: StoreState
+    message: str
+
+
+def probe_uri(uri: str, timeout: float) -> Probe:
+    """What the store at ``uri`` answered; raise ``OSError``/``RuntimeError`` when it does not."""
     scheme = urlsplit(uri).scheme.split("+")[0]
     if scheme == "sqlite":
         return _probe_sqlite(uri, timeout)
@@ -26,38 +50,48 @@ def probe_uri(uri: str, timeout: float) -> str:
         return _probe_sql(uri, timeout)
     if scheme in ("", "file"):
         path = Path(urlsplit(uri).path if scheme else uri)
-        return "folder exists" if path.is_dir() else "folder will be created on first use"
-    return f"not checked (scheme '{scheme}')"
+        if path.is_dir():
+            return Probe(StoreState.ANSWERED, "folder exists")
+        return Probe(StoreState.NOT_CREATED, "folder will be created on first use")
+    return Probe(StoreState.NOT_CHECKED, f"not checked (mlops-lab cannot probe '{scheme}:' URIs)")
 
 
-def _probe_sqlite(uri: str, timeout: float) -> str:
+def _probe_sqlite(uri: str, timeout: float) -> Probe:
     path = Path(uri.split(":///", 1)[1]) if ":///" in uri else None
     if path is None or not path.exists():
-        return "database will be created on first use"
+        return Probe(StoreState.NOT_CREATED, "database will be created on first use")
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
     try:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):
+            raise  # locked, unreadable: it does not answer
+        return Probe(
+            StoreState.BROKEN,
+            f"not a readable SQLite database ({exc}). Restore it from a backup, or, if it "
+            "holds nothing you need, move the file away (a new one is created on first use).",
+        )
     finally:
         connection.close()
-    return "answered"
+    return Probe(StoreState.ANSWERED, "answered")
 
 
-def _probe_http(uri: str, timeout: float) -> str:
+def _probe_http(uri: str, timeout: float) -> Probe:
     url = uri.rstrip("/") + "/health"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return f"answered HTTP {response.status}"
+            return Probe(StoreState.ANSWERED, f"answered HTTP {response.status}")
     except urllib.error.HTTPError as exc:
         if exc.code < 500:
-            return f"answered HTTP {exc.code}"
+            return Probe(StoreState.ANSWERED, f"answered HTTP {exc.code}")
         raise RuntimeError(f"answered HTTP {exc.code}") from exc
 
 
-def _probe_sql(uri: str, timeout: float) -> str:
+def _probe_sql(uri: str, timeout: float) -> Probe:
     engine = create_engine(uri, connect_args={"connect_timeout": int(timeout)})
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     finally:
         engine.dispose()
-    return "answered"
+    return Probe(StoreState.ANSWERED, "answered")

@@ -17,12 +17,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError, NotFound, Unavailable
 from mlops_lab.core.masking import mask_uri
+from mlops_lab.core.mlflow import schema
+from mlops_lab.core.mlflow import search as run_search
 from mlops_lab.core.probes import probe_uri
 
 # MLflow retries a failed request 7 times with a backoff factor of 2 (minutes). We keep
@@ -81,14 +84,21 @@ def ensure_reachable(settings: Settings) -> None:
 
 
 def client_for(settings: Settings) -> MlflowClient:
-    """A cached :class:`MlflowClient` for the settings' stores, checked to answer."""
+    """A cached :class:`MlflowClient` for the settings' stores, checked to answer.
+
+    An embedded store's tables are created here, once and under a file lock, so neither
+    this client nor MLflow's fluent API (``mlflow.start_run`` in a tracked notebook) races
+    other processes through MLflow's first-use migrations.
+    """
     ensure_reachable(settings)
     key = (settings.tracking_uri, settings.registry_uri)
+    quiet_schema_chatter()
+    for uri in dict.fromkeys(key):
+        schema.ensure_schema(uri)
     with _lock:
         client = _clients.get(key)
         if client is None:
             apply_http_defaults()
-            quiet_schema_chatter()
             client = MlflowClient(tracking_uri=key[0], registry_uri=key[1])
             _clients[key] = client
         return client
@@ -139,12 +149,31 @@ _CODE_MAP = {
 
 @contextmanager
 def mlflow_errors(settings: Settings) -> Iterator[None]:
-    """Translate MLflow's exceptions into :class:`MlopsError` naming the (masked) store."""
+    """Translate MLflow's exceptions into :class:`MlopsError` naming the (masked) store.
+
+    A database error (raised by :mod:`mlops_lab.core.mlflow.search`, or wrapped by MLflow
+    in an ``MlflowException`` whose message carries the SQL statement) is the store's
+    failure, not the user's: ``UNAVAILABLE`` with a short message, and the cached client,
+    schema check and engines are dropped so the next call reconnects.
+    """
     try:
         yield
-    except MlopsError:
+    except MlopsError as exc:
+        if exc.code is ErrorCode.UNAVAILABLE:
+            forget_stores(settings)
         raise
+    except sa.exc.IntegrityError as exc:
+        raise _conflict(exc) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        forget_stores(settings)
+        raise schema.database_unavailable(settings.tracking_uri, exc) from exc
     except MlflowException as exc:
+        cause = exc.__cause__
+        if isinstance(cause, sa.exc.IntegrityError):
+            raise _conflict(cause) from exc
+        if isinstance(cause, sa.exc.SQLAlchemyError):
+            forget_stores(settings)
+            raise schema.database_unavailable(settings.tracking_uri, cause) from exc
         code = _CODE_MAP.get(exc.error_code)
         message = exc.message
         if code is None:
@@ -158,6 +187,38 @@ def mlflow_errors(settings: Settings) -> Iterator[None]:
         raise MlopsError(code, message) from exc
     except (ConnectionError, TimeoutError, OSError) as exc:
         raise unreachable(settings, str(exc)) from exc
+
+
+def _conflict(exc: sa.exc.IntegrityError) -> MlopsError:
+    """A constraint the database enforced: usually another process wrote the same thing."""
+    return MlopsError(
+        ErrorCode.CONFLICT,
+        f"MLflow refused the change ({_first_line(str(exc.orig))}): another process may have "
+        "written the same entry at the same time. Reload and try again.",
+    )
+
+
+def forget_stores(settings: Settings) -> None:
+    """Drop the cached client and close every pooled connection to the settings' stores.
+
+    After a database error the file may have been replaced (restored from a backup, moved
+    away): connections opened before still read the old one, so the next call reconnects
+    and checks the schema again instead of failing until the process restarts.
+    """
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistryStore
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingStore
+
+    uris = {settings.tracking_uri, settings.registry_uri}
+    with _lock:
+        for key in [k for k in _clients if set(k) & uris]:
+            del _clients[key]
+    for uri in uris:
+        schema.forget(uri)
+        run_search.forget_engine(uri)
+        for store in (TrackingStore, RegistryStore):
+            engine = store._engine_map.get(uri)
+            if engine is not None:
+                engine.dispose()
 
 
 def unreachable(settings: Settings, detail: str) -> Unavailable:

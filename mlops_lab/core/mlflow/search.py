@@ -117,6 +117,18 @@ def engine_for(tracking_uri: str) -> sa.Engine:
         return engine
 
 
+def forget_engine(tracking_uri: str) -> None:
+    """Close and drop the engine after a database error: the file may have been replaced.
+
+    Its database errors reach the caller as ``sqlalchemy`` exceptions; call this module
+    inside ``connection.mlflow_errors``, which maps them to ``UNAVAILABLE`` and calls this.
+    """
+    with _lock:
+        engine = _engines.pop(tracking_uri, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def _literal(value: str) -> sa.BindParameter[str]:
     """A key rendered inline by the dialect's own quoting (so the planner sees a constant)."""
     return sa.bindparam(None, value, type_=sa.String(), literal_execute=True)

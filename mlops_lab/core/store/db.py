@@ -9,7 +9,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from filelock import FileLock
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +21,12 @@ from mlops_lab.core.errors import ConfigError
 from mlops_lab.core.masking import mask_uri
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+MIGRATION_LOCK_TIMEOUT = 120.0
+"""Seconds a process waits for another one migrating the same store."""
+
+PG_MIGRATION_LOCK = 0x6D6C6F70735F6C62
+"""The PostgreSQL advisory lock key our migrations hold (any fixed 64-bit number)."""
 
 
 def create_store_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
@@ -59,12 +68,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates it on a new database)."""
+    """Bring the schema to the newest migration (creates it on a new database).
+
+    Several processes may open a new store at once (notebooks, the server, a scheduler):
+    without a lock they run the same migrations together and fail half-way (``table
+    already exists``). The migration runs under a file lock beside a SQLite database and
+    under a transaction-level advisory lock on PostgreSQL; a store already at the newest
+    revision is recognised without taking either.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
+    with _file_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(PG_MIGRATION_LOCK)))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    """A lock file beside a SQLite database; nothing for server databases."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with FileLock(f"{database}.lock", timeout=MIGRATION_LOCK_TIMEOUT):
+        yield
 
 
 @contextmanager

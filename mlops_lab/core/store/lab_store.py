@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from filelock import Timeout as LockTimeout
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
@@ -41,6 +42,11 @@ class LabStore:
                     f"mlops-lab store {mask_uri(self.url)} cannot be opened or upgraded: "
                     f"{exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}. "
                     "Check the store URL and that the database is reachable."
+                ) from exc
+            except LockTimeout as exc:
+                raise Unavailable(
+                    f"mlops-lab store {mask_uri(self.url)} is being migrated by another process "
+                    f"that has held {exc.lock_file} for minutes. Stop that process, then retry."
                 ) from exc
             self._ready = True
 

@@ -19,8 +19,9 @@ import click
 
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.errors import MlopsError
-from mlops_lab.core.health import check_health
+from mlops_lab.core.health import HealthReport, check_health
 from mlops_lab.core.masking import MASK
+from mlops_lab.core.probes import StoreState
 from mlops_lab.core.version import __version__
 
 
@@ -90,7 +91,11 @@ def settings_from(ctx: click.Context) -> Settings:
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each store.")
 @click.pass_context
 def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
-    """Print every setting, where it came from, and whether each store answers."""
+    """Print every setting, where it came from, and what each store answered.
+
+    Exits 2 when a store is down or broken (with or without --json), 1 when the
+    configuration cannot be read.
+    """
     settings = settings_from(ctx)
     report = check_health(settings, timeout=timeout)
     if as_json:
@@ -109,7 +114,13 @@ def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
             "stores": [vars(s) for s in report.stores],
         }
         click.echo(json.dumps(body, indent=2))
-        return
+    else:
+        _print_info(settings, report)
+    if not report.ok:
+        sys.exit(2)
+
+
+def _print_info(settings: Settings, report: HealthReport) -> None:
     click.echo(f"mlops-lab {report.version}   root: {settings.root}")
     width = max(len(s.name) for s in report.settings)
     for s in report.settings:
@@ -117,11 +128,10 @@ def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
         value = s.masked_value if s.masked_value is not None else "-"
         click.echo(f"  {s.name:<{width}}  {value}   [{s.source.value}{origin}]")
     click.echo("stores:")
+    state_width = max(len(state) for state in StoreState)
     for st in report.stores:
-        mark = "ok  " if st.ok else "DOWN"
-        click.echo(f"  {mark} {st.name:<8} {st.uri}: {st.message}")
-    if not report.ok:
-        sys.exit(2)
+        state = st.state.value if st.ok else st.state.value.upper()
+        click.echo(f"  {state:<{state_width}}  {st.name:<8} {st.uri}: {st.message}")
 
 
 COLUMN_WIDTH = 24

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from mlops_lab.core.errors import ErrorCode
 from mlops_lab.core.health import HealthReport
+from mlops_lab.core.probes import StoreState
 
 
 class ErrorBody(BaseModel):
@@ -37,7 +38,14 @@ class SettingModel(BaseModel):
 class StoreStatusModel(BaseModel):
     name: str = Field(description="tracking, registry or lab")
     uri: str
-    ok: bool
+    state: StoreState = Field(
+        description=(
+            "answered: checked, answers, schema current; not_created: an embedded store "
+            "created on first use; not_checked: a scheme mlops-lab cannot probe; down: "
+            "checked, does not answer; broken: answers, but its schema is outdated or damaged."
+        )
+    )
+    ok: bool = Field(description="state is answered, not_created or not_checked.")
     message: str
 
 

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.health import check_health
 from mlops_lab.core.store import LabStore
+from tests.first_use_race import run_at_once
 from tests.postgres_server import postgres_cluster
 
 
@@ -47,3 +48,22 @@ def test_unknown_database_is_reported_not_raised(postgres_url: str, tmp_path: Pa
     assert not lab.ok
     assert "no_such_db" in lab.message
     assert ":pw@" not in lab.message
+
+
+def test_four_processes_migrate_a_new_postgres_store_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE race"))
+    admin.dispose()
+    url = postgres_url.rsplit("/", 1)[0] + "/race"
+    body = f"""
+from mlops_lab.core.store import LabStore
+# --- go ---
+LabStore({url!r}).record_event("create", f"process:{{index}}")
+"""
+    results = run_at_once(body, tmp_path)
+    failures = [r.stderr[-2000:] for r in results if r.returncode != 0]
+    assert not failures, failures
+    assert len(LabStore(url).list_events()) == 4

@@ -29,7 +29,8 @@ def test_info_prints_every_setting_with_source(runner: CliRunner, tmp_path: Path
     assert "[default]" in tracking
     store = next(line for line in lines if line.strip().startswith("store_url"))
     assert "[environment (MLOPS_LAB_STORE_URL)]" in store
-    assert any(line.strip().startswith("ok   lab") for line in lines)
+    assert any(line.split()[:2] == ["answered", "lab"] for line in lines)
+    assert any(line.split()[:2] == ["not_created", "tracking"] for line in lines)
 
 
 def test_info_masks_passwords(runner: CliRunner, tmp_path: Path) -> None:
@@ -56,7 +57,26 @@ def test_info_exits_2_when_a_store_is_down(runner: CliRunner, tmp_path: Path) ->
         env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:1"},
     )
     assert result.exit_code == 2
-    assert "DOWN tracking" in result.output
+    assert any(line.split()[:2] == ["DOWN", "tracking"] for line in result.output.splitlines())
+
+
+def test_info_json_exits_2_when_a_store_is_broken(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / ".mlops").mkdir()
+    (tmp_path / ".mlops" / "mlflow.db").write_bytes(b"not sqlite at all" * 1000)
+    result = runner.invoke(cli, ["--root", str(tmp_path), "info", "--json"])
+    assert result.exit_code == 2, result.output
+    stores = {s["name"]: s for s in json.loads(result.output)["stores"]}
+    assert (stores["tracking"]["state"], stores["tracking"]["ok"]) == ("broken", False)
+    assert (stores["lab"]["state"], stores["lab"]["ok"]) == ("answered", True)
+
+
+def test_info_json_exits_0_when_stores_are_not_created_yet(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(cli, ["--root", str(tmp_path), "info", "--json"])
+    assert result.exit_code == 0, result.output
+    states = {s["name"]: s["state"] for s in json.loads(result.output)["stores"]}
+    assert states == {"tracking": "not_created", "registry": "not_created", "lab": "answered"}
 
 
 def test_bad_pyproject_is_one_line_error(runner: CliRunner, tmp_path: Path) -> None:
