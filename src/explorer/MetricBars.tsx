@@ -51,8 +51,8 @@ export function MetricBars(props: IMetricBarsProps): JSX.Element {
               role="img"
               aria-label={trans.__('%1 by run', metric)}
               viewBox={`0 0 ${WIDTH} ${height}`}
-              width="100%"
-              style={{ maxWidth: WIDTH }}
+              width={WIDTH}
+              height={height}
             >
               {bars.map((bar, i) => {
                 const y = GAP + i * (BAR + GAP);
@@ -60,6 +60,7 @@ export function MetricBars(props: IMetricBarsProps): JSX.Element {
                 const to = x(Math.max(0, bar.value));
                 return (
                   <g key={bar.runId} data-run-id={bar.runId}>
+                    <title>{`${bar.label}: ${formatMetric(bar.value)}`}</title>
                     <text
                       className="jp-MlopsLab-barLabel"
                       x={LABEL_WIDTH - 6}
@@ -67,7 +68,6 @@ export function MetricBars(props: IMetricBarsProps): JSX.Element {
                       textAnchor="end"
                       dominantBaseline="middle"
                     >
-                      <title>{bar.label}</title>
                       {bar.label}
                     </text>
                     <rect

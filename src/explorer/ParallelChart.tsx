@@ -65,8 +65,8 @@ export function ParallelChart(props: IParallelChartProps): JSX.Element | null {
           chosen
         )}
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-        width="100%"
-        style={{ maxWidth: WIDTH }}
+        width={WIDTH}
+        height={HEIGHT}
       >
         {data.axes.map((axis, i) => (
           <g

@@ -261,7 +261,7 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
   );
 }
 
-export interface IExplorerWidgetOptions extends IRunsExplorerProps {}
+export type IExplorerWidgetOptions = IRunsExplorerProps;
 
 /** The explorer as a main-area widget; disposing it disposes its model. */
 export function createExplorerWidget(

@@ -1,0 +1,210 @@
+/**
+ * The Runs explorer in the main area, against the sweep the test server's fixture
+ * logged (`jupyter_server_test_config.py`): in `galata-sweep`, the notebook run
+ * `sweep-notebook` with three child runs (`brave-owl-1`, `calm-fox-2`,
+ * `dark-elk-3`, params alpha and depth, metrics rmse and r2) and `baseline`.
+ *
+ * Run with the sidebar at its default width and in a wide window.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator, TestInfo } from '@playwright/test';
+
+const SIDEBAR_ID = 'mlops-lab:sidebar';
+const EXPLORER_ID = 'mlops-lab:runs-explorer';
+const EXPERIMENT = 'galata-sweep';
+const CHILDREN = ['dark-elk-3', 'calm-fox-2', 'brave-owl-1'];
+
+async function attachScreenshot(
+  target: Locator | IJupyterLabPageFixture,
+  name: string,
+  testInfo: TestInfo
+): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await target.screenshot({ path });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
+/** Open the sidebar (default width), then the explorer from its button. */
+async function openExplorer(page: IJupyterLabPageFixture): Promise<Locator> {
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
+  });
+  const panel = page.locator(`[id="${SIDEBAR_ID}"]`);
+  const button = panel.locator('.jp-MlopsLab-openExplorer');
+  // The button fits the sidebar at its default width.
+  await expect(button).toBeInViewport({ ratio: 1 });
+  await button.click();
+  const explorer = page.locator(`[id="${EXPLORER_ID}"]`);
+  await expect(explorer).toBeVisible();
+  const picker = explorer.locator('select[aria-label="Experiment"]');
+  await expect(picker).toBeVisible();
+  await picker.selectOption({ label: EXPERIMENT });
+  await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(2);
+  return explorer;
+}
+
+function row(explorer: Locator, name: string): Locator {
+  return explorer.locator('.jp-MlopsLab-runRow', {
+    has: explorer.page().locator('.jp-MlopsLab-linkButton', { hasText: name })
+  });
+}
+
+for (const [width, height] of [
+  [1024, 768],
+  [1800, 1000]
+]) {
+  test.describe(`Runs explorer at ${width}px`, () => {
+    test.use({ viewport: { width, height } });
+
+    test('nests child runs, picks columns and compares with labels', async ({
+      page
+    }, testInfo) => {
+      const explorer = await openExplorer(page);
+
+      // Collapsed: the notebook run says how many children it holds.
+      const parent = row(explorer, 'sweep-notebook');
+      await expect(parent.locator('.jp-MlopsLab-childCount')).toHaveText(
+        '3 children'
+      );
+      await expect(explorer.locator('.jp-MlopsLab-childRow')).toHaveCount(0);
+      // The status is not cut in the wide table.
+      const status = parent.locator('.jp-MlopsLab-status');
+      await expect(status).toHaveText('FINISHED');
+      const fits = await status.evaluate(
+        el => el.scrollWidth <= el.clientWidth + 1
+      );
+      expect(fits).toBe(true);
+
+      // Expanded: the children follow their parent, indented.
+      await parent.locator('.jp-MlopsLab-expand').click();
+      const children = explorer.locator('.jp-MlopsLab-childRow');
+      await expect(children).toHaveCount(3);
+      await expect(
+        explorer.locator('.jp-MlopsLab-runRow .jp-MlopsLab-linkButton')
+      ).toHaveText(['baseline', 'sweep-notebook', ...CHILDREN]);
+      await attachScreenshot(page, `explorer-nested-${width}`, testInfo);
+
+      // The column picker hides r2; reopening the explorer remembers it.
+      await expect(
+        explorer.locator('th[data-column="metrics.r2"]')
+      ).toHaveCount(1);
+      await explorer.locator('.jp-MlopsLab-columnPicker summary').click();
+      await explorer
+        .locator('.jp-MlopsLab-columnPicker input[data-column="metrics.r2"]')
+        .uncheck();
+      await expect(
+        explorer.locator('th[data-column="metrics.r2"]')
+      ).toHaveCount(0);
+      await expect(
+        explorer.locator('td[data-column="metrics.r2"]')
+      ).toHaveCount(0);
+      await expect(
+        explorer.locator('th[data-column="metrics.rmse"]')
+      ).toHaveCount(1);
+      await explorer.locator('.jp-MlopsLab-columnPicker summary').click();
+
+      await page.evaluate(async id => {
+        const widget = Array.from(window.jupyterapp.shell.widgets('main')).find(
+          w => w.id === id
+        );
+        widget?.dispose();
+      }, EXPLORER_ID);
+      await expect(explorer).toHaveCount(0);
+      const again = await openExplorer(page);
+      await expect(again.locator('th[data-column="metrics.rmse"]')).toHaveCount(
+        1
+      );
+      await expect(again.locator('th[data-column="metrics.r2"]')).toHaveCount(
+        0
+      );
+
+      // Compare two children: a chart per shown metric with the server's labels
+      // (name and short id) and the values written out, and parallel coordinates.
+      await row(again, 'sweep-notebook').locator('.jp-MlopsLab-expand').click();
+      for (const name of ['brave-owl-1', 'dark-elk-3']) {
+        await row(again, name).locator('.jp-MlopsLab-selectRun').check();
+      }
+      const bars = again.locator(
+        '.jp-MlopsLab-metricBarChart[data-metric="rmse"]'
+      );
+      await expect(bars.locator('.jp-MlopsLab-barLabel')).toHaveText([
+        /^brave-owl-1 \([0-9a-f]{8}\)$/,
+        /^dark-elk-3 \([0-9a-f]{8}\)$/
+      ]);
+      await expect(bars.locator('.jp-MlopsLab-barValue')).toHaveText([
+        '0.42',
+        '0.31'
+      ]);
+      await expect(
+        again.locator('.jp-MlopsLab-metricBarChart[data-metric="r2"]')
+      ).toHaveCount(0);
+
+      const parallel = again.locator('.jp-MlopsLab-parallel');
+      await expect(
+        parallel.locator('.jp-MlopsLab-parallelAxis > text:first-of-type')
+      ).toHaveText(['alpha', 'depth', 'r2']);
+      await parallel
+        .locator('select[aria-label="Metric of the parallel coordinates"]')
+        .selectOption('rmse');
+      await expect(
+        parallel.locator('.jp-MlopsLab-parallelAxis > text:first-of-type')
+      ).toHaveText(['alpha', 'depth', 'rmse']);
+      await expect(parallel.locator('.jp-MlopsLab-parallelLine')).toHaveCount(
+        2
+      );
+      await expect(parallel.locator('.jp-MlopsLab-parallelLabel')).toHaveText([
+        /^brave-owl-1 \([0-9a-f]{8}\) · 0\.42$/,
+        /^dark-elk-3 \([0-9a-f]{8}\) · 0\.31$/
+      ]);
+      // No step history was logged: the compare chart offers no history view.
+      await expect(
+        again.locator('.jp-MlopsLab-chartMode option[value="history"]')
+      ).toHaveCount(0);
+
+      // Details open beside the table, not below it.
+      await row(again, 'dark-elk-3').locator('.jp-MlopsLab-linkButton').click();
+      const side = again.locator('.jp-MlopsLab-explorerSide');
+      await expect(side).toBeVisible();
+      const table = await again
+        .locator('.jp-MlopsLab-explorerMain')
+        .boundingBox();
+      const details = await side.boundingBox();
+      expect(details && table && details.x >= table.x + table.width - 1).toBe(
+        true
+      );
+      await attachScreenshot(page, `explorer-compare-${width}`, testInfo);
+    });
+  });
+}
+
+test('the explorer opens from the command palette and the launcher', async ({
+  page
+}) => {
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('launcher:create');
+  });
+  // The launcher just created is the one shown.
+  const card = page
+    .locator('.jp-Launcher:visible .jp-LauncherCard', {
+      hasText: 'Runs explorer'
+    })
+    .first();
+  await expect(card).toBeVisible();
+  await card.click();
+  await expect(page.locator(`[id="${EXPLORER_ID}"]`)).toBeVisible();
+
+  await page.evaluate(async id => {
+    Array.from(window.jupyterapp.shell.widgets('main'))
+      .find(w => w.id === id)
+      ?.dispose();
+  }, EXPLORER_ID);
+  await page.keyboard.press('Control+Shift+c');
+  const palette = page.locator('#modal-command-palette');
+  await expect(palette).toBeVisible();
+  await palette.locator('input').fill('Open Runs explorer');
+  await palette
+    .locator('.lm-CommandPalette-item', { hasText: 'Open Runs explorer' })
+    .first()
+    .click();
+  await expect(page.locator(`[id="${EXPLORER_ID}"]`)).toBeVisible();
+});
