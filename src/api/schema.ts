@@ -478,6 +478,12 @@ export interface components {
        */
       value: string | null;
     };
+    /**
+     * StoreState
+     * @description What a health check found for one store.
+     * @enum {string}
+     */
+    StoreState: 'answered' | 'not_created' | 'not_checked' | 'down' | 'broken';
     /** StoreStatusModel */
     StoreStatusModel: {
       /** Message */
@@ -487,8 +493,13 @@ export interface components {
        * @description tracking, registry or lab
        */
       name: string;
-      /** Ok */
+      /**
+       * Ok
+       * @description state is answered, not_created or not_checked.
+       */
       ok: boolean;
+      /** @description answered: checked, answers, schema current; not_created: an embedded store created on first use; not_checked: a scheme mlops-lab cannot probe; down: checked, does not answer; broken: answers, but its schema is outdated or damaged. */
+      state: components['schemas']['StoreState'];
       /** Uri */
       uri: string;
     };
