@@ -47,3 +47,16 @@ def test_unknown_database_is_reported_not_raised(postgres_url: str, tmp_path: Pa
     assert not lab.ok
     assert "no_such_db" in lab.message
     assert ":pw@" not in lab.message
+
+
+def test_live_runs_on_postgres(postgres_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from mlops_lab.core.store import LiveRun
+
+    store = LabStore(postgres_url)
+    run = LiveRun("c" * 32, "sqlite:///x.db", "1", "e", None, "h", 1, 1.5, None, datetime.now(UTC))
+    store.add_live_run(run)
+    assert [r.run_id for r in store.live_runs("h")] == ["c" * 32]
+    assert store.claim_live_run("c" * 32) and not LabStore(postgres_url).claim_live_run("c" * 32)
+    assert store.forget_live_run("c" * 32) and store.live_runs("h") == []
