@@ -15,3 +15,6 @@ NOTEBOOK_ARTIFACT = "mlops.notebook.artifact"
 """The artifact path of the notebook snapshot logged when the run ended."""
 
 PYTHON_VERSION = "mlops.python.version"
+
+END_REASON = "mlops.end.reason"
+"""Why a run was closed by someone other than its kernel (the kernel died)."""
