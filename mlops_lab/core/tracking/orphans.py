@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from sqlalchemy.engine import make_url
 
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.errors import MlopsError, NotFound
@@ -148,6 +149,19 @@ class LiveRunBeacon:
             store_for(self._settings).forget_live_run(self._run.run_id)
         except Exception as exc:
             log.warning("mlops-lab: cannot forget live run %s: %s", self._run.run_id, exc)
+
+
+def existing_store(settings: Settings) -> LabStore | None:
+    """Our store, unless it is a SQLite file that does not exist yet.
+
+    For callers that only look (``mlops-lab runs``): listing runs must not create a
+    ``.mlops/lab.db`` where no run was ever tracked, and without one there is no live run.
+    """
+    url = make_url(settings.store_url)
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:" and not Path(database).is_file():
+        return None
+    return store_for(settings)
 
 
 # --- the reaper's side -------------------------------------------------------------------
