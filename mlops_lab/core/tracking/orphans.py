@@ -151,17 +151,20 @@ class LiveRunBeacon:
             log.warning("mlops-lab: cannot forget live run %s: %s", self._run.run_id, exc)
 
 
-def existing_store(settings: Settings) -> LabStore | None:
-    """Our store, unless it is a SQLite file that does not exist yet.
+def store_exists(settings: Settings) -> bool:
+    """False for a SQLite store whose file was never created (nothing was ever tracked).
 
-    For callers that only look (``mlops-lab runs``): listing runs must not create a
-    ``.mlops/lab.db`` where no run was ever tracked, and without one there is no live run.
+    For callers that only look (``mlops-lab runs``, the server's reaper): looking must not
+    create a ``.mlops/lab.db`` in every folder, and without one there is no live run.
     """
     url = make_url(settings.store_url)
     database = url.database if url.get_backend_name() == "sqlite" else None
-    if database and database != ":memory:" and not Path(database).is_file():
-        return None
-    return store_for(settings)
+    return not (database and database != ":memory:" and not Path(database).is_file())
+
+
+def existing_store(settings: Settings) -> LabStore | None:
+    """Our store if it exists (see :func:`store_exists`)."""
+    return store_for(settings) if store_exists(settings) else None
 
 
 # --- the reaper's side -------------------------------------------------------------------

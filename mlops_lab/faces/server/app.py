@@ -13,7 +13,7 @@ from traitlets import Float, Type, Unicode
 from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
 from mlops_lab.core.errors import ConfigError
 from mlops_lab.core.store import LabStore
-from mlops_lab.core.tracking.orphans import reap_orphaned_runs
+from mlops_lab.core.tracking.orphans import reap_orphaned_runs, store_exists
 from mlops_lab.faces.server.handlers import ROUTES
 
 
@@ -97,6 +97,8 @@ class MlopsLabApp(ExtensionApp):
 
     def _reap_once(self) -> object:
         try:
+            if not store_exists(self.settings_):
+                return None  # no kernel of this root ever tracked a run
             reaped = reap_orphaned_runs(self.settings_, self.store, reaper="the Jupyter server")
         except Exception as exc:  # a down store must not stop later passes
             self.log.warning("mlops-lab: looking for runs of dead kernels failed: %s", exc)

@@ -66,7 +66,7 @@ def tracking_kernel(root: Path, notebook: Path) -> Iterator[tuple[KernelManager,
     Started by a MultiKernelManager, as Jupyter Server starts kernels (the connection
     file is named after the kernel id).
     """
-    kernels = MultiKernelManager()
+    kernels = MultiKernelManager(connection_dir=str(root))
     env = {**os.environ, "MLOPS_LAB_ROOT": str(root), "PYTHONPATH": str(Path.cwd())}
     kernel_id = kernels.start_kernel(kernel_name="python3", env=env, cwd=str(root))
     manager = kernels.get_kernel(kernel_id)
