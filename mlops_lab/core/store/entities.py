@@ -39,3 +39,9 @@ class LiveRun:
     process_started: float
     kernel_id: str | None
     started_at: datetime
+    history_file: str | None = None
+    """IPython's history database holding the kernel's inputs, and its session there:
+    the code the kernel ran can be read back after it died."""
+    history_session: int | None = None
+    first_cell: int | None = None
+    """The execution count of ``%mlops track``: earlier cells are marked as such."""

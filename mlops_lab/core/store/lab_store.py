@@ -102,6 +102,9 @@ class LabStore:
                     kernel_id=run.kernel_id,
                     started_at=run.started_at,
                     claimed_at=None,
+                    history_file=run.history_file,
+                    history_session=run.history_session,
+                    first_cell=run.first_cell,
                 )
             )
 

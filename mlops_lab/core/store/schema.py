@@ -54,6 +54,9 @@ class LiveRunRow(Base):
     kernel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    history_file: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    history_session: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_cell: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (Index("ix_live_runs_host", "host"),)
 
@@ -69,4 +72,7 @@ class LiveRunRow(Base):
             process_started=self.process_started,
             kernel_id=self.kernel_id,
             started_at=self.started_at,
+            history_file=self.history_file,
+            history_session=self.history_session,
+            first_cell=self.first_cell,
         )

@@ -211,6 +211,15 @@ def secret_literals(source: str) -> list[str]:
     return found
 
 
+def executed_code(cells: list[tuple[int, str]], first_cell: int, redactor: Redactor) -> str:
+    """``executed_code.py``: the cells in the order the kernel ran them, redacted."""
+    parts = ["# Code of the cells in the order the kernel executed them.\n"]
+    for count, source in cells:
+        marker = "" if count >= first_cell else "  (before %mlops track)"
+        parts.append(f"\n# In[{count}]:{marker}\n{redactor.text(source)}\n")
+    return "".join(parts)
+
+
 def code_sources(notebook: dict[str, Any]) -> list[str]:
     """The sources of the notebook's code cells (papermill's injected cell included)."""
     return [cell_source(c) for c in notebook["cells"] if c.get("cell_type") == "code"]

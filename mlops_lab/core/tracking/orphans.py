@@ -16,10 +16,12 @@ The row is written off the user's path, by :class:`LiveRunBeacon`'s thread, so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+import sqlite3
 import tempfile
 import threading
 import time
@@ -44,6 +46,7 @@ KILLED = "KILLED"
 """MLflow's status for a run whose process was killed."""
 
 NOTEBOOK_ARTIFACT_DIR = "notebook"
+EXECUTED_CODE_ARTIFACT = "notebook/executed_code.py"
 
 _START_TIME_TOLERANCE_S = 1.0
 """psutil derives a start time from boot time and clock ticks: equal within this, same process."""
@@ -116,6 +119,8 @@ class LiveRunBeacon:
         experiment: str,
         notebook: Path | None,
         kernel_id: str | None = None,
+        history: tuple[str, int] | None = None,
+        first_cell: int | None = None,
     ) -> LiveRunBeacon:
         pid = os.getpid()
         run = LiveRun(
@@ -129,6 +134,9 @@ class LiveRunBeacon:
             process_started=process_started(pid),
             kernel_id=kernel_id,
             started_at=datetime.now(UTC),
+            history_file=history[0] if history else None,
+            history_session=history[1] if history else None,
+            first_cell=first_cell,
         )
         beacon = cls(settings, run)
         beacon._thread.start()
@@ -234,7 +242,7 @@ def _close(settings: Settings, run: LiveRun, reaper: str) -> ReapedRun:
         status = client.get_run(run.run_id).info.status
         if status != "RUNNING":  # ended after all (atexit ran, the row's delete did not)
             return ReapedRun(run.run_id, run.experiment, run.notebook, status, [])
-        artifacts = _log_snapshot(settings, run)
+        artifacts = _log_what_survived(settings, run)
         reason = (
             f"kernel process {run.pid} on {run.host} ended without closing the run; "
             f"closed by {reaper}"
@@ -244,31 +252,68 @@ def _close(settings: Settings, run: LiveRun, reaper: str) -> ReapedRun:
     return ReapedRun(run.run_id, run.experiment, run.notebook, KILLED, artifacts)
 
 
-def _log_snapshot(settings: Settings, run: LiveRun) -> list[str]:
-    """The notebook as last saved, with the secrets it assigns (and URI passwords) masked.
+def _log_what_survived(settings: Settings, run: LiveRun) -> list[str]:
+    """The notebook as last saved, and the code the kernel ran, secrets masked.
 
     The dead kernel's namespace is gone, so the secret values are read back from the
     notebook itself: literals assigned to credential-looking names in its code cells,
-    the ``parameters`` cell and papermill's ``injected-parameters`` cell included.
+    the ``parameters`` cell and papermill's ``injected-parameters`` cell included; URI
+    passwords and secret assignments are masked by the Redactor's other nets. The code
+    comes from IPython's history database, which IPython writes as each cell runs.
     """
-    if run.notebook is None:
+    redactor = lineage.Redactor()
+    files: dict[str, str] = {}
+    notebook = _saved_notebook(run)
+    if notebook is not None:
+        redactor.learn_notebook(notebook)
+        snapshot = redactor.notebook(notebook)
+        name = Path(str(run.notebook)).name
+        files[f"{NOTEBOOK_ARTIFACT_DIR}/{name}"] = (
+            json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n"
+        )
+    cells = _history_cells(run)
+    if cells:
+        files[EXECUTED_CODE_ARTIFACT] = lineage.executed_code(cells, run.first_cell or 0, redactor)
+    if not files:
         return []
-    path = Path(run.notebook)
+    client = client_for(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        for relative, text in files.items():
+            target = Path(tmp, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            client.log_artifact(run.run_id, str(target), str(Path(relative).parent))
+    snapshot_path = next((f for f in files if f.endswith(".ipynb")), None)
+    if snapshot_path is not None:
+        client.set_tag(run.run_id, run_tags.NOTEBOOK_ARTIFACT, snapshot_path)
+    return list(files)
+
+
+def _saved_notebook(run: LiveRun) -> dict[str, object] | None:
+    if run.notebook is None or not Path(run.notebook).is_file():
+        return None
+    try:
+        return lineage.read_notebook(Path(run.notebook))
+    except MlopsError:  # unreadable or not a notebook any more: nothing to save
+        return None
+
+
+def _history_cells(run: LiveRun) -> list[tuple[int, str]]:
+    """The kernel's inputs from IPython's history database (read-only; absent: none)."""
+    if run.history_file is None or run.history_session is None:
+        return []
+    path = Path(run.history_file)
     if not path.is_file():
         return []
     try:
-        notebook = lineage.read_notebook(path)
-    except MlopsError:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=2.0)
+        ) as db:
+            rows = db.execute(
+                "SELECT line, source_raw FROM history WHERE session = ? ORDER BY line",
+                (run.history_session,),
+            ).fetchall()
+    except sqlite3.Error as exc:
+        log.warning("mlops-lab: cannot read the code of run %s: %s", run.run_id, exc)
         return []
-    redactor = lineage.Redactor()
-    redactor.learn_notebook(notebook)
-    snapshot = redactor.notebook(notebook)
-    relative = f"{NOTEBOOK_ARTIFACT_DIR}/{path.name}"
-    client = client_for(settings)
-    with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp, relative)
-        target.parent.mkdir(parents=True)
-        target.write_text(json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n", "utf-8")
-        client.log_artifact(run.run_id, str(target), NOTEBOOK_ARTIFACT_DIR)
-    client.set_tag(run.run_id, run_tags.NOTEBOOK_ARTIFACT, relative)
-    return [relative]
+    return [(int(line), str(source)) for line, source in rows if source and source.strip()]

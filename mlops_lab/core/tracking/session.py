@@ -125,6 +125,8 @@ class TrackingSession:
         environ: the kernel's environment (for ``JPY_SESSION_NAME``).
         kernel_id: the Jupyter kernel id when the face knows it (kept with the live-run
             row, so a server can tell its kernels' runs).
+        history: where the face's input history is kept (IPython's history database and
+            this kernel's session in it), so the code of a kernel that died can be read back.
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class TrackingSession:
         user_ns: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
         kernel_id: str | None = None,
+        history: tuple[str, int] | None = None,
     ) -> None:
         self._settings_factory = settings_factory
         self._executed_cells = executed_cells
@@ -149,6 +152,7 @@ class TrackingSession:
         self._atexit_registered = False
         self._model_requirements: list[str] | None = None
         self._kernel_id = kernel_id
+        self._history = history
         self._beacon: orphans.LiveRunBeacon | None = None
 
     # -- state ------------------------------------------------------------------------
@@ -215,7 +219,14 @@ class TrackingSession:
         self._logged_params = set()
         self._redactor = lineage.Redactor()
         self._beacon = orphans.LiveRunBeacon.open(
-            settings, run_id, experiment_id, name, path, self._kernel_id
+            settings,
+            run_id,
+            experiment_id,
+            name,
+            path,
+            kernel_id=self._kernel_id,
+            history=self._history,
+            first_cell=first_cell,
         )
         try:
             self._run.params = self._log_parameters_cell(names)
@@ -405,11 +416,7 @@ class TrackingSession:
         return written
 
     def _executed_code(self) -> str:
-        parts = ["# Code of the cells in the order the kernel executed them.\n"]
-        for count, source in self._executed_cells():
-            marker = "" if count >= self._first_cell else "  (before %mlops track)"
-            parts.append(f"\n# In[{count}]:{marker}\n{self._redactor.text(source)}\n")
-        return "".join(parts)
+        return lineage.executed_code(self._executed_cells(), self._first_cell, self._redactor)
 
     def _at_exit(self) -> None:
         """Interpreter exit (kernel shutdown): log what ``end`` would, best effort."""

@@ -104,6 +104,14 @@ def kernel_id() -> str | None:
     return match["id"] if match else None
 
 
+def history_source(shell: InteractiveShell) -> tuple[str, int] | None:
+    """IPython's history database and this session's number in it, when history is kept."""
+    history = shell.history_manager
+    if history is None or not history.enabled or str(history.hist_file) == ":memory:":
+        return None
+    return str(history.hist_file), int(history.session_number)
+
+
 @magics_class
 class MlopsMagics(Magics):
     """Holds the kernel's :class:`~mlops_lab.core.tracking.session.TrackingSession`."""
@@ -116,6 +124,7 @@ class MlopsMagics(Magics):
             user_ns=shell.user_ns,
             environ=os.environ,
             kernel_id=kernel_id(),
+            history=history_source(shell),
         )
         self._parser = _parser()
 

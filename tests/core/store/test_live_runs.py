@@ -51,6 +51,12 @@ def test_rows_round_trip_by_host_with_the_uri_masked(store: LabStore) -> None:
     assert here.process_started == 1_700_000_000.25
     assert here.tracking_uri == "postgresql://u:***@db/mlflow"  # no password in our store
     assert len(store.live_runs()) == 2
+    assert (here.history_file, here.history_session, here.first_cell) == (None, None, None)
+    store.add_live_run(
+        live_run("a" * 32, history_file="/h.sqlite", history_session=7, first_cell=3)
+    )
+    [here] = store.live_runs("here")  # replaced, not duplicated
+    assert (here.history_file, here.history_session, here.first_cell) == ("/h.sqlite", 7, 3)
 
 
 def test_forget_is_idempotent(store: LabStore) -> None:

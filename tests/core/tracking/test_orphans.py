@@ -67,7 +67,12 @@ def tracking_kernel(root: Path, notebook: Path) -> Iterator[tuple[KernelManager,
     file is named after the kernel id).
     """
     kernels = MultiKernelManager(connection_dir=str(root))
-    env = {**os.environ, "MLOPS_LAB_ROOT": str(root), "PYTHONPATH": str(Path.cwd())}
+    env = {
+        **os.environ,
+        "MLOPS_LAB_ROOT": str(root),
+        "PYTHONPATH": str(Path.cwd()),
+        "IPYTHONDIR": str(root / "ipython"),  # this kernel's own input history
+    }
     kernel_id = kernels.start_kernel(kernel_name="python3", env=env, cwd=str(root))
     manager = kernels.get_kernel(kernel_id)
     client = manager.blocking_client()
@@ -76,6 +81,9 @@ def tracking_kernel(root: Path, notebook: Path) -> Iterator[tuple[KernelManager,
         client.wait_for_ready(timeout=60)
         code = f"%load_ext mlops_lab\n%mlops track --no-autolog --notebook {notebook.name}"
         reply = client.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        code = f'x = len("{PARAMETER_SECRET}")\nurl = "postgresql://me:{URI_SECRET}@db/y"'
+        reply = client.execute_interactive(code, timeout=30, output_hook=lambda msg: None)
         assert reply["content"]["status"] == "ok", reply["content"]
         reply = client.execute_interactive(
             "",
@@ -141,7 +149,7 @@ def test_a_killed_kernels_run_is_closed_as_killed_with_its_snapshot(
         [reaped] = reap_orphaned_runs(settings, store, reaper="a test")
 
     assert (reaped.run_id, reaped.status) == (run_id, "KILLED")
-    assert reaped.artifacts == ["notebook/nb.ipynb"]
+    assert reaped.artifacts == ["notebook/nb.ipynb", "notebook/executed_code.py"]
     run = client.get_run(run_id)
     assert run.info.status == "KILLED"
     assert run.info.end_time is not None and run.info.end_time >= before
@@ -152,6 +160,10 @@ def test_a_killed_kernels_run_is_closed_as_killed_with_its_snapshot(
     snapshot_file = client.download_artifacts(run_id, "notebook/nb.ipynb", str(tmp_path / "dl"))
     snapshot = Path(snapshot_file).read_text()
     assert "alpha = 0.5" in snapshot and "postgresql://me:***@db/x" in snapshot
+    code_file = client.download_artifacts(run_id, "notebook/executed_code.py", str(tmp_path / "c"))
+    code = Path(code_file).read_text()
+    assert "--notebook nb.ipynb" in code  # the kernel's inputs, read back from its history
+    assert 'x = len("***")\nurl = "postgresql://me:***@db/y"' in code
     blobs = [p.read_bytes() for p in (tmp_path / ".mlops").rglob("*") if p.is_file()]
     for secret in SECRETS:
         assert secret in notebook.read_text()  # they were there to leak

@@ -28,6 +28,9 @@ def upgrade() -> None:
         sa.Column("kernel_id", sa.String(64), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("history_file", sa.String(4096), nullable=True),
+        sa.Column("history_session", sa.Integer(), nullable=True),
+        sa.Column("first_cell", sa.Integer(), nullable=True),
     )
     with op.batch_alter_table("live_runs") as batch:
         batch.create_index("ix_live_runs_host", ["host"])
