@@ -1,8 +1,8 @@
 """Hiding secrets before a value is shown or stored.
 
-Two kinds of secret reach us: passwords inside store URIs (shown by ``mlops-lab info``,
-``/health`` and error messages) and notebook parameters whose *names* say they are
-credentials (never logged to MLflow in clear).
+Two kinds of secret reach us: passwords inside URIs (store URIs shown by ``mlops-lab
+info``, ``/health`` and error messages; a DSN a notebook logs as a param) and notebook
+variables whose *names* say they are credentials (never logged to MLflow in clear).
 """
 
 from __future__ import annotations
@@ -46,6 +46,28 @@ def mask_uri(uri: str | None) -> str | None:
         host = f"{host}:{parts.port}"
     netloc = f"{user}:{MASK}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+# ``scheme://user:password@``: the userinfo of a URI anywhere inside a longer text.
+_URI_PASSWORD = re.compile(
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@?#'\"]*:)(?P<password>[^\s@/?#'\"]+)@"
+)
+
+
+def uri_passwords(text: str) -> list[str]:
+    """The passwords of the URIs inside ``text`` (``postgresql://u:pw@h/db`` gives ``pw``)."""
+    return [m["password"] for m in _URI_PASSWORD.finditer(text) if m["password"] != MASK]
+
+
+def mask_uri_passwords(text: str) -> str:
+    """``text`` with the password of every URI in it replaced by ``***``.
+
+    Unlike :func:`mask_uri`, the URI may be anywhere in the text (``dsn=postgresql://...``,
+    a line of code, an error message).
+    """
+    if "://" not in text:
+        return text
+    return _URI_PASSWORD.sub(lambda m: f"{m['head']}{MASK}@", text)
 
 
 def is_secret_name(name: str) -> bool:

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_lab.core.masking import is_secret_name, mask_params, mask_uri
+from mlops_lab.core.masking import (
+    is_secret_name,
+    mask_params,
+    mask_uri,
+    mask_uri_passwords,
+    uri_passwords,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +46,27 @@ def test_ordinary_names(name: str) -> None:
 
 def test_mask_params_keeps_ordinary_values() -> None:
     assert mask_params({"alpha": 0.1, "api_token": "abc"}) == {"alpha": 0.1, "api_token": "***"}
+
+
+@pytest.mark.parametrize(
+    ("text", "masked", "passwords"),
+    [
+        ("postgresql://u:pw12@h/db", "postgresql://u:***@h/db", ["pw12"]),
+        (
+            'dsn = "postgresql+psycopg://me:p%40ss@h:5432/db"  # prod',
+            'dsn = "postgresql+psycopg://me:***@h:5432/db"  # prod',
+            ["p%40ss"],
+        ),
+        (
+            "redis://:s3cret@localhost:6379/0 and more",
+            "redis://:***@localhost:6379/0 and more",
+            ["s3cret"],
+        ),
+        ("mysql://u@h/db", "mysql://u@h/db", []),
+        ("https://u:***@h/x", "https://u:***@h/x", []),
+        ("a:b@c, no scheme", "a:b@c, no scheme", []),
+    ],
+)
+def test_uri_passwords_anywhere_in_a_text(text: str, masked: str, passwords: list[str]) -> None:
+    assert mask_uri_passwords(text) == masked
+    assert uri_passwords(text) == passwords

@@ -17,3 +17,6 @@ NOTEBOOK_ARTIFACT = "mlops.notebook.artifact"
 PYTHON_VERSION = "mlops.python.version"
 PARENT_RUN_ID = "mlflow.parentRunId"
 """Set by MLflow on a nested run: the id of the run it sits under."""
+
+END_REASON = "mlops.end.reason"
+"""Why a run was closed by someone other than its kernel (the kernel died)."""

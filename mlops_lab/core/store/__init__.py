@@ -4,7 +4,7 @@ SQLite under ``.mlops/lab.db`` by default, PostgreSQL in team mode; the schema i
 created and upgraded by the alembic migrations in ``migrations/``.
 """
 
-from mlops_lab.core.store.entities import AuditEvent
+from mlops_lab.core.store.entities import AuditEvent, LiveRun
 from mlops_lab.core.store.lab_store import LabStore
 
-__all__ = ["AuditEvent", "LabStore"]
+__all__ = ["AuditEvent", "LabStore", "LiveRun"]

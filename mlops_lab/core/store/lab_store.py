@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import getpass
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from filelock import Timeout as LockTimeout
-from sqlalchemy import select, text
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from mlops_lab.core.errors import Unavailable
 from mlops_lab.core.masking import mask_uri
 from mlops_lab.core.store.db import create_store_engine, session_scope, upgrade_schema
-from mlops_lab.core.store.entities import AuditEvent
-from mlops_lab.core.store.schema import AuditEventRow
+from mlops_lab.core.store.entities import AuditEvent, LiveRun
+from mlops_lab.core.store.schema import AuditEventRow, LiveRunRow
 
 
 class LabStore:
@@ -88,6 +88,65 @@ class LabStore:
             query = query.where(AuditEventRow.subject == subject)
         with session_scope(self._sessions) as session:
             return [row.to_entity() for row in session.scalars(query)]
+
+    # -- live runs: the MLflow runs kernels have open (see core/tracking/orphans.py) --------
+
+    def add_live_run(self, run: LiveRun) -> None:
+        """Remember that a kernel has ``run`` open (replacing an earlier row for that run)."""
+        self._ensure_schema()
+        with session_scope(self._sessions) as session:
+            session.merge(
+                LiveRunRow(
+                    run_id=run.run_id,
+                    tracking_uri=mask_uri(run.tracking_uri) or run.tracking_uri,
+                    experiment_id=run.experiment_id,
+                    experiment=run.experiment,
+                    notebook=run.notebook,
+                    host=run.host,
+                    pid=run.pid,
+                    process_started=run.process_started,
+                    kernel_id=run.kernel_id,
+                    started_at=run.started_at,
+                    claimed_at=None,
+                    history_file=run.history_file,
+                    history_session=run.history_session,
+                    first_cell=run.first_cell,
+                )
+            )
+
+    def live_runs(self, host: str | None = None) -> list[LiveRun]:
+        """The open runs, of kernels on ``host`` when given (one indexed query)."""
+        self._ensure_schema()
+        query = select(LiveRunRow).order_by(LiveRunRow.started_at)
+        if host is not None:
+            query = query.where(LiveRunRow.host == host)
+        with session_scope(self._sessions) as session:
+            return [row.to_entity() for row in session.scalars(query)]
+
+    def claim_live_run(self, run_id: str, stale_after: timedelta = timedelta(minutes=5)) -> bool:
+        """Claim a dead kernel's run for closing; True for exactly one of concurrent callers.
+
+        The claim is one conditional UPDATE, so two reapers (a server and a CLI, or two
+        servers on one store) never both close a run. A claim older than ``stale_after``
+        (its reaper died half-way) can be taken again.
+        """
+        self._ensure_schema()
+        now = datetime.now(UTC)
+        statement = (
+            update(LiveRunRow)
+            .where(LiveRunRow.run_id == run_id)
+            .where(or_(LiveRunRow.claimed_at.is_(None), LiveRunRow.claimed_at < now - stale_after))
+            .values(claimed_at=now)
+        )
+        with session_scope(self._sessions) as session:
+            return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+
+    def forget_live_run(self, run_id: str) -> bool:
+        """Delete the row of a run that ended; True when there was one."""
+        self._ensure_schema()
+        with session_scope(self._sessions) as session:
+            statement = delete(LiveRunRow).where(LiveRunRow.run_id == run_id)
+            return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
 
     def dispose(self) -> None:
         self._engine.dispose()

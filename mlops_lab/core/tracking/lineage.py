@@ -16,12 +16,13 @@ import os
 import platform
 import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlops_lab.core.errors import InvalidInput
-from mlops_lab.core.masking import MASK, is_secret_name
+from mlops_lab.core.masking import MASK, is_secret_name, mask_uri_passwords, uri_passwords
 
 GIT_TIMEOUT_S = 3.0
 PARAMETERS_TAG = "parameters"
@@ -180,27 +181,111 @@ _SECRET_ASSIGNMENT = re.compile(
 )
 
 
-class Redactor:
-    """Replaces secret values and the right-hand side of secret assignments with ``***``.
+def secret_literals(source: str) -> list[str]:
+    """The string values assigned to credential-looking names in ``source``.
 
-    Two nets, because either alone misses cases: the values we know (from the parameters
-    cell, papermill's injected cell or ``%mlops param``) are masked wherever they appear,
-    outputs included; and a line assigning a credential-looking name has its value masked
-    even when we never saw that value (a cell not yet run).
+    ``api_key = "sk-..."`` gives ``sk-...``; only literals count (``ast.literal_eval``),
+    so nothing is executed. Lets a notebook on disk tell which values were secret when
+    the kernel that knew them is gone. Unparseable source gives nothing.
+    """
+    try:
+        tree = ast.parse(_python_only(source))
+    except SyntaxError:
+        return []
+    found: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if not any(isinstance(t, ast.Name) and is_secret_name(t.id) for t in targets):
+            continue
+        try:
+            literal = ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(literal, str):
+            found.append(literal)
+    return found
+
+
+def executed_code(cells: list[tuple[int, str]], first_cell: int, redactor: Redactor) -> str:
+    """``executed_code.py``: the cells in the order the kernel ran them, redacted."""
+    parts = ["# Code of the cells in the order the kernel executed them.\n"]
+    for count, source in cells:
+        marker = "" if count >= first_cell else "  (before %mlops track)"
+        parts.append(f"\n# In[{count}]:{marker}\n{redactor.text(source)}\n")
+    return "".join(parts)
+
+
+def code_sources(notebook: dict[str, Any]) -> list[str]:
+    """The sources of the notebook's code cells (papermill's injected cell included)."""
+    return [cell_source(c) for c in notebook["cells"] if c.get("cell_type") == "code"]
+
+
+class Redactor:
+    """Replaces secret values, URI passwords and secret assignments' values with ``***``.
+
+    Three nets, because each alone misses cases: the values we know are masked wherever
+    they appear, outputs included (from the parameters cell, papermill's injected cell,
+    ``%mlops param``, and the string variables with credential-looking names in the
+    kernel's namespace, read whenever something is logged); the password of any URI
+    (``postgresql://u:pw@h/db``) is masked, whatever the variable holding it is called;
+    and a line assigning a credential-looking name has its value masked even when we
+    never saw that value (a cell not yet run).
     """
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._secret_names: dict[str, bool] = {}
 
     def add(self, value: object) -> None:
         text = str(value)
-        if len(text) >= _MIN_SECRET_LENGTH:
+        self.add_uri_passwords(text)
+        self._add_one(text)
+
+    def add_uri_passwords(self, text: str) -> None:
+        """Learn the passwords of the URIs in ``text`` (a DSN logged as a param)."""
+        for password in uri_passwords(text):
+            self._add_one(password)
+
+    def _add_one(self, text: str) -> None:
+        if len(text) >= _MIN_SECRET_LENGTH and text != MASK:
             self._values.add(text)
             self._values.add(repr(text)[1:-1])  # as written inside a string literal
 
+    def learn(self, namespace: Mapping[str, Any]) -> None:
+        """Learn the strings held by credential-looking names (``api_key``, ``db_password``).
+
+        Cheap enough to call whenever something is logged: names are classified once, and
+        only the values of secret-named strings are read.
+        """
+        verdicts = self._secret_names
+        for name in list(namespace):
+            verdict = verdicts.get(name)
+            if verdict is None:
+                verdict = verdicts[name] = not name.startswith("_") and is_secret_name(name)
+            if verdict:
+                value = namespace.get(name)
+                if isinstance(value, str):
+                    self.add(value)
+
+    def learn_notebook(self, notebook: dict[str, Any]) -> None:
+        """Learn the literal secrets a notebook on disk assigns (parameters, injected cell...)."""
+        for source in code_sources(notebook):
+            for value in secret_literals(source):
+                self.add(value)
+
+    def value(self, text: str) -> str:
+        """A param or tag value with known secrets and URI passwords masked."""
+        for secret in sorted(self._values, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return mask_uri_passwords(text)
+
     def text(self, text: str) -> str:
-        for value in sorted(self._values, key=len, reverse=True):
-            text = text.replace(value, MASK)
+        text = self.value(text)
         return "\n".join(self._line(line) for line in text.split("\n"))
 
     @staticmethod

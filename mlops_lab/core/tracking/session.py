@@ -4,7 +4,9 @@ A :class:`TrackingSession` (one per kernel) opens an MLflow run for a notebook, 
 so MLflow's UI shows the notebook, git commit and user, turns on scikit-learn
 autologging into that same run, logs the notebook's ``parameters`` cell as params, and
 on ``end`` (or a new ``track``, or interpreter exit) logs the notebook snapshot, the code
-in execution order and the environment before closing the run.
+in execution order and the environment before closing the run. While the run is open a
+row in our store says which process holds it, so a run whose kernel dies without any of
+those is closed by whoever notices (:mod:`~mlops_lab.core.tracking.orphans`).
 
 Nothing here runs per cell: the code in execution order comes from a provider the face
 passes in (the magic hands over IPython's own input history), so an active run costs a
@@ -28,10 +30,10 @@ from typing import Any
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError
-from mlops_lab.core.masking import MASK, is_secret_name, mask_params
+from mlops_lab.core.masking import MASK, is_secret_name
 from mlops_lab.core.mlflow import tags as run_tags
 from mlops_lab.core.mlflow.connection import client_for, ensure_experiment, mlflow_errors
-from mlops_lab.core.tracking import lineage
+from mlops_lab.core.tracking import lineage, orphans
 
 SESSION_ENV = "JPY_SESSION_NAME"
 """Set by jupyter_server in a kernel's environment: the notebook's path (see notebook_path)."""
@@ -121,6 +123,10 @@ class TrackingSession:
             when a run ends, never per cell.
         user_ns: the namespace holding the parameters' current values.
         environ: the kernel's environment (for ``JPY_SESSION_NAME``).
+        kernel_id: the Jupyter kernel id when the face knows it (kept with the live-run
+            row, so a server can tell its kernels' runs).
+        history: where the face's input history is kept (IPython's history database and
+            this kernel's session in it), so the code of a kernel that died can be read back.
     """
 
     def __init__(
@@ -129,6 +135,8 @@ class TrackingSession:
         executed_cells: Callable[[], list[Cell]] = list,
         user_ns: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
+        kernel_id: str | None = None,
+        history: tuple[str, int] | None = None,
     ) -> None:
         self._settings_factory = settings_factory
         self._executed_cells = executed_cells
@@ -143,6 +151,9 @@ class TrackingSession:
         self._autolog = False
         self._atexit_registered = False
         self._model_requirements: list[str] | None = None
+        self._kernel_id = kernel_id
+        self._history = history
+        self._beacon: orphans.LiveRunBeacon | None = None
 
     # -- state ------------------------------------------------------------------------
 
@@ -207,6 +218,16 @@ class TrackingSession:
         self._first_cell = first_cell
         self._logged_params = set()
         self._redactor = lineage.Redactor()
+        self._beacon = orphans.LiveRunBeacon.open(
+            settings,
+            run_id,
+            experiment_id,
+            name,
+            path,
+            kernel_id=self._kernel_id,
+            history=self._history,
+            first_cell=first_cell,
+        )
         try:
             self._run.params = self._log_parameters_cell(names)
             if autolog:
@@ -251,15 +272,9 @@ class TrackingSession:
         return self._settings, self._run
 
     def log_params(self, params: Mapping[str, object]) -> dict[str, str]:
-        """Log params, credential-looking ones as ``***``; returns what was stored."""
+        """Log params, secrets masked (see :meth:`_masked`); returns what was stored."""
         settings, run = self._require_run("log params to")
-        stored: dict[str, str] = {}
-        for key, value in params.items():
-            if is_secret_name(key):
-                self._redactor.add(value)
-                stored[key] = MASK
-            else:
-                stored[key] = str(value)[:6000]  # MLflow's limit for a param value
+        stored = {k: v[:6000] for k, v in self._masked(params).items()}  # MLflow's limit
         with mlflow_errors(settings):
             import mlflow.entities
 
@@ -284,11 +299,30 @@ class TrackingSession:
         settings, run = self._require_run("tag")
         import mlflow.entities
 
-        batch = [
-            mlflow.entities.RunTag(k, MASK if is_secret_name(k) else v) for k, v in tags.items()
-        ]
+        batch = [mlflow.entities.RunTag(k, v) for k, v in self._masked(tags).items()]
         with mlflow_errors(settings):
             client_for(settings).log_batch(run.run_id, tags=batch)
+
+    def _masked(self, values: Mapping[str, object]) -> dict[str, str]:
+        """``values`` as strings, with every secret we know of replaced by ``***``.
+
+        A credential-looking key hides its whole value (and the value is learnt, so the
+        snapshot hides it too). Any other value has the secrets it contains masked: the
+        strings held by credential-looking variables of the namespace (``%mlops tag
+        note={api_key}`` arrives already expanded by IPython) and URI passwords
+        (``postgresql://u:***@h/db``).
+        """
+        self._redactor.learn(self._user_ns)
+        masked: dict[str, str] = {}
+        for key, value in values.items():
+            text = str(value)
+            if is_secret_name(str(key)):
+                self._redactor.add(text)
+                masked[str(key)] = MASK
+            else:
+                self._redactor.add_uri_passwords(text)
+                masked[str(key)] = self._redactor.value(text)
+        return masked
 
     # -- autolog ----------------------------------------------------------------------------
 
@@ -298,7 +332,7 @@ class TrackingSession:
 
         if self._model_requirements is None:
             self._model_requirements = lineage.pinned(SKLEARN_MODEL_PACKAGES)
-        _SklearnSeams.install(self._model_requirements)
+        _SklearnSeams.install(self._model_requirements, self._masked)
         mlflow.sklearn.autolog(
             log_input_examples=True,
             log_model_signatures=True,
@@ -334,6 +368,7 @@ class TrackingSession:
         artifacts: list[str] = []
         try:
             self._disable_autolog()
+            self._redactor.learn(self._user_ns)
             if run.notebook is not None and run.notebook.is_file():
                 names = lineage.parameter_names(lineage.read_notebook(run.notebook))
                 self._log_parameters_cell(names)  # a parameters cell run after `track`
@@ -355,6 +390,9 @@ class TrackingSession:
                     mlflow.end_run(status)
                 else:
                     client_for(settings).set_terminated(run.run_id, status)
+            beacon, self._beacon = self._beacon, None
+            if beacon is not None:  # only now: a crash before this still gets the run closed
+                beacon.close()
         return EndedRun(run.run_id, status, artifacts)
 
     def _write_artifacts(self, folder: Path, run: RunHandle) -> list[str]:
@@ -378,11 +416,7 @@ class TrackingSession:
         return written
 
     def _executed_code(self) -> str:
-        parts = ["# Code of the cells in the order the kernel executed them.\n"]
-        for count, source in self._executed_cells():
-            marker = "" if count >= self._first_cell else "  (before %mlops track)"
-            parts.append(f"\n# In[{count}]:{marker}\n{self._redactor.text(source)}\n")
-        return "".join(parts)
+        return lineage.executed_code(self._executed_cells(), self._first_cell, self._redactor)
 
     def _at_exit(self) -> None:
         """Interpreter exit (kernel shutdown): log what ``end`` would, best effort."""
@@ -419,14 +453,17 @@ class _SklearnSeams:
     ``mlflow.sklearn.log_model`` takes ``pip_requirements``: autolog calls it by its module
     name, so while a run tracks we route it through a wrapper that supplies the session's
     pinned requirements when the caller gave none. Autolog's estimator params go through
-    the autologging client's ``log_params``, wrapped to mask credential-looking names.
+    the autologging client's ``log_params``, wrapped to mask them as the session masks
+    ``%mlops param`` (credential-looking names, known secret values, URI passwords).
     Both wrappers are removed when the run ends.
     """
 
     _saved: dict[str, Any] = {}
 
     @classmethod
-    def install(cls, requirements: list[str]) -> None:
+    def install(
+        cls, requirements: list[str], mask: Callable[[Mapping[str, object]], dict[str, str]]
+    ) -> None:
         if cls._saved:
             return
         from mlflow.utils.autologging_utils import client as autolog_client
@@ -439,11 +476,11 @@ class _SklearnSeams:
             if kwargs.get("pip_requirements") is None and kwargs.get("conda_env") is None:
                 kwargs["pip_requirements"] = list(requirements)
             if isinstance(kwargs.get("params"), dict):
-                kwargs["params"] = mask_params(kwargs["params"])
+                kwargs["params"] = mask(kwargs["params"])
             return original_log_model(*args, **kwargs)
 
         def log_params(self: Any, run_id: Any, params: dict[str, Any]) -> None:
-            original_log_params(self, run_id, mask_params(params))
+            original_log_params(self, run_id, mask(params))
 
         cls._saved = {"log_model": original_log_model, "log_params": original_log_params}
         flavor.log_model = log_model

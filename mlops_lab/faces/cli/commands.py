@@ -159,10 +159,16 @@ def runs(
     limit: int,
     as_json: bool,
 ) -> None:
-    """List an experiment's runs, newest first: params and latest metrics."""
+    """List an experiment's runs, newest first: params and latest metrics.
+
+    Runs left RUNNING by a kernel that died on this machine are closed (KILLED) first,
+    so the list shows what really happened.
+    """
     from mlops_lab.core.runs.search import runs_frame
 
-    frame = runs_frame(settings_from(ctx), experiment, filter_string, sort, limit)
+    settings = settings_from(ctx)
+    _close_runs_of_dead_kernels(settings)
+    frame = runs_frame(settings, experiment, filter_string, sort, limit)
     if as_json:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
         click.echo(json.dumps(records, indent=2))
@@ -175,6 +181,27 @@ def runs(
         start_time=frame["start_time"].dt.strftime("%Y-%m-%d %H:%M"),
     )
     click.echo(shown.map(_shorten).to_string(index=False))
+
+
+def _close_runs_of_dead_kernels(settings: Settings) -> None:
+    """Best effort, on stderr (``--json`` output stays parseable): listing must not fail
+    because our own store is unreachable."""
+    from mlops_lab.core.tracking.orphans import existing_store, reap_orphaned_runs
+
+    try:
+        store = existing_store(settings)
+        reaped = (
+            [] if store is None else reap_orphaned_runs(settings, store, reaper="mlops-lab runs")
+        )
+    except Exception as exc:  # the listing is what was asked for
+        click.echo(f"mlops-lab: could not look for runs of dead kernels: {exc}", err=True)
+        return
+    for run in reaped:
+        click.echo(
+            f"mlops-lab: run {run.run_id} of {run.notebook or run.experiment} closed as "
+            f"{run.status}: its kernel is gone",
+            err=True,
+        )
 
 
 @cli.command()

@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import shlex
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 from IPython.core.interactiveshell import InteractiveShell
@@ -83,6 +85,33 @@ def one_line_errors(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+_KERNEL_FILE = re.compile(r"^kernel-(?P<id>[0-9A-Za-z-]+)\.json$")
+
+
+def kernel_id() -> str | None:
+    """This kernel's Jupyter id, from its connection file's name (``kernel-<id>.json``).
+
+    jupyter_client names the file after the id it gives the kernel; a kernel started
+    another way (a plain IPython, a custom launcher) simply has no id.
+    """
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = Path(get_connection_file()).name
+    except Exception:  # not in a kernel, or no kernel app yet
+        return None
+    match = _KERNEL_FILE.match(name)
+    return match["id"] if match else None
+
+
+def history_source(shell: InteractiveShell) -> tuple[str, int] | None:
+    """IPython's history database and this session's number in it, when history is kept."""
+    history = shell.history_manager
+    if history is None or not history.enabled or str(history.hist_file) == ":memory:":
+        return None
+    return str(history.hist_file), int(history.session_number)
+
+
 @magics_class
 class MlopsMagics(Magics):
     """Holds the kernel's :class:`~mlops_lab.core.tracking.session.TrackingSession`."""
@@ -94,6 +123,8 @@ class MlopsMagics(Magics):
             executed_cells=self._executed_cells,
             user_ns=shell.user_ns,
             environ=os.environ,
+            kernel_id=kernel_id(),
+            history=history_source(shell),
         )
         self._parser = _parser()
 

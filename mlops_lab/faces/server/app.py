@@ -1,15 +1,19 @@
-"""The Jupyter Server extension: resolves settings once and registers the REST routes."""
+"""The Jupyter Server extension: resolves settings once, registers the REST routes, and
+closes the runs of kernels that died (the server outlives its kernels)."""
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Type, Unicode
+from tornado.ioloop import PeriodicCallback
+from traitlets import Float, Type, Unicode
 
 from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
 from mlops_lab.core.errors import ConfigError
 from mlops_lab.core.store import LabStore
+from mlops_lab.core.tracking.orphans import reap_orphaned_runs, store_exists
 from mlops_lab.faces.server.handlers import ROUTES
 
 
@@ -35,7 +39,19 @@ class MlopsLabApp(ExtensionApp):
         help="The class of mlops-lab's own store (jobs, schedules, audit events).",
     )
 
+    reap_interval = Float(
+        10.0,
+        config=True,
+        help=(
+            "Seconds between two looks for runs left RUNNING by a kernel that died "
+            "(closed as KILLED with their notebook snapshot); 0 turns the reaper off."
+        ),
+    )
+
     _settings: Settings | None = None
+    _reaper: PeriodicCallback | None = None
+    _reaper_pool: ThreadPoolExecutor | None = None
+    _reaping: Future[object] | None = None
     lab_store: LabStore | None = None
     config_error: ConfigError | None = None
 
@@ -61,6 +77,40 @@ class MlopsLabApp(ExtensionApp):
         self.log.info(
             "mlops-lab: MLflow tracking at %s", self._settings.values["tracking_uri"].masked_value
         )
+        if self.reap_interval > 0:
+            # Started once the loop runs; pytest-jupyter never calls the server's _post_start.
+            self.serverapp.io_loop.add_callback(self._start_reaper)
+
+    # -- the orphaned-run reaper --------------------------------------------------------------
+
+    def _start_reaper(self) -> None:
+        self._reaper_pool = ThreadPoolExecutor(1, thread_name_prefix="mlops-reaper")
+        self._reaper = PeriodicCallback(self._reap_tick, self.reap_interval * 1000)
+        self._reaper.start()
+
+    def _reap_tick(self) -> None:
+        """Hand one reaping pass to the worker thread, unless the last one is still going:
+        the store and MLflow calls never run on the event loop."""
+        if self._reaper_pool is None or (self._reaping is not None and not self._reaping.done()):
+            return
+        self._reaping = self._reaper_pool.submit(self._reap_once)
+
+    def _reap_once(self) -> object:
+        try:
+            if not store_exists(self.settings_):
+                return None  # no kernel of this root ever tracked a run
+            reaped = reap_orphaned_runs(self.settings_, self.store, reaper="the Jupyter server")
+        except Exception as exc:  # a down store must not stop later passes
+            self.log.warning("mlops-lab: looking for runs of dead kernels failed: %s", exc)
+            return None
+        for run in reaped:
+            self.log.info(
+                "mlops-lab: run %s of %s closed as %s: its kernel is gone",
+                run.run_id,
+                run.notebook or run.experiment,
+                run.status,
+            )
+        return reaped
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)
@@ -86,5 +136,9 @@ class MlopsLabApp(ExtensionApp):
         return self.lab_store
 
     async def stop_extension(self) -> None:
+        if self._reaper is not None:
+            self._reaper.stop()
+        if self._reaper_pool is not None:
+            self._reaper_pool.shutdown(wait=True, cancel_futures=True)
         if self.lab_store is not None:
             self.lab_store.dispose()

@@ -67,3 +67,16 @@ LabStore({url!r}).record_event("create", f"process:{{index}}")
     failures = [r.stderr[-2000:] for r in results if r.returncode != 0]
     assert not failures, failures
     assert len(LabStore(url).list_events()) == 4
+
+
+def test_live_runs_on_postgres(postgres_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from mlops_lab.core.store import LiveRun
+
+    store = LabStore(postgres_url)
+    run = LiveRun("c" * 32, "sqlite:///x.db", "1", "e", None, "h", 1, 1.5, None, datetime.now(UTC))
+    store.add_live_run(run)
+    assert [r.run_id for r in store.live_runs("h")] == ["c" * 32]
+    assert store.claim_live_run("c" * 32) and not LabStore(postgres_url).claim_live_run("c" * 32)
+    assert store.forget_live_run("c" * 32) and store.live_runs("h") == []

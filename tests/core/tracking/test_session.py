@@ -105,6 +105,35 @@ def test_redactor_masks_known_values_and_secret_assignments() -> None:
     )
 
 
+def test_redactor_learns_secret_named_strings_of_a_namespace_and_uri_passwords() -> None:
+    redactor = lineage.Redactor()
+    namespace = {"api_key": "sk-cell-SECRET-1", "keys": 3, "_token": "private-x", "x": "plain"}
+    redactor.learn(namespace)
+    assert redactor.value("Bearer sk-cell-SECRET-1, plain") == "Bearer ***, plain"
+    assert redactor.value("private-x") == "private-x"  # underscore names are IPython's
+    namespace["api_key"] = "sk-rotated-SECRET-2"  # a later value is learnt too
+    redactor.learn(namespace)
+    assert redactor.value("sk-rotated-SECRET-2") == "***"
+    redactor.add("postgresql+psycopg://ana:pg-SECRET-3@h:5432/db")
+    assert redactor.value("pg-SECRET-3 leaked") == "*** leaked"
+    assert redactor.text('conn = "mysql://u:s3cret-4@db/x"') == 'conn = "mysql://u:***@db/x"'
+
+
+def test_secret_literals_are_read_back_from_a_notebook_on_disk(tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "nb.ipynb",
+        'alpha = 0.5\napi_key: str = "sk-param-SECRET"',
+        '# Parameters\ndb_password = "pw-injected-SECRET"\n',
+        "token = os.environ['T']\n%time x = 1\nprint(api_key)",
+        "def f(:",  # unparseable: ignored
+    )
+    notebook = lineage.read_notebook(nb)
+    assert lineage.secret_literals("token = read()\nkey = 'k-1234'") == ["k-1234"]
+    redactor = lineage.Redactor()
+    redactor.learn_notebook(notebook)
+    assert redactor.value("sk-param-SECRET pw-injected-SECRET") == "*** ***"
+
+
 def test_git_state_of_a_repository(tmp_path: Path) -> None:
     assert lineage.git_state(tmp_path) is None
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@e"]
@@ -194,6 +223,30 @@ def test_session_tracks_a_fit_into_its_own_run(
     assert "scikit-learn==" in model_reqs.read_text()
     for blob in (p.read_bytes() for p in (tmp_path / ".mlops").rglob("*") if p.is_file()):
         assert b"xyz-SECRET-9" not in blob
+
+
+def test_known_secrets_are_masked_inside_params_tags_and_autolog_params(tmp_path: Path) -> None:
+    from mlflow.utils.autologging_utils.client import MlflowAutologgingQueueingClient
+
+    ns: dict[str, Any] = {"service_token": "tok-SECRET-abcdef"}
+    session = session_for(tmp_path, ns)
+    handle = session.start(experiment="masks", autolog=True)
+    dsn = "postgresql://ana:pg-SECRET-xyz@db/sales"
+    assert session.log_params({"dsn": dsn, "n": 3}) == {
+        "dsn": "postgresql://ana:***@db/sales",
+        "n": "3",
+    }
+    session.set_tags({"note": "tok-SECRET-abcdef", "header": "Bearer tok-SECRET-abcdef"})
+    autolog = MlflowAutologgingQueueingClient()  # what autolog logs estimator params with
+    autolog.log_params(handle.run_id, {"kw_args": "{'key': 'tok-SECRET-abcdef'}"})
+    autolog.flush(synchronous=True)
+    session.end()
+
+    client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
+    run = client.get_run(handle.run_id)
+    assert run.data.tags["note"] == "***" and run.data.tags["header"] == "Bearer ***"
+    assert run.data.params["kw_args"] == "{'key': '***'}"
+    assert run.data.params["dsn"] == "postgresql://ana:***@db/sales"
 
 
 def test_a_new_track_ends_and_logs_the_previous_run(tmp_path: Path) -> None:

@@ -110,6 +110,32 @@ def test_tracked_notebook_logs_lineage_and_never_stores_secrets(
         assert not any(secret.encode() in blob for blob in blobs), secret
 
 
+def test_secrets_under_innocent_names_are_masked_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``{dsn}`` and ``{api_key}`` reach the magic already expanded by IPython: the session
+    must recognise the values, not the keys (``dsn``, ``note`` look harmless)."""
+    nb = run_notebook("innocent_names.ipynb", tmp_path, monkeypatch)
+    assert "Traceback" not in "".join(outputs(c) for c in nb.cells)
+    assert outputs(nb.cells[5]).startswith("True postgresql://ana:pg-SECRET-8888@")  # known
+    client, run = the_run(tmp_path, "innocent-names")
+
+    assert run.data.params["dsn"] == "postgresql://ana:***@db.example/sales"
+    assert run.data.params["alpha_again"] == "0.5"
+    assert run.data.tags["note"] == "***"
+    assert run.data.tags["where"] == "db.example"
+    local = Path(client.download_artifacts(run.info.run_id, "notebook", str(tmp_path / "dl")))
+    code = (local / "executed_code.py").read_text()
+    assert "postgresql://ana:***@db.example/sales" in code
+    assert 'print(api_key == "***", dsn)' in code  # a known value, not an assignment
+    snapshot = (local / "innocent_names.ipynb").read_text()
+    assert "ana:***@db.example" in snapshot and 'api_key == \\"***\\"' in snapshot
+
+    blobs = [p.read_bytes() for p in (tmp_path / ".mlops").rglob("*") if p.is_file()]
+    for secret in ("sk-from-a-cell-SECRET-7777", "pg-SECRET-8888"):
+        assert not any(secret.encode() in blob for blob in blobs), secret
+
+
 def test_bad_input_prints_one_line_and_never_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
