@@ -19,7 +19,7 @@ import {
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { ILauncher } from '@jupyterlab/launcher';
-import { NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
@@ -76,7 +76,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     IEditorServices,
     ITranslator,
     IThemeManager,
-    ILauncher
+    ILauncher,
+    INotebookTracker
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -91,7 +92,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     editorServices: IEditorServices | null,
     translator: ITranslator | null,
     themeManager: IThemeManager | null,
-    launcher: ILauncher | null
+    launcher: ILauncher | null,
+    notebooks: INotebookTracker | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('mlops_lab');
     let openSnapshot: SnapshotOpener | null = null;
@@ -128,13 +130,26 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       model,
       runsModel,
       trans,
-      themeManager,
       onOpenExplorer: () => {
         void app.commands.execute(CommandIDs.openRunsExplorer, {
           experimentId: runsModel.state.experimentId ?? ''
         });
+      },
+      onOpenRun: (experimentId, runId) => {
+        void app.commands.execute(CommandIDs.openRunsExplorer, {
+          experimentId,
+          runId
+        });
       }
     });
+    if (notebooks) {
+      const follow = (): void =>
+        widget.setCurrentNotebook(
+          notebooks.currentWidget?.context.path ?? null
+        );
+      notebooks.currentChanged.connect(follow);
+      follow();
+    }
     widget.id = SIDEBAR_ID;
     widget.title.icon = mlopsIcon;
     widget.title.caption = trans.__('MLOps');

@@ -12,10 +12,12 @@ import {
   toggleColumn,
   visibleColumns
 } from '../runs/columns';
+import { childrenFilter, RunsModel } from '../runs/model';
 import { nestRuns } from '../runs/nesting';
 import { parallelCoordinates, sweptParams } from '../runs/parallel';
-import { makePage, makeRun } from './fakeApi';
-import { compareAnswer } from './recorded';
+import { FakeApi, makePage, makeRun } from './fakeApi';
+import { compareAnswer, recordedError } from './recorded';
+import { nullTranslator } from '@jupyterlab/translation';
 
 function child(name: string, parent: RunSummary | string): RunSummary {
   return {
@@ -153,5 +155,35 @@ describe('parallelCoordinates', () => {
       axes: [],
       lines: []
     });
+  });
+});
+
+describe("fetching a run's children", () => {
+  const trans = nullTranslator.load('mlops_lab');
+
+  it("asks the server for the runs tagged with the parent's id in the experiment shown", async () => {
+    const api = new FakeApi();
+    const kids = [child('a', 'p1'), child('b', 'p1')];
+    api.onRuns = async query =>
+      query.filter ? makePage(kids) : makePage([makeRun('p1')]);
+    const model = new RunsModel({ api, trans });
+    await model.loadExperiments();
+    const answer = await model.fetchChildren('p1');
+    expect(answer).toEqual({ status: 'ready', value: kids });
+    const query = api.queries[api.queries.length - 1];
+    expect(query.filter).toBe("tags.`mlflow.parentRunId` = 'p1'");
+    expect(query.experiment).toBe(model.state.experimentId);
+    expect(childrenFilter("it's")).toBe("tags.`mlflow.parentRunId` = 'it''s'");
+  });
+
+  it("gives the server's message when it refuses, without rejecting", async () => {
+    const api = new FakeApi();
+    const model = new RunsModel({ api, trans });
+    await model.loadExperiments();
+    api.onRuns = async () => {
+      throw recordedError('runs_bad_filter');
+    };
+    const answer = await model.fetchChildren('p1');
+    expect(answer.status).toBe('failed');
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The Runs section renders the model: the empty experiment hint, the rows with
- * their param and metric columns, the server's message under the filter box,
- * the stale-token notice and the comparison with the server's labels.
+ * The sidebar's Runs section and the Runs explorer render the model: the empty
+ * experiment hint, the compact list opening runs in the explorer, the explorer's
+ * rows with their param and metric columns, the server's message under the
+ * filter box, the stale-token notice and the comparison with the server's labels.
  */
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
@@ -9,6 +10,8 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { noRunsMessage, RunsSection } from '../components/RunsSection';
+import { RunsExplorer } from '../explorer/RunsExplorer';
+import { ColumnChoices } from '../runs/columns';
 import { RunsModel } from '../runs/model';
 import { FakeApi, makePage, makeRun } from './fakeApi';
 import { experimentsAnswer, recordedError, runsPageAnswer } from './recorded';
@@ -25,9 +28,30 @@ async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
   }
 }
 
-function mount(model: RunsModel, mlflowUiUrl: string | null = null): Widget {
+function mount(
+  model: RunsModel,
+  mlflowUiUrl: string | null = null,
+  onOpenRun?: (experimentId: string, runId: string) => void
+): Widget {
   const widget = ReactWidget.create(
-    <RunsSection model={model} trans={trans} mlflowUiUrl={mlflowUiUrl} />
+    <RunsSection
+      model={model}
+      trans={trans}
+      mlflowUiUrl={mlflowUiUrl}
+      onOpenRun={onOpenRun}
+    />
+  );
+  Widget.attach(widget, document.body);
+  return widget;
+}
+
+function mountExplorer(model: RunsModel): Widget {
+  const widget = ReactWidget.create(
+    <RunsExplorer
+      model={model}
+      columns={new ColumnChoices(null)}
+      trans={trans}
+    />
   );
   Widget.attach(widget, document.body);
   return widget;
@@ -55,7 +79,50 @@ describe('RunsSection', () => {
     model.dispose();
   });
 
-  it('shows the rows, sortable param and metric headers and the MLflow link', async () => {
+  it('lists runs compactly with status and one chosen metric, each opening in the explorer', async () => {
+    const api = new FakeApi();
+    api.onRuns = async () =>
+      makePage([
+        makeRun('best', { C: '1.0' }, { accuracy: 0.98765, loss: 0.1 }),
+        makeRun('other', { C: '10' }, { accuracy: 0.5 })
+      ]);
+    const opened: string[][] = [];
+    const model = new RunsModel({ api, trans });
+    widget = mount(model, 'http://mlflow.example:5000', (experiment, run) =>
+      opened.push([experiment, run])
+    );
+    const node = widget.node;
+    await waitFor(
+      () => node.querySelectorAll('.jp-MlopsLab-recentRun').length === 2
+    );
+    const cells = (selector: string): (string | null)[] =>
+      Array.from(node.querySelectorAll(selector)).map(e => e.textContent);
+    expect(cells('.jp-MlopsLab-recentName')).toEqual(['best', 'other']);
+    expect(cells('.jp-MlopsLab-recentRun .jp-MlopsLab-status')).toEqual([
+      'FINISHED',
+      'FINISHED'
+    ]);
+    expect(cells('.jp-MlopsLab-recentValue')).toEqual(['0.9877', '0.5']);
+    // No wide table, no params in the sidebar.
+    expect(node.querySelector('.jp-MlopsLab-runsTable')).toBeNull();
+    expect(
+      node.querySelector('.jp-MlopsLab-mlflowUi')?.getAttribute('href')
+    ).toBe('http://mlflow.example:5000');
+
+    const select = node.querySelector<HTMLSelectElement>(
+      'select[aria-label="Metric shown in the list"]'
+    )!;
+    select.value = 'loss';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    await waitFor(() => cells('.jp-MlopsLab-recentValue')[0] === '0.1');
+    expect(cells('.jp-MlopsLab-recentValue')).toEqual(['0.1', '']);
+
+    node.querySelector<HTMLButtonElement>('.jp-MlopsLab-recentName')!.click();
+    expect(opened).toEqual([[model.state.experimentId, '<run:best>']]);
+    model.dispose();
+  });
+
+  it('shows the rows and sortable param and metric headers in the explorer', async () => {
     const api = new FakeApi();
     api.onRuns = async () =>
       makePage(
@@ -66,7 +133,7 @@ describe('RunsSection', () => {
         'next'
       );
     const model = new RunsModel({ api, trans });
-    widget = mount(model, 'http://mlflow.example:5000');
+    widget = mountExplorer(model);
     const node = widget.node;
     await waitFor(
       () => node.querySelectorAll('.jp-MlopsLab-runRow').length === 2
@@ -81,9 +148,6 @@ describe('RunsSection', () => {
       node.querySelector('td[data-column="metrics.accuracy"]')?.textContent
     ).toBe('0.9877');
     expect(node.querySelector('th[data-column="params.C"]')).not.toBeNull();
-    expect(
-      node.querySelector('.jp-MlopsLab-mlflowUi')?.getAttribute('href')
-    ).toBe('http://mlflow.example:5000');
     expect(
       (node.querySelector('.jp-MlopsLab-next') as HTMLButtonElement).disabled
     ).toBe(false);
@@ -118,7 +182,7 @@ describe('RunsSection', () => {
       return runsPageAnswer();
     };
     const model = new RunsModel({ api, trans });
-    widget = mount(model);
+    widget = mountExplorer(model);
     await model.loadExperiments();
     await model.setFilter('metrics.acc >');
     const node = widget.node;
@@ -188,7 +252,7 @@ describe('RunsSection', () => {
       return makePage([makeRun(query.pageToken ?? 'first')], 'tok');
     };
     const model = new RunsModel({ api, trans });
-    widget = mount(model);
+    widget = mountExplorer(model);
     await model.loadExperiments();
     await model.nextPage();
     stale = true;
@@ -208,7 +272,7 @@ describe('RunsSection', () => {
   it("compares two selected runs with the server's labels and values", async () => {
     const api = new FakeApi();
     const model = new RunsModel({ api, trans });
-    widget = mount(model);
+    widget = mountExplorer(model);
     await model.loadExperiments();
     const node = widget.node;
     await waitFor(
@@ -236,6 +300,20 @@ describe('RunsSection', () => {
       ['beta (<run8:beta>)', '0.9']
     ]);
     expect(api.compared).toEqual([['<run:beta>', '<run:alpha>']]);
+    // A bar chart per shown metric, with the same labels and the values written.
+    const bars = node.querySelector(
+      '.jp-MlopsLab-metricBarChart[data-metric="acc"]'
+    );
+    expect(
+      Array.from(bars?.querySelectorAll('.jp-MlopsLab-barLabel') ?? []).map(
+        e => e.textContent
+      )
+    ).toEqual(['alpha (<run8:alpha>)', 'beta (<run8:beta>)']);
+    expect(
+      Array.from(bars?.querySelectorAll('.jp-MlopsLab-barValue') ?? []).map(
+        e => e.textContent
+      )
+    ).toEqual(['0.8', '0.9']);
 
     // Fetching the experiments again (the panel shown again) keeps the chart
     // as the user set it rather than tearing the section down.

@@ -1,9 +1,10 @@
 /**
- * The "Runs" section of the sidebar: experiment picker, filter, one page of
- * runs, the details of a run and the compare chart of the selected runs.
+ * The "Runs" section of the sidebar: the experiment picker and a compact list of
+ * its recent runs (name, status, one chosen metric), optionally only the current
+ * notebook's; each run opens in the Runs explorer in the main area, which holds
+ * the wide table, the filter, the details and the comparison.
  */
-import React, { useEffect, useMemo } from 'react';
-import type { IThemeManager } from '@jupyterlab/apputils';
+import React, { useEffect, useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   launchIcon,
@@ -13,12 +14,11 @@ import {
 
 import type { RunsPage } from '../api/types';
 import { IRunsState, RunsModel, shownExperiments } from '../runs/model';
+import { notebookFilter } from '../runs/notebookFilter';
 import { CollapsibleSection } from './CollapsibleSection';
-import { CompareChart } from './CompareChart';
 import { ExperimentPicker } from './ExperimentPicker';
-import { FilterBox } from './FilterBox';
-import { RunDetails } from './RunDetails';
-import { Pager, RunsTable } from './RunsTable';
+import { RecentRuns } from './RecentRuns';
+import { Pager } from './RunsTable';
 import { useModelState } from './useModelState';
 
 /** What the section says for an experiment without runs. */
@@ -31,24 +31,36 @@ export function noRunsMessage(trans: TranslationBundle): string {
 export interface IRunsSectionProps {
   model: RunsModel;
   trans: TranslationBundle;
-  /** Redraws the compare chart in the new theme's colours. */
-  themeManager?: IThemeManager | null;
   /** The MLflow UI, when the server has one configured. */
   mlflowUiUrl: string | null;
   /** Opens the Runs explorer in the main area; no button without it. */
   onOpenExplorer?: () => void;
+  /** Opens one run of the experiment shown in the explorer. */
+  onOpenRun?: (experimentId: string, runId: string) => void;
+  /** The path of the notebook in focus, for "This notebook only". */
+  currentNotebook?: string | null;
 }
 
 export function RunsSection(props: IRunsSectionProps): JSX.Element {
   const { model, trans } = props;
   const state = useModelState(model);
   const experiments = shownExperiments(state.experiments);
+  const [notebookOnly, setNotebookOnly] = useState(false);
+  const notebook = props.currentNotebook ?? null;
 
   useEffect(() => {
     if (model.state.experiments.status === 'idle') {
       void model.loadExperiments();
     }
   }, [model]);
+
+  // The list follows the notebook in focus while "This notebook only" is on.
+  useEffect(() => {
+    const wanted = notebookFilter(notebookOnly ? notebook : null);
+    if (model.state.experimentId !== null && model.state.filter !== wanted) {
+      void model.setFilter(wanted);
+    }
+  }, [model, notebookOnly, notebook, state.experimentId]);
 
   return (
     <CollapsibleSection title={trans.__('Runs')} name="runs">
@@ -94,11 +106,24 @@ export function RunsSection(props: IRunsSectionProps): JSX.Element {
           </a>
         )}
       </div>
+      {notebook && (
+        <label
+          className="jp-MlopsLab-notebookOnly"
+          title={trans.__('Runs tracked from %1', notebook)}
+        >
+          <input
+            type="checkbox"
+            checked={notebookOnly}
+            onChange={event => setNotebookOnly(event.currentTarget.checked)}
+          />
+          {trans.__('This notebook only')}
+        </label>
+      )}
       <RunsBody
         model={model}
         state={state}
         trans={trans}
-        themeManager={props.themeManager ?? null}
+        onOpenRun={props.onOpenRun}
       />
     </CollapsibleSection>
   );
@@ -108,13 +133,9 @@ function RunsBody(props: {
   model: RunsModel;
   state: IRunsState;
   trans: TranslationBundle;
-  themeManager: IThemeManager | null;
+  onOpenRun?: (experimentId: string, runId: string) => void;
 }): JSX.Element {
   const { model, state, trans } = props;
-  const selectedIds = useMemo(
-    () => new Set(state.selected.map(run => run.run_id)),
-    [state.selected]
-  );
 
   const experiments = shownExperiments(state.experiments);
   if (state.experiments.status === 'loading' && !experiments) {
@@ -149,12 +170,11 @@ function RunsBody(props: {
 
   return (
     <>
-      <FilterBox
-        filter={state.filter}
-        error={state.filterError}
-        trans={trans}
-        onApply={filter => void model.setFilter(filter)}
-      />
+      {state.filterError && (
+        <div className="jp-MlopsLab-problem" role="alert">
+          {state.filterError}
+        </div>
+      )}
       {state.notice && (
         <p className="jp-MlopsLab-notice" role="status">
           {state.notice}
@@ -171,7 +191,7 @@ function RunsBody(props: {
       {shown && shown.runs.length === 0 && (
         <p className="jp-MlopsLab-placeholder jp-MlopsLab-noRuns">
           {state.filter
-            ? trans.__('No run matches the filter.')
+            ? trans.__('No run of this notebook in the experiment.')
             : noRunsMessage(trans)}
         </p>
       )}
@@ -181,15 +201,14 @@ function RunsBody(props: {
           aria-busy={page.status === 'loading'}
           data-loading={page.status === 'loading'}
         >
-          <RunsTable
+          <RecentRuns
             page={shown}
-            sort={state.sort}
-            selectedIds={selectedIds}
-            activeRunId={state.detail?.runId ?? null}
             trans={trans}
-            onSort={(kind, key) => void model.sortBy(kind, key)}
-            onToggleSelected={run => void model.toggleSelected(run)}
-            onShowDetails={runId => void model.showDetails(runId)}
+            onOpenRun={runId => {
+              if (state.experimentId !== null) {
+                props.onOpenRun?.(state.experimentId, runId);
+              }
+            }}
           />
           <Pager
             pageIndex={state.pageIndex}
@@ -202,24 +221,6 @@ function RunsBody(props: {
             onNext={() => void model.nextPage()}
           />
         </div>
-      )}
-      {state.selected.length > 0 && (
-        <CompareChart
-          selected={state.selected}
-          comparison={state.comparison}
-          trans={trans}
-          themeManager={props.themeManager}
-          onClear={() => model.clearSelection()}
-        />
-      )}
-      {state.detail && (
-        <RunDetails
-          detail={state.detail}
-          trans={trans}
-          canOpenSnapshot={model.canOpenSnapshot}
-          onOpenSnapshot={() => void model.openSnapshot()}
-          onClose={() => model.closeDetails()}
-        />
       )}
     </>
   );

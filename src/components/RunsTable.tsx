@@ -10,6 +10,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { RunsPage, RunSummary } from '../api/types';
 import type { IColumnChoice } from '../runs/columns';
 import { formatMetric, formatTime, runLabel } from '../runs/format';
+import type { Loadable } from '../runs/model';
 import { nestRuns } from '../runs/nesting';
 import { ColumnKind, ISort, sortIndicator } from '../runs/sorting';
 
@@ -32,6 +33,11 @@ export interface IRunsTableProps {
   nesting?: {
     expanded: ReadonlySet<string>;
     onToggle: (runId: string) => void;
+    /**
+     * The children fetched from the server for an expanded run (all of them,
+     * whichever page they are on); the page's own children until they arrive.
+     */
+    fetched?: ReadonlyMap<string, Loadable<RunSummary[]>>;
   };
 }
 
@@ -103,19 +109,16 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
           {nesting && place.depth === 0 && (
             <button
               className="jp-MlopsLab-expand"
-              disabled={place.childCount === 0}
-              aria-expanded={place.childCount > 0 ? place.open : undefined}
+              // A child run is not a notebook run: it has no children to show.
+              disabled={Boolean(run.parent_run_id)}
+              aria-expanded={run.parent_run_id ? undefined : place.open}
               aria-label={
-                place.childCount === 0
-                  ? trans.__('No child runs on this page')
-                  : place.open
-                    ? trans.__('Hide the child runs of %1', label)
-                    : trans.__('Show the child runs of %1', label)
+                place.open
+                  ? trans.__('Hide the child runs of %1', label)
+                  : trans.__('Show the child runs of %1', label)
               }
               onClick={() => nesting.onToggle(run.run_id)}
-            >
-              {place.childCount === 0 ? '' : place.open ? '▾' : '▸'}
-            </button>
+            ></button>
           )}
           <button
             className="jp-MlopsLab-linkButton"
@@ -207,24 +210,53 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
           {nesting
             ? nestRuns(page.runs).flatMap(({ run, children, orphanOf }) => {
                 const open = nesting.expanded.has(run.run_id);
-                return [
+                const fetched = nesting.fetched?.get(run.run_id);
+                const shown =
+                  fetched?.status === 'ready' ? fetched.value : children;
+                const rows = [
                   renderRow(run, {
                     depth: 0,
-                    childCount: children.length,
+                    childCount: shown.length,
                     open,
                     orphanOf
-                  }),
-                  ...(open
-                    ? children.map(child =>
-                        renderRow(child, {
-                          depth: 1,
-                          childCount: 0,
-                          open: false,
-                          orphanOf: null
-                        })
-                      )
-                    : [])
+                  })
                 ];
+                if (!open) {
+                  return rows;
+                }
+                rows.push(
+                  ...shown.map(child =>
+                    renderRow(child, {
+                      depth: 1,
+                      childCount: 0,
+                      open: false,
+                      orphanOf: null
+                    })
+                  )
+                );
+                const note =
+                  fetched?.status === 'loading'
+                    ? trans.__('Fetching the child runs…')
+                    : fetched?.status === 'failed'
+                      ? fetched.message
+                      : fetched?.status === 'ready' && shown.length === 0
+                        ? trans.__('No child runs.')
+                        : null;
+                if (note) {
+                  rows.push(
+                    <tr
+                      key={`${run.run_id}.note`}
+                      className="jp-MlopsLab-childNote"
+                      role={fetched?.status === 'failed' ? 'alert' : undefined}
+                    >
+                      <td />
+                      <td colSpan={3 + paramKeys.length + metricKeys.length}>
+                        {note}
+                      </td>
+                    </tr>
+                  );
+                }
+                return rows;
               })
             : page.runs.map(run =>
                 renderRow(run, {

@@ -4,7 +4,6 @@
  * A section appears here once its feature exists; none waits as a placeholder.
  */
 import React from 'react';
-import type { IThemeManager } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
@@ -19,10 +18,12 @@ export interface ISidebarProps {
   model: SidebarModel;
   runsModel: RunsModel;
   trans: TranslationBundle;
-  /** Redraws the compare chart in the new theme's colours; none in the tests. */
-  themeManager?: IThemeManager | null;
   /** Opens the Runs explorer in the main area; no button without it. */
   onOpenExplorer?: () => void;
+  /** Opens one run in the Runs explorer. */
+  onOpenRun?: (experimentId: string, runId: string) => void;
+  /** The path of the notebook in focus. */
+  currentNotebook?: string | null;
 }
 
 /** The panel's content; follows the model and stops following it on unmount. */
@@ -40,8 +41,9 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
       <RunsSection
         model={props.runsModel}
         trans={trans}
-        themeManager={props.themeManager ?? null}
         onOpenExplorer={props.onOpenExplorer}
+        onOpenRun={props.onOpenRun}
+        currentNotebook={props.currentNotebook ?? null}
         mlflowUiUrl={
           state.status === 'ready' ? state.health.mlflow_ui_url : null
         }
@@ -54,8 +56,8 @@ export interface ISidebarWidgetOptions {
   model: SidebarModel;
   runsModel: RunsModel;
   trans: TranslationBundle;
-  themeManager?: IThemeManager | null;
   onOpenExplorer?: () => void;
+  onOpenRun?: (experimentId: string, runId: string) => void;
 }
 
 /**
@@ -67,13 +69,21 @@ export class SidebarWidget extends ReactWidget {
     this.model = options.model;
     this.runsModel = options.runsModel;
     this._trans = options.trans;
-    this._themeManager = options.themeManager ?? null;
     this._onOpenExplorer = options.onOpenExplorer;
+    this._onOpenRun = options.onOpenRun;
     this.addClass('jp-MlopsLab-panel');
   }
 
   readonly model: SidebarModel;
   readonly runsModel: RunsModel;
+
+  /** Follow the notebook in focus (its path from the server root), or none. */
+  setCurrentNotebook(path: string | null): void {
+    if (path !== this._currentNotebook) {
+      this._currentNotebook = path;
+      this.update();
+    }
+  }
 
   protected render(): JSX.Element {
     return (
@@ -81,8 +91,9 @@ export class SidebarWidget extends ReactWidget {
         model={this.model}
         runsModel={this.runsModel}
         trans={this._trans}
-        themeManager={this._themeManager}
         onOpenExplorer={this._onOpenExplorer}
+        onOpenRun={this._onOpenRun}
+        currentNotebook={this._currentNotebook}
       />
     );
   }
@@ -110,6 +121,8 @@ export class SidebarWidget extends ReactWidget {
   }
 
   private readonly _trans: TranslationBundle;
-  private readonly _themeManager: IThemeManager | null;
   private readonly _onOpenExplorer: (() => void) | undefined;
+  private readonly _onOpenRun:
+    ((experimentId: string, runId: string) => void) | undefined;
+  private _currentNotebook: string | null = null;
 }

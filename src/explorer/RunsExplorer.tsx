@@ -19,7 +19,7 @@ import {
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 
-import type { RunsPage } from '../api/types';
+import type { RunsPage, RunSummary } from '../api/types';
 import { CompareChart } from '../components/CompareChart';
 import { ExperimentPicker } from '../components/ExperimentPicker';
 import { FilterBox } from '../components/FilterBox';
@@ -34,7 +34,7 @@ import {
   toggleColumn,
   visibleColumns
 } from '../runs/columns';
-import { RunsModel, shownExperiments } from '../runs/model';
+import { Loadable, RunsModel, shownExperiments } from '../runs/model';
 import { ColumnPicker } from './ColumnPicker';
 import { MetricBars } from './MetricBars';
 import { ParallelChart } from './ParallelChart';
@@ -92,6 +92,14 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
     state.experimentId
   );
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const [fetched, setFetched] = useState<
+    ReadonlyMap<string, Loadable<RunSummary[]>>
+  >(new Map());
+  // Another experiment: nothing stays expanded or fetched.
+  useEffect(() => {
+    setExpanded(new Set());
+    setFetched(new Map());
+  }, [state.experimentId]);
   const selectedIds = useMemo(
     () => new Set(state.selected.map(run => run.run_id)),
     [state.selected]
@@ -114,12 +122,20 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
   const comparison =
     state.comparison.status === 'ready' ? state.comparison.value : null;
 
+  // Expanding asks the server for all the run's children, whichever page
+  // they are on; the page's own children show until they arrive.
   const toggleExpanded = (runId: string): void => {
     const next = new Set(expanded);
-    if (!next.delete(runId)) {
-      next.add(runId);
+    if (next.delete(runId)) {
+      setExpanded(next);
+      return;
     }
+    next.add(runId);
     setExpanded(next);
+    setFetched(map => new Map(map).set(runId, { status: 'loading' }));
+    void model.fetchChildren(runId).then(children => {
+      setFetched(map => new Map(map).set(runId, children));
+    });
   };
 
   return (
@@ -207,7 +223,7 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
               activeRunId={state.detail?.runId ?? null}
               trans={trans}
               columns={columns}
-              nesting={{ expanded, onToggle: toggleExpanded }}
+              nesting={{ expanded, fetched, onToggle: toggleExpanded }}
               onSort={(kind, key) => void model.sortBy(kind, key)}
               onToggleSelected={run => void model.toggleSelected(run)}
               onShowDetails={runId => void model.showDetails(runId)}

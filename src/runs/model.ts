@@ -114,6 +114,14 @@ export const DEFAULT_PAGE_SIZE = 50;
 /** Experiments per page of the picker: a team server holds thousands. */
 export const EXPERIMENTS_PAGE_SIZE = 100;
 
+/** The most child runs fetched when a run is expanded in the explorer. */
+export const MAX_CHILDREN = 200;
+
+/** MLflow's filter for the runs whose parent is `parentId`. */
+export function childrenFilter(parentId: string): string {
+  return `tags.\`mlflow.parentRunId\` = '${parentId.replace(/'/g, "''")}'`;
+}
+
 /** The most runs `GET /compare` takes at once. */
 export const MAX_COMPARED = 50;
 
@@ -404,6 +412,33 @@ export class RunsModel implements IDisposable {
     }
     if (this._state.detail?.runId === run.run_id) {
       this._update({ detail: { ...this._state.detail, snapshotError } });
+    }
+  }
+
+  /**
+   * The child runs of a run (its grid search's fits), newest first, up to
+   * `MAX_CHILDREN`, whichever page they are on; never rejects.
+   *
+   * The server has no "children of" query yet: MLflow's filter on the
+   * `mlflow.parentRunId` tag does it within the experiment shown.
+   */
+  async fetchChildren(parentId: string): Promise<Loadable<RunSummary[]>> {
+    const experiment = this._state.experimentId;
+    if (experiment === null) {
+      return { status: 'ready', value: [] };
+    }
+    try {
+      const page = await this._api.runs({
+        experiment,
+        filter: childrenFilter(parentId),
+        maxResults: MAX_CHILDREN
+      });
+      return { status: 'ready', value: page.runs };
+    } catch (error) {
+      return {
+        status: 'failed',
+        message: describeError(error, this._trans).message
+      };
     }
   }
 

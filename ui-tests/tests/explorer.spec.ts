@@ -177,6 +177,43 @@ for (const [width, height] of [
   });
 }
 
+test.describe('Runs explorer, children on other pages', () => {
+  test.use({ viewport: { width: 1400, height: 900 } });
+
+  test('expanding a notebook run fetches its children from the server', async ({
+    page
+  }) => {
+    const explorer = await openExplorer(page);
+    // Only the notebook run on the page: its children are fetched on expand.
+    const filter = explorer.locator('.jp-MlopsLab-filterInput');
+    await filter.fill("attributes.run_name = 'sweep-notebook'");
+    await filter.press('Enter');
+    await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(1);
+    const parent = row(explorer, 'sweep-notebook');
+    await expect(parent.locator('.jp-MlopsLab-childCount')).toHaveCount(0);
+    await parent.locator('.jp-MlopsLab-expand').click();
+    await expect(explorer.locator('.jp-MlopsLab-childRow')).toHaveCount(3);
+    await expect(
+      explorer.locator('.jp-MlopsLab-childRow .jp-MlopsLab-linkButton')
+    ).toHaveText(CHILDREN);
+    await expect(parent.locator('.jp-MlopsLab-childCount')).toHaveText(
+      '3 children'
+    );
+    await expect(explorer.locator('[role="alert"]')).toHaveCount(0);
+    await parent.locator('.jp-MlopsLab-expand').click();
+    await expect(explorer.locator('.jp-MlopsLab-childRow')).toHaveCount(0);
+
+    // A run without children says so once expanded.
+    await filter.fill("attributes.run_name = 'baseline'");
+    await filter.press('Enter');
+    await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(1);
+    await row(explorer, 'baseline').locator('.jp-MlopsLab-expand').click();
+    await expect(explorer.locator('.jp-MlopsLab-childNote')).toHaveText(
+      'No child runs.'
+    );
+  });
+});
+
 test('the explorer opens from the command palette and the launcher', async ({
   page
 }) => {

@@ -1,7 +1,9 @@
 /**
  * End to end, as a user would: run the quickstart notebook in JupyterLab (so the
  * kernel learns its notebook path from the session, not from a test option), then
- * find its run in the Runs section with the notebook as its source.
+ * find its run in the sidebar's Runs list (also with "This notebook only", which
+ * filters on the notebook's path through the server) and open it in the Runs
+ * explorer, with the notebook as its source.
  */
 import * as path from 'path';
 
@@ -48,12 +50,26 @@ test.describe('Quickstart', () => {
     );
     await picker.selectOption({ label: experiment });
 
-    const row = runs.locator('.jp-MlopsLab-runRow').first();
-    await expect(row.locator('.jp-MlopsLab-runName')).toHaveText('quickstart');
+    const row = runs.locator('.jp-MlopsLab-recentRun').first();
+    await expect(row.locator('.jp-MlopsLab-recentName')).toHaveText(
+      'quickstart'
+    );
     await expect(row).toContainText('FINISHED');
-    await row.locator('.jp-MlopsLab-runName').click();
 
-    const details = page.locator('.jp-MlopsLab-runDetails');
+    // The notebook in focus: its runs only, found by the path on the server.
+    await page.notebook.activate(NOTEBOOK);
+    const notebookOnly = runs.locator('.jp-MlopsLab-notebookOnly input');
+    await notebookOnly.check();
+    await expect(runs.locator('.jp-MlopsLab-recentRun')).toHaveCount(1);
+    await expect(row.locator('.jp-MlopsLab-recentName')).toHaveText(
+      'quickstart'
+    );
+    await expect(runs.locator('[role="alert"]')).toHaveCount(0);
+    await row.locator('.jp-MlopsLab-recentName').click();
+
+    const details = page.locator(
+      '[id="mlops-lab:runs-explorer"] .jp-MlopsLab-runDetails'
+    );
     await expect(details).toContainText(experiment);
     await expect(details).toContainText('test_roc_auc');
 

@@ -1,37 +1,46 @@
 /**
- * The Runs section against runs the test server's fixture logged
- * (`jupyter_server_test_config.py`): 61 runs in `galata-runs`, `run-37` the most
- * accurate, `snapshot-run` the newest, with a notebook snapshot and a dataset.
+ * The sidebar's compact Runs list and the Runs explorer against runs the test
+ * server's fixture logged (`jupyter_server_test_config.py`): 61 runs in
+ * `galata-runs`, `run-37` the most accurate, `snapshot-run` the newest, with a
+ * notebook snapshot and a dataset.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator, TestInfo } from '@playwright/test';
 
 const SIDEBAR_ID = 'mlops-lab:sidebar';
+const EXPLORER_ID = 'mlops-lab:runs-explorer';
 const EXPERIMENT = 'galata-runs';
 
-/** Open the sidebar and show the fixture's experiment; returns the Runs section. */
-async function openRuns(page: IJupyterLabPageFixture): Promise<Locator> {
+/** Open the sidebar, choose the fixture's experiment and show the sidebar's list. */
+async function openSidebarRuns(page: IJupyterLabPageFixture): Promise<Locator> {
   await page.evaluate(async () => {
     await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
   });
   const panel = page.locator(`[id="${SIDEBAR_ID}"]`);
   await expect(panel).toBeVisible();
-  // Widen the sidebar by dragging its splitter, as a user comparing runs would.
-  const handle = page
-    .locator('#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)')
-    .first();
-  const box = await handle.boundingBox();
-  if (box) {
-    const y = box.y + box.height / 2;
-    await page.mouse.move(box.x + box.width / 2, y);
-    await page.mouse.down();
-    await page.mouse.move(box.x + 300, y, { steps: 5 });
-    await page.mouse.up();
-  }
   const runs = panel.locator('.jp-MlopsLab-section-runs');
   const picker = runs.locator('select[aria-label="Experiment"]');
   await expect(picker).toBeVisible();
   await picker.selectOption({ label: EXPERIMENT });
+  await expect(runs.locator('.jp-MlopsLab-recentRun').first()).toBeVisible();
+  return runs;
+}
+
+/**
+ * Open the fixture's experiment in the Runs explorer from the sidebar's "Open
+ * explorer" button; returns the explorer.
+ */
+async function openRuns(page: IJupyterLabPageFixture): Promise<Locator> {
+  const section = await openSidebarRuns(page);
+  await section.locator('.jp-MlopsLab-openExplorer').click();
+  const runs = page.locator(`[id="${EXPLORER_ID}"]`);
+  await expect(runs).toBeVisible();
+  await expect(runs.locator('select[aria-label="Experiment"]')).toHaveValue(
+    /.+/
+  );
+  await expect(
+    runs.locator('select[aria-label="Experiment"] option:checked')
+  ).toHaveText(EXPERIMENT);
   await expect(runs.locator('.jp-MlopsLab-runRow').first()).toBeVisible();
   return runs;
 }
@@ -57,6 +66,37 @@ function firstRunName(runs: Locator): Locator {
 
 test.describe('Runs section', () => {
   test.use({ viewport: { width: 1400, height: 900 } });
+
+  test('the sidebar lists recent runs at its default width, each opening in the explorer', async ({
+    page
+  }, testInfo) => {
+    const runs = await openSidebarRuns(page);
+    const first = runs.locator('.jp-MlopsLab-recentRun').first();
+    await expect(first.locator('.jp-MlopsLab-recentName')).toHaveText(
+      'snapshot-run'
+    );
+    await expect(first.locator('.jp-MlopsLab-recentValue')).toHaveText('0.92');
+    // Status and metric are whole at the sidebar's default width: nothing cut.
+    for (const cell of [
+      first.locator('.jp-MlopsLab-status'),
+      first.locator('.jp-MlopsLab-recentValue')
+    ]) {
+      await expect(cell).toBeInViewport({ ratio: 1 });
+      expect(
+        await cell.evaluate(el => el.scrollWidth <= el.clientWidth + 1)
+      ).toBe(true);
+    }
+    await expect(first.locator('.jp-MlopsLab-status')).toHaveText('FINISHED');
+    // No wide table in the sidebar.
+    await expect(runs.locator('.jp-MlopsLab-runsTable')).toHaveCount(0);
+    await attachScreenshot(runs, 'sidebar-recent-runs', testInfo);
+
+    await first.locator('.jp-MlopsLab-recentName').click();
+    const explorer = page.locator(`[id="${EXPLORER_ID}"]`);
+    await expect(
+      explorer.locator('.jp-MlopsLab-explorerSide .jp-MlopsLab-runDetails h3')
+    ).toHaveText('snapshot-run');
+  });
 
   test('lists, pages, sorts and filters runs through the server', async ({
     page
@@ -192,14 +232,14 @@ test.describe('Runs section', () => {
     await expect(chart).toHaveAttribute('data-mode', 'by-run');
     await expect(chart).toHaveAttribute('data-count', '3');
     // The server's labels, "name (8-char id)", the same in every face.
-    await expect(chart.locator('.jp-MlopsLab-chartData tbody td:first-child')).toHaveText(
-      Array(3).fill(/^run-\d+ \([0-9a-f]{8}\)$/)
-    );
+    await expect(
+      chart.locator('.jp-MlopsLab-chartData tbody td:first-child')
+    ).toHaveText(Array(3).fill(/^run-\d+ \([0-9a-f]{8}\)$/));
     // Drawn: the canvas holds bars in the chart's fill colour, and nothing
     // in the comparison is an error.
-    await expect.poll(() => barPixels(chart), { timeout: 10000 }).toBeGreaterThan(
-      300
-    );
+    await expect
+      .poll(() => barPixels(chart), { timeout: 10000 })
+      .toBeGreaterThan(300);
     await expect(compare.locator('[role="alert"]')).toHaveCount(0);
     await compare.scrollIntoViewIfNeeded();
     await attachScreenshot(compare, 'compare-by-run', testInfo);
@@ -210,9 +250,9 @@ test.describe('Runs section', () => {
     await compare.locator('select[aria-label="Param"]').selectOption('C');
     await expect(chart).toHaveAttribute('data-mode', 'against-param');
     await expect(chart).toHaveAttribute('data-count', '3');
-    await expect.poll(() => barPixels(chart), { timeout: 10000 }).toBeGreaterThan(
-      30
-    );
+    await expect
+      .poll(() => barPixels(chart), { timeout: 10000 })
+      .toBeGreaterThan(30);
     await expect(compare.locator('[role="alert"]')).toHaveCount(0);
     await attachScreenshot(compare, 'compare-against-param', testInfo);
 

@@ -104,6 +104,29 @@ def client_for(settings: Settings) -> MlflowClient:
         return client
 
 
+def reader_for(settings: Settings) -> MlflowClient:
+    """A client for reading only: an embedded store that does not exist yet is not created.
+
+    ``mlops-lab runs`` in the wrong folder, or the sidebar on a new project, must not
+    leave an empty ``.mlops/mlflow.db`` behind.
+
+    Raises:
+        NoStoreYet: the embedded SQLite store was never created.
+    """
+    path = schema.sqlite_path(settings.tracking_uri)
+    if path is not None and not path.exists():
+        raise NoStoreYet(
+            f"No MLflow store at {path} yet: track a notebook (`%mlops track`) or run a job "
+            "to start one, or point MLFLOW_TRACKING_URI at an existing store "
+            "(`mlops-lab info` shows where each setting comes from)."
+        )
+    return client_for(settings)
+
+
+class NoStoreYet(NotFound):
+    """Nothing was tracked here yet (read-only callers may treat it as 'no results')."""
+
+
 def experiment_artifact_location(settings: Settings, name: str) -> str:
     """``<artifact_root>/<safe name>``: artifacts stay beside the embedded stores."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "experiment"

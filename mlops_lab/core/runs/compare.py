@@ -15,7 +15,7 @@ from pydantic import Field
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import InvalidInput
-from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
+from mlops_lab.core.mlflow.connection import mlflow_errors, reader_for
 from mlops_lab.core.mlflow.entities import RunSummary, column_keys, finite_or_none
 from mlops_lab.core.runs.search import get_mlflow_run, summary_of
 
@@ -169,7 +169,7 @@ def _row(
 
 def _histories(settings: Settings, summaries: list[RunSummary]) -> list[MetricHistory]:
     shared = set.intersection(*(set(s.metrics) for s in summaries))
-    client = client_for(settings)
+    client = reader_for(settings)
     histories = []
     with mlflow_errors(settings):
         for key in sorted(shared):

@@ -18,7 +18,7 @@ from pydantic import Field
 from mlops_lab.core.config import MEGABYTE, Settings
 from mlops_lab.core.errors import InvalidInput, NotFound, TooLarge
 from mlops_lab.core.mlflow import tags as run_tags
-from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
+from mlops_lab.core.mlflow.connection import mlflow_errors, reader_for
 from mlops_lab.core.mlflow.entities import RunSummary
 from mlops_lab.core.runs.search import get_mlflow_run, summary_of
 
@@ -72,7 +72,7 @@ def _datasets(run: Run) -> list[DatasetInfo]:
 
 def _artifacts(settings: Settings, run_id: str) -> list[str]:
     """Artifact file paths, breadth first, at most :data:`MAX_ARTIFACTS`."""
-    client = client_for(settings)
+    client = reader_for(settings)
     files: list[str] = []
     folders: list[str | None] = [None]
     with mlflow_errors(settings):
@@ -122,7 +122,7 @@ def get_notebook(settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
     run = get_mlflow_run(settings, run_id)
     run_id = run.info.run_id  # the full id, when a prefix was given
     tagged = run.data.tags.get(run_tags.NOTEBOOK_ARTIFACT)
-    client = client_for(settings)
+    client = reader_for(settings)
     if tagged is None:
         with mlflow_errors(settings):
             entries = client.list_artifacts(run_id, "notebook")
@@ -168,7 +168,7 @@ def _tagged_artifact(settings: Settings, run_id: str, tagged: str) -> FileInfo:
     path = "/".join(parts)
     parent = "/".join(parts[:-1]) or None
     with mlflow_errors(settings):
-        entries = client_for(settings).list_artifacts(run_id, parent)
+        entries = reader_for(settings).list_artifacts(run_id, parent)
     entry = next((e for e in entries if e.path == path), None)
     if entry is None:
         raise NotFound(f"Run '{run_id}' names notebook '{path}' but has no such artifact.")

@@ -24,7 +24,7 @@ from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import InvalidInput, NotFound
 from mlops_lab.core.masking import mask_uri
 from mlops_lab.core.mlflow import search as run_search
-from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
+from mlops_lab.core.mlflow.connection import NoStoreYet, mlflow_errors, reader_for
 from mlops_lab.core.mlflow.entities import (
     ExperimentInfo,
     ExperimentPage,
@@ -66,8 +66,12 @@ def list_experiments(
     if page_token and not isinstance(mlflow_token, str):
         raise _bad_token()
     pattern = None if name is None else "%" + name.replace("'", "''") + "%"
+    try:
+        client = reader_for(settings)
+    except NoStoreYet:
+        return ExperimentPage(experiments=[], next_page_token=None)  # nothing tracked yet
     with mlflow_errors(settings):
-        page = client_for(settings).search_experiments(
+        page = client.search_experiments(
             view_type=ViewType.ACTIVE_ONLY,
             max_results=max_results,
             filter_string=f"name ILIKE '{pattern}'" if pattern else None,
@@ -102,7 +106,7 @@ def resolve_experiment(settings: Settings, experiment: str | None) -> str:
             param="experiment",
         )
     experiment = str(experiment).strip()
-    client = client_for(settings)
+    client = reader_for(settings)
     with mlflow_errors(settings):
         # No experiment name holds NUL (PostgreSQL text cannot); don't send one to the store.
         found = None if "\x00" in experiment else client.get_experiment_by_name(experiment)
@@ -265,7 +269,7 @@ def search_runs(
             more = len(found) > max_results
             token = _encode_token(fingerprint, k=shown[-1].sort_values) if more else None
         else:
-            paged = client_for(settings).search_runs(
+            paged = reader_for(settings).search_runs(
                 experiment_ids=[experiment_id],
                 filter_string=filter_string or "",
                 order_by=clauses or None,
@@ -324,7 +328,7 @@ def resolve_run_id(settings: Settings, run_id: str) -> str:
 
 def get_mlflow_run(settings: Settings, run_id: str) -> Run:
     """A run by id or unique id prefix; ``NotFound`` naming it when there is none."""
-    client = client_for(settings)
+    client = reader_for(settings)
     full_id = resolve_run_id(settings, run_id)
     try:
         with mlflow_errors(settings):
@@ -338,6 +342,7 @@ def get_mlflow_run(settings: Settings, run_id: str) -> Run:
 
 def default_experiment(settings: Settings) -> str:
     """The most recently updated active experiment, for callers that name none."""
+    reader_for(settings)  # no store at all: say so, and how to start one
     experiments = list_experiments(settings, max_results=1).experiments
     if not experiments:
         raise NotFound(f"No experiment in {mask_uri(settings.tracking_uri)} yet: log a run first.")

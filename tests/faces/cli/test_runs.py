@@ -158,3 +158,14 @@ def test_compare_takes_the_short_ids_runs_prints(root: Path, runs: Runs) -> None
     result = invoke(root, "compare", runs.alpha[:8], runs.beta[:8], "--json")
     assert result.exit_code == 0, result.output
     assert [r["run_id"] for r in json.loads(result.output)["runs"]] == [runs.alpha, runs.beta]
+
+
+def test_read_only_commands_never_create_a_store(tmp_path: Path) -> None:
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    for args in (["runs"], ["runs", "-e", "exp"], ["compare", "abcd1234", "dcba4321"]):
+        result = CliRunner().invoke(cli, ["--root", str(empty), *args])
+        assert result.exit_code == 1, result.output
+        assert f"No MLflow store at {empty}/.mlops/mlflow.db yet" in result.output
+        assert "%mlops track" in result.output
+    assert list(empty.iterdir()) == []

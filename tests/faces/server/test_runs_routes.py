@@ -272,3 +272,13 @@ async def test_malformed_run_id_is_json_400(jp_fetch, runs: Runs, suffix: tuple[
     error_validator().validate(body)
     assert body["code"] == "INVALID" and "run_id" in body["message"]
     assert body["param"] == "run_id"
+
+
+async def test_a_new_project_lists_no_experiments_and_creates_no_store(
+    jp_fetch, jp_root_dir: Path
+) -> None:
+    body = await get_json(jp_fetch, "experiments")
+    assert body == {"experiments": [], "next_page_token": None}
+    code, error = await error_of(jp_fetch, "runs", experiment="exp")
+    assert code == 404 and "No MLflow store at" in error["message"]
+    assert not (jp_root_dir / ".mlops" / "mlflow.db").exists()

@@ -1,0 +1,88 @@
+/**
+ * The sidebar's compact list of runs: name, status and one chosen metric, sized
+ * for the sidebar's default width. A run opens in the Runs explorer, where the
+ * wide table, the columns, the details and the comparison live.
+ */
+import React, { useState } from 'react';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { HTMLSelect } from '@jupyterlab/ui-components';
+
+import type { RunsPage } from '../api/types';
+import { formatMetric, runLabel } from '../runs/format';
+
+export interface IRecentRunsProps {
+  page: RunsPage;
+  trans: TranslationBundle;
+  /** Opens a run in the explorer, its details shown. */
+  onOpenRun: (runId: string) => void;
+}
+
+export function RecentRuns(props: IRecentRunsProps): JSX.Element {
+  const { page, trans } = props;
+  const [metric, setMetric] = useState('');
+  const chosen = page.metric_keys.includes(metric)
+    ? metric
+    : (page.metric_keys[0] ?? '');
+  return (
+    <div className="jp-MlopsLab-recentRuns">
+      {page.metric_keys.length > 0 && (
+        <label className="jp-MlopsLab-recentMetric">
+          <span className="jp-MlopsLab-label">{trans.__('Metric')}</span>
+          <HTMLSelect
+            aria-label={trans.__('Metric shown in the list')}
+            value={chosen}
+            onChange={event => setMetric(event.currentTarget.value)}
+          >
+            {page.metric_keys.map(key => (
+              <option key={key} value={key}>
+                {key}
+              </option>
+            ))}
+          </HTMLSelect>
+        </label>
+      )}
+      <ul className="jp-MlopsLab-recentList">
+        {page.runs.map(run => {
+          const label = runLabel(run);
+          const value = chosen ? run.metrics[chosen] : undefined;
+          return (
+            <li
+              key={run.run_id}
+              className="jp-MlopsLab-recentRun"
+              data-run-id={run.run_id}
+            >
+              <button
+                className="jp-MlopsLab-linkButton jp-MlopsLab-recentName"
+                title={trans.__('Open %1 in the Runs explorer', label)}
+                onClick={() => props.onOpenRun(run.run_id)}
+              >
+                {label}
+                {run.parent_run_id && (
+                  <span className="jp-MlopsLab-childMark" aria-hidden="true">
+                    {' ↳'}
+                  </span>
+                )}
+              </button>
+              <span
+                className={`jp-MlopsLab-status jp-MlopsLab-status-${run.status.toLowerCase()}`}
+              >
+                {run.status}
+              </span>
+              <span
+                className="jp-MlopsLab-recentValue"
+                data-column={chosen ? `metrics.${chosen}` : undefined}
+                title={
+                  value !== undefined && value !== null
+                    ? `${chosen} = ${value}`
+                    : undefined
+                }
+              >
+                {formatMetric(value)}
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
