@@ -104,6 +104,8 @@ class RunHandle:
     experiment_id: str
     notebook: Path | None
     params: dict[str, str] = field(default_factory=dict)
+    replaced: EndedRun | None = None
+    """The run that was active before and was ended to open this one."""
 
 
 @dataclass
@@ -189,14 +191,17 @@ class TrackingSession:
         in ``executed_code.py`` (the kernel's earlier cells are kept too, marked as
         such: the run's state depends on them).
         """
-        if self._run is not None:
-            self.end()
         import mlflow
 
+        # Everything a user can get wrong is checked before the active run is touched:
+        # a refused argument must leave that run open and logging.
         settings = self._settings_factory()
         path = notebook_path(settings.root, self._environ, self._user_ns, notebook)
         name = experiment or default_experiment(settings.root, path)
         names = lineage.parameter_names(lineage.read_notebook(path)) if path else []
+        if experiment is not None and not experiment.strip():
+            raise InvalidInput("--experiment is empty: give the experiment's name.")
+        replaced = self.end() if self._run is not None else None
 
         client = client_for(settings)
         mlflow.set_tracking_uri(settings.tracking_uri)
@@ -213,7 +218,7 @@ class TrackingSession:
                 mlflow.end_run()
             mlflow.start_run(run_id=run_id)
         self._settings = settings
-        self._run = RunHandle(run_id, name, experiment_id, path)
+        self._run = RunHandle(run_id, name, experiment_id, path, replaced=replaced)
         self._last_experiment = name
         self._first_cell = first_cell
         self._logged_params = set()

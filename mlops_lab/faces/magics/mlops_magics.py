@@ -25,6 +25,8 @@ from mlops_lab.core.errors import InvalidInput, MlopsError
 from mlops_lab.core.tracking import session as tracking
 from mlops_lab.faces.arguments import parse_metrics, parse_pairs
 
+_UNEXPANDED = re.compile(r"\{(?P<expr>[^{}]+)\}")
+
 COMMANDS = ("track", "end", "param", "metric", "tag", "runs", "compare")
 USAGE = f"usage: %mlops {{{','.join(COMMANDS)}}} ... (%mlops <subcommand> -h for its options)"
 
@@ -160,8 +162,10 @@ class MlopsMagics(Magics):
         where = handle.notebook.name if handle.notebook else "an unknown notebook"
         hint = "" if handle.notebook else " (no notebook path: give --notebook PATH)"
         params = f", {len(handle.params)} params" if handle.params else ""
+        ended = handle.replaced
+        before = f"ended run {ended.run_id[:8]} ({ended.status}); " if ended else ""
         print(
-            f"mlops: tracking {where} in experiment '{handle.experiment}'{hint}: "
+            f"mlops: {before}tracking {where} in experiment '{handle.experiment}'{hint}: "
             f"run {handle.run_id}{params}"
         )
 
@@ -170,13 +174,35 @@ class MlopsMagics(Magics):
         print(f"mlops: run {ended.run_id} {ended.status}, logged {', '.join(ended.artifacts)}")
 
     def _param(self, args: argparse.Namespace) -> None:
-        self.session.log_params(parse_pairs(args.pairs, "param"))
+        self.session.log_params(parse_pairs(self._expanded(args.pairs), "param"))
 
     def _metric(self, args: argparse.Namespace) -> None:
-        self.session.log_metrics(parse_metrics(args.pairs), step=args.step)
+        self.session.log_metrics(parse_metrics(self._expanded(args.pairs)), step=args.step)
 
     def _tag(self, args: argparse.Namespace) -> None:
-        self.session.set_tags(parse_pairs(args.pairs, "tag"))
+        self.session.set_tags(parse_pairs(self._expanded(args.pairs), "tag"))
+
+    def _expanded(self, tokens: list[str]) -> list[str]:
+        """Refuse a ``{expr}`` IPython left as it was because evaluating it failed.
+
+        IPython replaces ``{auc}`` in a magic's line by its value, but leaves the text
+        alone when the expression raises; logging ``{undefined}`` as a value (or calling
+        it "not a number") would hide the real mistake, so evaluate it again for its error.
+        """
+        assert self.shell is not None
+        for token in tokens:
+            key, _, value = token.partition("=")
+            match = _UNEXPANDED.fullmatch(value.strip())
+            if match is None:
+                continue
+            try:
+                eval(match["expr"], self.shell.user_ns)  # the user's own expression, again
+            except Exception as exc:
+                raise InvalidInput(
+                    f"{key}={value}: {type(exc).__name__}: {exc}. Define it in the notebook "
+                    "first, or give the value itself."
+                ) from None
+        return tokens
 
     def _runs(self, args: argparse.Namespace) -> Any:
         from mlops_lab.core.runs.search import runs_frame

@@ -203,3 +203,26 @@ def test_runs_and_compare_in_a_kernel(tmp_path: Path, monkeypatch: pytest.Monkey
     assert unknown_experiment.startswith("mlops: ") and "no-such-experiment" in unknown_experiment
     for cell in cells[5:]:
         assert "Traceback" not in outputs(cell)
+
+
+def test_a_refused_track_keeps_the_run_and_a_new_track_says_it_ended_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nb = run_notebook("track_twice.ipynb", tmp_path, monkeypatch)
+    cells = nb.cells
+    assert "--notebook notes.txt: expected a .ipynb file." in outputs(cells[2], "stderr")
+    undefined = outputs(cells[3], "stderr").strip()
+    assert undefined == (
+        "mlops: acc={undefined_var}: NameError: name 'undefined_var' is not defined. "
+        "Define it in the notebook first, or give the value itself."
+    )
+    second = outputs(cells[5], "stdout").strip()
+    client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
+    experiment = client.get_experiment_by_name("twice")
+    first, latest = sorted(
+        client.search_runs([experiment.experiment_id]), key=lambda r: r.info.start_time
+    )
+    assert second.startswith(f"mlops: ended run {first.info.run_id[:8]} (FINISHED); tracking")
+    # The refused argument and the refused metric left the first run open and logging.
+    assert first.data.metrics == {"first": 1.0, "still": 2.0}
+    assert first.info.status == latest.info.status == "FINISHED"
