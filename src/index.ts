@@ -239,9 +239,13 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
               typeof seconds === 'number' ? seconds : DEFAULT_REFRESH_INTERVAL
             );
             const pageSize = settings.get('runsPageSize').composite;
-            runsModel.setPageSize(
-              typeof pageSize === 'number' ? pageSize : DEFAULT_PAGE_SIZE
-            );
+            const size =
+              typeof pageSize === 'number' ? pageSize : DEFAULT_PAGE_SIZE;
+            runsModel.setPageSize(size);
+            // The explorer open now follows the setting too.
+            if (explorerModel && !explorerModel.isDisposed) {
+              explorerModel.setPageSize(size);
+            }
           };
           apply();
           settings.changed.connect(apply);

@@ -68,30 +68,7 @@ export function ParallelChart(props: IParallelChartProps): JSX.Element | null {
         width={WIDTH}
         height={HEIGHT}
       >
-        {data.axes.map((axis, i) => (
-          <g
-            key={`${axis.kind}.${axis.name}`}
-            className="jp-MlopsLab-parallelAxis"
-            data-axis={`${axis.kind}.${axis.name}`}
-          >
-            <line x1={axisX(i)} x2={axisX(i)} y1={y(0)} y2={y(1)} />
-            <text x={axisX(i)} y={TOP - 12} textAnchor="middle">
-              {axis.name}
-            </text>
-            {axis.ticks.map(tick => (
-              <text
-                key={tick.label}
-                className="jp-MlopsLab-parallelTick"
-                x={axisX(i) - 4}
-                y={y(tick.position)}
-                textAnchor="end"
-                dominantBaseline="middle"
-              >
-                {tick.label}
-              </text>
-            ))}
-          </g>
-        ))}
+        {/* Lines first, so the axes and their ticks stay readable on top. */}
         {data.lines.map((line, k) => {
           const points = line.positions
             .map((p, i) => (p === null ? null : `${axisX(i)},${y(p)}`))
@@ -118,6 +95,30 @@ export function ParallelChart(props: IParallelChartProps): JSX.Element | null {
             </g>
           );
         })}
+        {data.axes.map((axis, i) => (
+          <g
+            key={`${axis.kind}.${axis.name}`}
+            className="jp-MlopsLab-parallelAxis"
+            data-axis={`${axis.kind}.${axis.name}`}
+          >
+            <line x1={axisX(i)} x2={axisX(i)} y1={y(0)} y2={y(1)} />
+            <text x={axisX(i)} y={TOP - 12} textAnchor="middle">
+              {axis.name}
+            </text>
+            {axis.ticks.map(tick => (
+              <text
+                key={tick.label}
+                className="jp-MlopsLab-parallelTick"
+                x={axisX(i) - 4}
+                y={y(tick.position)}
+                textAnchor="end"
+                dominantBaseline="middle"
+              >
+                {tick.label}
+              </text>
+            ))}
+          </g>
+        ))}
       </svg>
     </figure>
   );
