@@ -6,17 +6,13 @@
  */
 import React, { useEffect, useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import {
-  launchIcon,
-  refreshIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
+import { launchIcon } from '@jupyterlab/ui-components';
 
 import type { RunsPage } from '../api/types';
 import { IRunsState, RunsModel, shownExperiments } from '../runs/model';
 import { notebookFilter } from '../runs/notebookFilter';
 import { CollapsibleSection } from './CollapsibleSection';
-import { ExperimentPicker } from './ExperimentPicker';
+import { ExperimentBar } from './ExperimentBar';
 import { RecentRuns } from './RecentRuns';
 import { Pager } from './RunsTable';
 import { useModelState } from './useModelState';
@@ -44,7 +40,6 @@ export interface IRunsSectionProps {
 export function RunsSection(props: IRunsSectionProps): JSX.Element {
   const { model, trans } = props;
   const state = useModelState(model);
-  const experiments = shownExperiments(state.experiments);
   const [notebookOnly, setNotebookOnly] = useState(false);
   const notebook = props.currentNotebook ?? null;
 
@@ -65,25 +60,7 @@ export function RunsSection(props: IRunsSectionProps): JSX.Element {
   return (
     <CollapsibleSection title={trans.__('Runs')} name="runs">
       <div className="jp-MlopsLab-runsToolbar">
-        {experiments && (experiments.length > 0 || state.experimentName) && (
-          <ExperimentPicker
-            experiments={experiments}
-            value={state.experimentId}
-            search={state.experimentName}
-            hasMore={Boolean(state.experimentsNextToken)}
-            error={state.experimentsError}
-            trans={trans}
-            onChange={id => void model.selectExperiment(id)}
-            onSearch={name => void model.searchExperiments(name)}
-            onLoadMore={() => void model.loadMoreExperiments()}
-          />
-        )}
-        <ToolbarButtonComponent
-          className="jp-MlopsLab-runsRefresh"
-          icon={refreshIcon}
-          tooltip={trans.__('Fetch the experiments and runs again')}
-          onClick={() => void model.refresh()}
-        />
+        <ExperimentBar model={model} state={state} trans={trans} />
         {props.onOpenExplorer && (
           <button
             className="jp-mod-styled jp-MlopsLab-openExplorer"

@@ -13,15 +13,11 @@ import React, { useEffect, useMemo, useState } from 'react';
 import type { IThemeManager } from '@jupyterlab/apputils';
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import {
-  ReactWidget,
-  refreshIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
+import { ReactWidget } from '@jupyterlab/ui-components';
 
 import type { RunsPage, RunSummary } from '../api/types';
 import { CompareChart } from '../components/CompareChart';
-import { ExperimentPicker } from '../components/ExperimentPicker';
+import { ExperimentBar } from '../components/ExperimentBar';
 import { FilterBox } from '../components/FilterBox';
 import { RunDetails } from '../components/RunDetails';
 import { noRunsMessage } from '../components/RunsSection';
@@ -142,25 +138,7 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
     <div className="jp-MlopsLab-explorer">
       <div className="jp-MlopsLab-explorerMain">
         <div className="jp-MlopsLab-runsToolbar">
-          {experiments && (experiments.length > 0 || state.experimentName) && (
-            <ExperimentPicker
-              experiments={experiments}
-              value={state.experimentId}
-              search={state.experimentName}
-              hasMore={Boolean(state.experimentsNextToken)}
-              error={state.experimentsError}
-              trans={trans}
-              onChange={id => void model.selectExperiment(id)}
-              onSearch={name => void model.searchExperiments(name)}
-              onLoadMore={() => void model.loadMoreExperiments()}
-            />
-          )}
-          <ToolbarButtonComponent
-            className="jp-MlopsLab-runsRefresh"
-            icon={refreshIcon}
-            tooltip={trans.__('Fetch the experiments and runs again')}
-            onClick={() => void model.refresh()}
-          />
+          <ExperimentBar model={model} state={state} trans={trans} />
           {shown && columns && (
             <ColumnPicker
               paramKeys={shown.param_keys}

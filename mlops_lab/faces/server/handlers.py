@@ -103,6 +103,18 @@ def _adapter(body_type: type[Any]) -> TypeAdapter[Any]:
     return adapter
 
 
+def _page_size(default: int) -> QueryParam:
+    """``max_results`` as every paged route documents it (schemathesis holds us to it)."""
+    return QueryParam(
+        "max_results",
+        "Page size.",
+        type="integer",
+        minimum=1,
+        maximum=MAX_PAGE_SIZE,
+        default=default,
+    )
+
+
 def _int_argument(handler: MlopsHandler, name: str, default: int) -> int:
     raw = handler.get_query_argument(name, str(default))
     try:
@@ -162,14 +174,7 @@ class ExperimentsHandler(MlopsHandler):
             operation_id="listExperiments",
             query=(
                 QueryParam("name", "Only experiments whose name contains this (any case)."),
-                QueryParam(
-                    "max_results",
-                    "Page size.",
-                    type="integer",
-                    minimum=1,
-                    maximum=MAX_PAGE_SIZE,
-                    default=DEFAULT_EXPERIMENTS_PAGE_SIZE,
-                ),
+                _page_size(DEFAULT_EXPERIMENTS_PAGE_SIZE),
                 QueryParam("page_token", "next_page_token of the previous page."),
             ),
             errors=(400,),
@@ -201,14 +206,7 @@ class RunsHandler(MlopsHandler):
                 QueryParam("experiment", "Experiment id or name.", required=True),
                 QueryParam("filter", "MLflow search filter, e.g. metrics.acc > 0.9."),
                 QueryParam("order_by", "MLflow order clauses, comma separated."),
-                QueryParam(
-                    "max_results",
-                    "Page size.",
-                    type="integer",
-                    minimum=1,
-                    maximum=MAX_PAGE_SIZE,
-                    default=DEFAULT_PAGE_SIZE,
-                ),
+                _page_size(DEFAULT_PAGE_SIZE),
                 QueryParam("page_token", "next_page_token of the previous page."),
             ),
             errors=(400, 404),
