@@ -24,6 +24,7 @@ import {
 } from '../runs/chartData';
 import { formatMetric } from '../runs/format';
 import type { Loadable } from '../runs/model';
+import { KeySelect } from './KeySelect';
 
 export type ChartMode = 'by-run' | 'against-param' | 'history';
 
@@ -194,31 +195,21 @@ function ComparisonView(props: {
             <option value="history">{trans.__('Metric over steps')}</option>
           )}
         </HTMLSelect>
-        <HTMLSelect
+        <KeySelect
           className="jp-MlopsLab-chartMetric"
-          aria-label={trans.__('Metric')}
+          label={trans.__('Metric')}
           value={chosenMetric}
-          onChange={event => setMetric(event.currentTarget.value)}
-        >
-          {metrics.map(key => (
-            <option key={key} value={key}>
-              {key}
-            </option>
-          ))}
-        </HTMLSelect>
+          keys={metrics}
+          onChange={setMetric}
+        />
         {mode === 'against-param' && (
-          <HTMLSelect
+          <KeySelect
             className="jp-MlopsLab-chartParam"
-            aria-label={trans.__('Param')}
+            label={trans.__('Param')}
             value={chosenParam}
-            onChange={event => setParam(event.currentTarget.value)}
-          >
-            {params.map(key => (
-              <option key={key} value={key}>
-                {key}
-              </option>
-            ))}
-          </HTMLSelect>
+            keys={params}
+            onChange={setParam}
+          />
         )}
       </div>
       {count === 0 ? (

@@ -5,10 +5,10 @@
  */
 import React, { useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { HTMLSelect } from '@jupyterlab/ui-components';
 
 import type { RunsPage } from '../api/types';
 import { formatMetric, runLabel } from '../runs/format';
+import { KeySelect } from './KeySelect';
 
 export interface IRecentRunsProps {
   page: RunsPage;
@@ -28,17 +28,12 @@ export function RecentRuns(props: IRecentRunsProps): JSX.Element {
       {page.metric_keys.length > 0 && (
         <label className="jp-MlopsLab-recentMetric">
           <span className="jp-MlopsLab-label">{trans.__('Metric')}</span>
-          <HTMLSelect
-            aria-label={trans.__('Metric shown in the list')}
+          <KeySelect
+            label={trans.__('Metric shown in the list')}
             value={chosen}
-            onChange={event => setMetric(event.currentTarget.value)}
-          >
-            {page.metric_keys.map(key => (
-              <option key={key} value={key}>
-                {key}
-              </option>
-            ))}
-          </HTMLSelect>
+            keys={page.metric_keys}
+            onChange={setMetric}
+          />
         </label>
       )}
       <ul className="jp-MlopsLab-recentList">

@@ -5,11 +5,11 @@
  */
 import React, { useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { HTMLSelect } from '@jupyterlab/ui-components';
 
 import type { Comparison } from '../api/types';
 import { rowNames } from '../runs/chartData';
 import { parallelCoordinates, sweptParams } from '../runs/parallel';
+import { KeySelect } from '../components/KeySelect';
 
 const WIDTH = 640;
 const HEIGHT = 240;
@@ -44,18 +44,13 @@ export function ParallelChart(props: IParallelChartProps): JSX.Element | null {
     <figure className="jp-MlopsLab-parallel">
       <figcaption>
         {trans.__('Swept params against')}{' '}
-        <HTMLSelect
+        <KeySelect
           className="jp-MlopsLab-parallelMetric"
-          aria-label={trans.__('Metric of the parallel coordinates')}
+          label={trans.__('Metric of the parallel coordinates')}
           value={chosen}
-          onChange={event => setMetric(event.currentTarget.value)}
-        >
-          {metrics.map(key => (
-            <option key={key} value={key}>
-              {key}
-            </option>
-          ))}
-        </HTMLSelect>
+          keys={metrics}
+          onChange={setMetric}
+        />
       </figcaption>
       <svg
         role="img"
