@@ -7,6 +7,7 @@ their first use of a store overlaps as closely as processes allow.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -61,3 +62,19 @@ def run_at_once(body: str, tmp: Path, count: int = 4) -> list[subprocess.Complet
         out, err = child.communicate(timeout=RUN_TIMEOUT)
         results.append(subprocess.CompletedProcess(child.args, child.returncode, out, err))
     return results
+
+
+def assert_all_succeeded(results: list[subprocess.CompletedProcess[str]]) -> None:
+    failures = [r.stderr[-2000:] for r in results if r.returncode != 0]
+    assert not failures, failures
+
+
+def leftovers_and_rows(database: Path, table: str) -> tuple[list[str], int]:
+    """Tables an interrupted alembic batch migration leaves behind, and ``table``'s rows."""
+    connection = sqlite3.connect(database)
+    try:
+        names = [row[0] for row in connection.execute("SELECT name FROM sqlite_master")]
+        rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        connection.close()
+    return [n for n in names if n.startswith("_alembic_tmp")], int(rows)

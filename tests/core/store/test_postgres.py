@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.health import check_health
 from mlops_lab.core.store import LabStore
-from tests.first_use_race import run_at_once
+from tests.first_use_race import assert_all_succeeded, run_at_once
 from tests.postgres_server import postgres_cluster
 
 
@@ -63,9 +63,7 @@ from mlops_lab.core.store import LabStore
 # --- go ---
 LabStore({url!r}).record_event("create", f"process:{{index}}")
 """
-    results = run_at_once(body, tmp_path)
-    failures = [r.stderr[-2000:] for r in results if r.returncode != 0]
-    assert not failures, failures
+    assert_all_succeeded(run_at_once(body, tmp_path))
     assert len(LabStore(url).list_events()) == 4
 
 

@@ -15,6 +15,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from mlops_lab.faces.server.openapi import build_document
+from tests.faces.server.roots import misconfigured_root
 
 OPERATIONS = [
     (path, method)
@@ -26,10 +27,7 @@ OPERATIONS = [
 
 @pytest.fixture
 def jp_root_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "root_dir"
-    root.mkdir()
-    (root / "pyproject.toml").write_text('[tool.mlops-lab]\ntraking-uri = "x"\n')
-    return root
+    return misconfigured_root(tmp_path)
 
 
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])

@@ -21,6 +21,7 @@ from tornado.httpclient import HTTPClientError
 
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.version import __version__
+from tests.faces.server.roots import misconfigured_root
 from tests.runs_data import Runs, make_runs
 
 FIXTURES = Path(__file__).resolve().parents[3] / "src" / "__tests__" / "fixtures"
@@ -126,10 +127,7 @@ async def test_runs_answers(jp_fetch, jp_root_dir: Path, runs: Runs) -> None:
 class TestBrokenConfiguration:
     @pytest.fixture
     def jp_root_dir(self, tmp_path: Path) -> Path:
-        root = tmp_path / "root_dir"
-        root.mkdir()
-        (root / "pyproject.toml").write_text('[tool.mlops-lab]\ntraking-uri = "x"\n')
-        return root
+        return misconfigured_root(tmp_path)
 
     async def test_answers(self, jp_fetch, jp_root_dir: Path) -> None:
         normalise = Normaliser(jp_root_dir)

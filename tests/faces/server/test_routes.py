@@ -114,21 +114,6 @@ async def test_unknown_route_under_api_is_json_404(jp_fetch) -> None:
     assert "'/mlops-lab/api/nothing-here'" in body["message"]
 
 
-class TestConfigErrorAtStartup:
-    @pytest.fixture
-    def jp_root_dir(self, tmp_path: Path) -> Path:
-        root = tmp_path / "root_dir"
-        root.mkdir()
-        (root / "pyproject.toml").write_text('[tool.mlops-lab]\ntraking-uri = "x"\n')
-        return root
-
-    async def test_health_names_file_and_key(self, jp_fetch, jp_root_dir: Path) -> None:
-        response = await jp_fetch("mlops-lab", "api", "health")
-        body = json.loads(response.body)
-        assert "Unknown key 'traking-uri'" in body["config_error"]
-        assert str(jp_root_dir / "pyproject.toml") in body["config_error"]
-
-
 class TestHungTrackingServer:
     @pytest.fixture
     def stalled_uri(self):  # type: ignore[no-untyped-def]
