@@ -52,7 +52,7 @@ test.describe('Quickstart', () => {
 
     const row = runs.locator('.jp-MlopsLab-recentRun').first();
     await expect(row.locator('.jp-MlopsLab-recentName')).toHaveText(
-      'quickstart'
+      /^quickstart-\d{4}-\d{6}$/
     );
     await expect(row).toContainText('FINISHED');
 
@@ -62,7 +62,7 @@ test.describe('Quickstart', () => {
     await notebookOnly.check();
     await expect(runs.locator('.jp-MlopsLab-recentRun')).toHaveCount(1);
     await expect(row.locator('.jp-MlopsLab-recentName')).toHaveText(
-      'quickstart'
+      /^quickstart-\d{4}-\d{6}$/
     );
     await expect(runs.locator('[role="alert"]')).toHaveCount(0);
     await row.locator('.jp-MlopsLab-recentName').click();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -299,3 +300,23 @@ def test_interpreter_exit_logs_and_ends_the_run(tmp_path: Path) -> None:
     client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
     assert client.get_run(run_id).info.status == "FINISHED"
     assert client.list_artifacts(run_id, "notebook")[0].path == "notebook/executed_code.py"
+
+
+def test_runs_of_one_notebook_get_names_that_tell_them_apart(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from mlops_lab.core.tracking.session import run_name
+
+    at = datetime(2026, 11, 23, 10, 2, 33)
+    assert run_name(Path("/p/in.ipynb"), at) == "in-1123-100233"
+    assert run_name(None, at) is None
+    nb = write_notebook(tmp_path / "in.ipynb", "alpha = 1")
+    session = session_for(tmp_path, {})
+    first = session.start(notebook=str(nb), autolog=False)
+    time.sleep(1.05)  # names carry seconds
+    second = session.start(notebook=str(nb), autolog=False)
+    session.end()
+    client = MlflowClient(resolve_settings(tmp_path, environ={}).tracking_uri)
+    names = [client.get_run(h.run_id).info.run_name for h in (first, second)]
+    assert names[0] != names[1]
+    assert all(re.fullmatch(r"in-\d{4}-\d{6}", name) for name in names), names
