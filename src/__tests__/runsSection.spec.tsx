@@ -9,7 +9,8 @@ import { Widget } from '@lumino/widgets';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 
-import { noRunsMessage, RunsSection } from '../components/RunsSection';
+import { noRunsMessage } from '../components/PageStatus';
+import { RunsSection } from '../components/RunsSection';
 import { RunsExplorer } from '../explorer/RunsExplorer';
 import { ColumnChoices } from '../runs/columns';
 import { RunsModel } from '../runs/model';

@@ -8,21 +8,14 @@ import React, { useEffect, useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { launchIcon } from '@jupyterlab/ui-components';
 
-import type { RunsPage } from '../api/types';
 import { IRunsState, RunsModel, shownExperiments } from '../runs/model';
 import { notebookFilter } from '../runs/notebookFilter';
 import { CollapsibleSection } from './CollapsibleSection';
 import { ExperimentBar } from './ExperimentBar';
+import { noRunsMessage, PageStatus, shownPage } from './PageStatus';
 import { RecentRuns } from './RecentRuns';
 import { Pager } from './RunsTable';
 import { useModelState } from './useModelState';
-
-/** What the section says for an experiment without runs. */
-export function noRunsMessage(trans: TranslationBundle): string {
-  return trans.__(
-    'No runs yet: add `%%load_ext mlops_lab` and `%%mlops track` to a notebook.'
-  );
-}
 
 export interface IRunsSectionProps {
   model: RunsModel;
@@ -138,12 +131,7 @@ function RunsBody(props: {
   }
 
   const { page } = state;
-  const shown: RunsPage | null =
-    page.status === 'ready'
-      ? page.value
-      : page.status === 'loading'
-        ? (page.previous ?? null)
-        : null;
+  const shown = shownPage(page);
 
   return (
     <>
@@ -152,26 +140,11 @@ function RunsBody(props: {
           {state.filterError}
         </div>
       )}
-      {state.notice && (
-        <p className="jp-MlopsLab-notice" role="status">
-          {state.notice}
-        </p>
-      )}
-      {page.status === 'failed' && (
-        <div className="jp-MlopsLab-problem jp-MlopsLab-runsError" role="alert">
-          {page.message}
-        </div>
-      )}
-      {page.status === 'loading' && !shown && (
-        <p className="jp-MlopsLab-loading">{trans.__('Loading the runs…')}</p>
-      )}
-      {shown && shown.runs.length === 0 && (
-        <p className="jp-MlopsLab-placeholder jp-MlopsLab-noRuns">
-          {state.filter
-            ? trans.__('No run of this notebook in the experiment.')
-            : noRunsMessage(trans)}
-        </p>
-      )}
+      <PageStatus
+        state={state}
+        noneMatch={trans.__('No run of this notebook in the experiment.')}
+        trans={trans}
+      />
       {shown && shown.runs.length > 0 && (
         <div
           className="jp-MlopsLab-runs"

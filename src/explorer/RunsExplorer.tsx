@@ -15,12 +15,12 @@ import { MainAreaWidget } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 
-import type { RunsPage, RunSummary } from '../api/types';
+import type { RunSummary } from '../api/types';
 import { CompareChart } from '../components/CompareChart';
 import { ExperimentBar } from '../components/ExperimentBar';
+import { noRunsMessage, PageStatus, shownPage } from '../components/PageStatus';
 import { FilterBox } from '../components/FilterBox';
 import { RunDetails } from '../components/RunDetails';
-import { noRunsMessage } from '../components/RunsSection';
 import { Pager, RunsTable } from '../components/RunsTable';
 import { useModelState } from '../components/useModelState';
 import { mlopsIcon } from '../icons';
@@ -108,12 +108,7 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
   }, [model]);
 
   const { page } = state;
-  const shown: RunsPage | null =
-    page.status === 'ready'
-      ? page.value
-      : page.status === 'loading'
-        ? (page.previous ?? null)
-        : null;
+  const shown = shownPage(page);
   const columns = shown ? visibleColumns(shown, choice) : null;
   const comparison =
     state.comparison.status === 'ready' ? state.comparison.value : null;
@@ -169,26 +164,11 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
             onApply={filter => void model.setFilter(filter)}
           />
         )}
-        {state.notice && (
-          <p className="jp-MlopsLab-notice" role="status">
-            {state.notice}
-          </p>
-        )}
-        {page.status === 'failed' && (
-          <div className="jp-MlopsLab-problem" role="alert">
-            {page.message}
-          </div>
-        )}
-        {page.status === 'loading' && !shown && (
-          <p className="jp-MlopsLab-loading">{trans.__('Loading the runs…')}</p>
-        )}
-        {shown && shown.runs.length === 0 && (
-          <p className="jp-MlopsLab-placeholder jp-MlopsLab-noRuns">
-            {state.filter
-              ? trans.__('No run matches the filter.')
-              : noRunsMessage(trans)}
-          </p>
-        )}
+        <PageStatus
+          state={state}
+          noneMatch={trans.__('No run matches the filter.')}
+          trans={trans}
+        />
         {shown && columns && shown.runs.length > 0 && (
           <div
             className="jp-MlopsLab-runs"
