@@ -3,11 +3,12 @@
  * loaded so far, a name search asked of the server, and "Load more" while the
  * server has more pages (a team server holds thousands of experiments).
  */
-import React, { useEffect, useState } from 'react';
+import React from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect } from '@jupyterlab/ui-components';
 
 import type { Experiment } from '../api/types';
+import { SearchInput } from './SearchInput';
 
 export interface IExperimentPickerProps {
   experiments: Experiment[];
@@ -26,8 +27,6 @@ export interface IExperimentPickerProps {
 
 export function ExperimentPicker(props: IExperimentPickerProps): JSX.Element {
   const { trans } = props;
-  const [text, setText] = useState(props.search);
-  useEffect(() => setText(props.search), [props.search]);
   const listed = props.experiments.some(e => e.experiment_id === props.value);
 
   return (
@@ -58,27 +57,15 @@ export function ExperimentPicker(props: IExperimentPickerProps): JSX.Element {
         </HTMLSelect>
       </label>
       <div className="jp-MlopsLab-experimentTools">
-        <input
-          className="jp-MlopsLab-experimentSearch jp-mod-styled"
-          type="search"
-          aria-label={trans.__('Find experiments by name')}
+        <SearchInput
+          className="jp-MlopsLab-experimentSearch"
+          label={trans.__('Find experiments by name')}
           placeholder={trans.__('Find by name')}
           title={trans.__(
             'Experiments whose name contains this, in any case; press Enter'
           )}
-          spellCheck={false}
-          value={text}
-          onChange={event => setText(event.currentTarget.value)}
-          onKeyDown={event => {
-            if (event.key === 'Enter') {
-              event.preventDefault();
-              props.onSearch(text);
-            } else if (event.key === 'Escape' && text) {
-              event.preventDefault();
-              setText('');
-              props.onSearch('');
-            }
-          }}
+          value={props.search}
+          onSubmit={props.onSearch}
         />
         {props.hasMore && (
           <button

@@ -14,7 +14,7 @@ import { CollapsibleSection } from './CollapsibleSection';
 import { ExperimentBar } from './ExperimentBar';
 import { noRunsMessage, PageStatus, shownPage } from './PageStatus';
 import { RecentRuns } from './RecentRuns';
-import { Pager } from './RunsTable';
+import { ModelPager } from './RunsTable';
 import { useModelState } from './useModelState';
 
 export interface IRunsSectionProps {
@@ -160,16 +160,7 @@ function RunsBody(props: {
               }
             }}
           />
-          <Pager
-            pageIndex={state.pageIndex}
-            count={shown.runs.length}
-            canGoBack={state.canGoBack}
-            canGoForward={Boolean(shown.next_page_token)}
-            busy={page.status === 'loading'}
-            trans={trans}
-            onPrevious={() => void model.previousPage()}
-            onNext={() => void model.nextPage()}
-          />
+          <ModelPager model={model} state={state} shown={shown} trans={trans} />
         </div>
       )}
     </>

@@ -10,7 +10,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { RunsPage, RunSummary } from '../api/types';
 import type { IColumnChoice } from '../runs/columns';
 import { formatMetric, formatTime, runLabel } from '../runs/format';
-import type { Loadable } from '../runs/model';
+import type { IRunsState, Loadable, RunsModel } from '../runs/model';
 import { nestRuns } from '../runs/nesting';
 import { ColumnKind, ISort, sortIndicator } from '../runs/sorting';
 
@@ -281,6 +281,28 @@ export interface IPagerProps {
   trans: TranslationBundle;
   onPrevious: () => void;
   onNext: () => void;
+}
+
+/** The pager of a runs view, driving its `RunsModel`. */
+export function ModelPager(props: {
+  model: RunsModel;
+  state: IRunsState;
+  shown: RunsPage;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, state, shown } = props;
+  return (
+    <Pager
+      pageIndex={state.pageIndex}
+      count={shown.runs.length}
+      canGoBack={state.canGoBack}
+      canGoForward={Boolean(shown.next_page_token)}
+      busy={state.page.status === 'loading'}
+      trans={props.trans}
+      onPrevious={() => void model.previousPage()}
+      onNext={() => void model.nextPage()}
+    />
+  );
 }
 
 /** Previous / Next over the server's page tokens. */

@@ -21,7 +21,7 @@ import { ExperimentBar } from '../components/ExperimentBar';
 import { noRunsMessage, PageStatus, shownPage } from '../components/PageStatus';
 import { FilterBox } from '../components/FilterBox';
 import { RunDetails } from '../components/RunDetails';
-import { Pager, RunsTable } from '../components/RunsTable';
+import { ModelPager, RunsTable } from '../components/RunsTable';
 import { useModelState } from '../components/useModelState';
 import { mlopsIcon } from '../icons';
 import {
@@ -186,15 +186,11 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
               onToggleSelected={run => void model.toggleSelected(run)}
               onShowDetails={runId => void model.showDetails(runId)}
             />
-            <Pager
-              pageIndex={state.pageIndex}
-              count={shown.runs.length}
-              canGoBack={state.canGoBack}
-              canGoForward={Boolean(shown.next_page_token)}
-              busy={page.status === 'loading'}
+            <ModelPager
+              model={model}
+              state={state}
+              shown={shown}
               trans={trans}
-              onPrevious={() => void model.previousPage()}
-              onNext={() => void model.nextPage()}
             />
           </div>
         )}

@@ -7,22 +7,14 @@
  * Run with the sidebar at its default width and in a wide window.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Locator, TestInfo } from '@playwright/test';
+import type { Locator } from '@playwright/test';
+
+import { attachScreenshot } from './screenshots';
 
 const SIDEBAR_ID = 'mlops-lab:sidebar';
 const EXPLORER_ID = 'mlops-lab:runs-explorer';
 const EXPERIMENT = 'galata-sweep';
 const CHILDREN = ['dark-elk-3', 'calm-fox-2', 'brave-owl-1'];
-
-async function attachScreenshot(
-  target: Locator | IJupyterLabPageFixture,
-  name: string,
-  testInfo: TestInfo
-): Promise<void> {
-  const path = testInfo.outputPath(`${name}.png`);
-  await target.screenshot({ path });
-  await testInfo.attach(name, { path, contentType: 'image/png' });
-}
 
 /** Open the sidebar (default width), then the explorer from its button. */
 async function openExplorer(page: IJupyterLabPageFixture): Promise<Locator> {

@@ -5,7 +5,9 @@
  * notebook snapshot and a dataset.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Locator, TestInfo } from '@playwright/test';
+import type { Locator } from '@playwright/test';
+
+import { attachScreenshot } from './screenshots';
 
 const SIDEBAR_ID = 'mlops-lab:sidebar';
 const EXPLORER_ID = 'mlops-lab:runs-explorer';
@@ -43,17 +45,6 @@ async function openRuns(page: IJupyterLabPageFixture): Promise<Locator> {
   ).toHaveText(EXPERIMENT);
   await expect(runs.locator('.jp-MlopsLab-runRow').first()).toBeVisible();
   return runs;
-}
-
-/** Save a screenshot in the test's output folder and attach it to the report. */
-async function attachScreenshot(
-  target: Locator | IJupyterLabPageFixture,
-  name: string,
-  testInfo: TestInfo
-): Promise<void> {
-  const path = testInfo.outputPath(`${name}.png`);
-  await target.screenshot({ path });
-  await testInfo.attach(name, { path, contentType: 'image/png' });
 }
 
 function rows(runs: Locator): Locator {
