@@ -9,6 +9,7 @@ new error never needs a new ``except`` in a face.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorCode(StrEnum):
@@ -54,6 +55,20 @@ class MlopsError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as itself (subclass, code, message, ``param``), so an error raised in
+        the tracking's logging process reaches the kernel unchanged."""
+        return (_restore, (type(self), self.code, self.message, dict(self.__dict__)))
+
+
+def _restore(
+    cls: type[MlopsError], code: ErrorCode, message: str, state: dict[str, Any]
+) -> MlopsError:
+    error = cls.__new__(cls)
+    MlopsError.__init__(error, code, message)
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInput(MlopsError):

@@ -16,7 +16,7 @@ import os
 import platform
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,6 +171,48 @@ def assigned_names(source: str) -> list[str]:
 def parameter_names(notebook: dict[str, Any]) -> list[str]:
     source = parameters_cell(notebook)
     return [] if source is None else assigned_names(source)
+
+
+PAPERMILL_MARKER = "# Parameters"
+"""The first line of the cell papermill injects into a Python notebook: its Python
+translator writes the comment ``Parameters`` as ``# Parameters``, then one assignment per
+parameter. The cell's ``injected-parameters`` tag never reaches the kernel; this line does."""
+
+
+def injected_parameter_names(cells: Sequence[tuple[int, str]]) -> list[str]:
+    """The parameters of a papermill run, read from the cells the kernel executed.
+
+    Under plain ``papermill`` the kernel is not told its notebook's path, so the cell
+    tagged ``parameters`` cannot be read from disk; the executed code still shows both
+    cells. Papermill's injected cell (its source starts with :data:`PAPERMILL_MARKER`)
+    gives the overridden names, and papermill puts it right after the ``parameters`` cell,
+    so the cell executed just before it gives the defaults: taken only when it does
+    nothing but assign names, one of them an injected name, so an unrelated cell (a
+    notebook without a ``parameters`` cell gets the injected cell at its top) is never
+    mistaken for it. Cells that are not valid Python give nothing.
+    """
+    names: list[str] = []
+    for index, (_, source) in enumerate(cells):
+        if source.split("\n", 1)[0].rstrip() != PAPERMILL_MARKER:
+            continue
+        injected = _only_assignments(source) or []
+        defaults = _only_assignments(cells[index - 1][1]) if index > 0 else None
+        if defaults and set(defaults) & set(injected):
+            injected = defaults + injected
+        names.extend(n for n in injected if n not in names)
+    return names
+
+
+def _only_assignments(source: str) -> list[str] | None:
+    """The names ``source`` assigns, or None when it does anything else (or is not Python)."""
+    try:
+        tree = ast.parse(_python_only(source))
+    except SyntaxError:
+        return None
+    assignments = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+    if not all(isinstance(node, assignments) for node in tree.body):
+        return None
+    return assigned_names(source)
 
 
 # --- keeping secrets out of what we log -----------------------------------------------

@@ -121,8 +121,11 @@ class LiveRunBeacon:
         kernel_id: str | None = None,
         history: tuple[str, int] | None = None,
         first_cell: int | None = None,
+        pid: int | None = None,
     ) -> LiveRunBeacon:
-        pid = os.getpid()
+        """Record the run as live in process ``pid`` (default: this one; the tracking's
+        logging process records the kernel it serves)."""
+        pid = os.getpid() if pid is None else pid
         run = LiveRun(
             run_id=run_id,
             tracking_uri=settings.tracking_uri,

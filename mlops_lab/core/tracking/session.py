@@ -1,30 +1,38 @@
-"""Notebook run tracking: one MLflow run per ``%mlops track``, with its lineage.
+"""Notebook run tracking: the notebook's MLflow run, and a child run per model fit.
 
-A :class:`TrackingSession` (one per kernel) opens an MLflow run for a notebook, tags it
-so MLflow's UI shows the notebook, git commit and user, turns on scikit-learn
-autologging into that same run, logs the notebook's ``parameters`` cell as params, and
-on ``end`` (or a new ``track``, or interpreter exit) logs the notebook snapshot, the code
-in execution order and the environment before closing the run. While the run is open a
-row in our store says which process holds it, so a run whose kernel dies without any of
-those is closed by whoever notices (:mod:`~mlops_lab.core.tracking.orphans`).
+A :class:`TrackingSession` (one per kernel) opens an MLflow run for a notebook, tagged so
+MLflow's UI shows the notebook, git commit and user, with the notebook's parameters; what
+the user logs by hand (``%mlops param/metric/tag``) goes there too. Each model the user
+fits becomes a child run of it (:mod:`~mlops_lab.core.tracking.fits` finds the fits,
+:mod:`~mlops_lab.core.tracking.fit_logging` logs them). On ``end`` (or a new ``track``, or
+interpreter exit) the snapshot, the code in execution order and the environment are
+logged and the run closed. While the run is open a row in our store says which process
+holds it, so a run whose kernel dies is closed by whoever notices
+(:mod:`~mlops_lab.core.tracking.orphans`).
 
-Nothing here runs per cell: the code in execution order comes from a provider the face
-passes in (the magic hands over IPython's own input history), so an active run costs a
-cell nothing. This module never imports IPython.
+Every MLflow write happens on the kernel's logging worker
+(:mod:`~mlops_lab.core.tracking.worker`), in order: ``%mlops track`` returns before MLflow
+is even imported, and a cell that fits a model returns when the fit does. ``end`` waits for
+the worker (bounded) before closing the run; what failed is reported by
+:meth:`TrackingSession.take_failures`, which the faces call on every command.
+
+Nothing here runs per cell, and this module never imports IPython or MLflow at import.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
+import dataclasses
 import json
 import os
+import sys
 import tempfile
 import threading
-import warnings
+import time
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,9 +40,10 @@ from typing import Any
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError
 from mlops_lab.core.masking import MASK, is_secret_name
-from mlops_lab.core.mlflow import tags as run_tags
-from mlops_lab.core.mlflow.connection import client_for, ensure_experiment, mlflow_errors
-from mlops_lab.core.tracking import lineage, orphans
+from mlops_lab.core.tracking import fit_logging, lineage, run_logging
+from mlops_lab.core.tracking.fits import Evaluation, FitCall, FitHooks
+from mlops_lab.core.tracking.logging_process import LoggingProcess
+from mlops_lab.core.tracking.worker import LoggingFailure, LoggingWorker
 
 SESSION_ENV = "JPY_SESSION_NAME"
 """Set by jupyter_server in a kernel's environment: the notebook's path (see notebook_path)."""
@@ -45,9 +54,14 @@ DEFAULT_EXPERIMENT = "notebooks"
 NOTEBOOK_ARTIFACT_DIR = "notebook"
 EXECUTED_CODE_ARTIFACT = "notebook/executed_code.py"
 
-# Packages a scikit-learn model needs to load, pinned once per session and handed to
-# mlflow.sklearn.log_model instead of MLflow inferring them in a subprocess (2.5 s a fit).
-SKLEARN_MODEL_PACKAGES = ["scikit-learn", "cloudpickle", "numpy", "scipy", "pandas"]
+OPEN_WAIT_S = 0.3
+"""How long ``start`` waits for the run's id (enough once MLflow is imported)."""
+OPEN_TIMEOUT_S = 120.0
+"""How long asking for the run's id may wait while the worker opens the run."""
+END_FLUSH_S = 300.0
+"""``end`` and a new ``track`` wait this long for pending logging (a big model's upload)."""
+EXIT_FLUSH_S = 3.0
+"""At kernel shutdown: Jupyter kills a kernel that is not gone after 5 s."""
 
 Cell = tuple[int, str]
 """(execution count, source) of one executed cell."""
@@ -104,24 +118,96 @@ def default_experiment(root: Path, notebook: Path | None) -> str:
 # --- the session ------------------------------------------------------------------------
 
 
-@dataclass
-class RunHandle:
-    """What ``start`` tells the face: enough to print one helpful line."""
-
-    run_id: str
-    experiment: str
-    experiment_id: str
-    notebook: Path | None
-    params: dict[str, str] = field(default_factory=dict)
-    replaced: EndedRun | None = None
-    """The run that was active before and was ended to open this one."""
-
-
-@dataclass
+@dataclass(frozen=True)
 class EndedRun:
     run_id: str
     status: str
     artifacts: list[str]
+    unfinished: int = 0
+    """Logging tasks still running when ``end`` stopped waiting (they go on)."""
+
+
+class RunHandle:
+    """The notebook's run as ``start`` returns it: the id arrives when the worker opens it.
+
+    ``run_id`` and ``experiment_id`` wait for that (bounded) and raise the error that kept
+    the run from opening; ``opened_id`` answers at once, None while it is still opening.
+    """
+
+    def __init__(
+        self,
+        experiment: str,
+        notebook: Path | None,
+        params: dict[str, str],
+        replaced: EndedRun | None,
+    ) -> None:
+        self.experiment = experiment
+        self.notebook = notebook
+        self.params = params
+        self.replaced = replaced
+        """The run that was active before and was ended to open this one."""
+        self._opened = threading.Event()
+        self._ids: tuple[str, str] | None = None
+        self.error: BaseException | None = None
+        self.state: _Open | None = None
+        """Set by the worker once the run exists: what its fits' tasks need."""
+
+    def opened(self, run_id: str, experiment_id: str, state: _Open) -> None:
+        self._ids = (run_id, experiment_id)
+        self.state = state
+        self._opened.set()
+
+    def failed(self, error: BaseException) -> None:
+        self.error = error
+        self._opened.set()
+
+    def wait(self, timeout: float) -> bool:
+        return self._opened.wait(timeout)
+
+    @property
+    def opened_id(self) -> str | None:
+        return self._ids[0] if self._ids else None
+
+    def _wait_ids(self) -> tuple[str, str]:
+        if not self._opened.wait(OPEN_TIMEOUT_S):
+            raise MlopsError(
+                ErrorCode.UNAVAILABLE,
+                f"The run of experiment '{self.experiment}' is still opening after "
+                f"{OPEN_TIMEOUT_S:.0f} s; see %mlops status.",
+            )
+        if self.error is not None:
+            raise self.error
+        assert self._ids is not None
+        return self._ids
+
+    @property
+    def run_id(self) -> str:
+        return self._wait_ids()[0]
+
+    @property
+    def experiment_id(self) -> str:
+        return self._wait_ids()[1]
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """What ``%mlops status`` shows."""
+
+    run_id: str | None
+    experiment: str | None
+    opening: bool
+    fits: int
+    pending: int
+    current: str | None
+
+
+@dataclass(frozen=True)
+class _Open:
+    """The open run as its fits need it (set once the logging process has created it)."""
+
+    settings: Settings
+    parent: fit_logging.ParentRun
+    options: fit_logging.FitOptions
 
 
 class TrackingSession:
@@ -130,14 +216,16 @@ class TrackingSession:
     Args:
         settings_factory: resolves the settings when a run starts (so a changed
             ``MLFLOW_TRACKING_URI`` is honoured by the next run).
-        executed_cells: returns the cells executed so far, oldest first; called only
-            when a run ends, never per cell.
+        executed_cells: returns the cells executed so far, oldest first; called when a
+            run starts and ends, never per cell.
         user_ns: the namespace holding the parameters' current values.
         environ: the kernel's environment (for ``JPY_SESSION_NAME``).
         kernel_id: the Jupyter kernel id when the face knows it (kept with the live-run
             row, so a server can tell its kernels' runs).
         history: where the face's input history is kept (IPython's history database and
             this kernel's session in it), so the code of a kernel that died can be read back.
+        notify: shows the user a one-line message (the face prints it), used when a
+            command has to wait for logging.
     """
 
     def __init__(
@@ -148,28 +236,40 @@ class TrackingSession:
         environ: Mapping[str, str] | None = None,
         kernel_id: str | None = None,
         history: tuple[str, int] | None = None,
+        notify: Callable[[str], None] = lambda message: None,
     ) -> None:
         self._settings_factory = settings_factory
         self._executed_cells = executed_cells
         self._user_ns: Mapping[str, Any] = user_ns if user_ns is not None else {}
         self._environ = environ if environ is not None else os.environ
+        self._kernel_id = kernel_id
+        self._history = history
+        self._notify = notify
         self._settings: Settings | None = None
         self._run: RunHandle | None = None
         self._last_experiment: str | None = None
         self._first_cell = 0
         self._logged_params: set[str] = set()
         self._redactor = lineage.Redactor()
-        self._autolog = False
+        self._worker: LoggingWorker | None = None
+        self._process = LoggingProcess()
+        self._hooks = FitHooks(
+            on_fit=self._on_fit, on_evaluation=self._on_evaluation, on_error=self._failed
+        )
+        self._fit_counts: dict[str, int] = {}
+        self._fit_records: weakref.WeakKeyDictionary[Any, fit_logging.FitRecord] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._adopted = False
         self._atexit_registered = False
-        self._model_requirements: list[str] | None = None
-        self._kernel_id = kernel_id
-        self._history = history
-        self._beacon: orphans.LiveRunBeacon | None = None
 
     # -- state ------------------------------------------------------------------------
 
     @property
     def active(self) -> RunHandle | None:
+        """The open (or opening) run; a run that failed to open is not active."""
+        if self._run is not None and self._run.error is not None:
+            return None
         return self._run
 
     def settings(self) -> Settings:
@@ -185,6 +285,51 @@ class TrackingSession:
         path = notebook_path(settings.root, self._environ, self._user_ns, notebook)
         return default_experiment(settings.root, path)
 
+    def status(self) -> SessionStatus:
+        run = self.active
+        worker = self._worker
+        return SessionStatus(
+            run_id=run.opened_id if run else None,
+            experiment=run.experiment if run else None,
+            opening=run is not None and run.opened_id is None,
+            fits=sum(self._fit_counts.values()),
+            pending=worker.pending if worker else 0,
+            current=worker.current if worker else None,
+        )
+
+    def take_failures(self) -> list[LoggingFailure]:
+        """Logging that failed since the last call, each reported once."""
+        return self._worker.take_failures() if self._worker else []
+
+    def flush(self, timeout: float = END_FLUSH_S) -> int:
+        """Wait (bounded) for pending logging; returns how many tasks are left."""
+        if self._worker is None:
+            return 0
+        return self._worker.flush(timeout, on_wait=self._tell_waiting).pending
+
+    def _tell_waiting(self, pending: int, current: str | None) -> None:
+        doing = f" ({current})" if current else ""
+        tasks = "task" if pending == 1 else "tasks"
+        self._notify(f"mlops: waiting for {pending} logging {tasks} to finish{doing}...")
+
+    def _ensure_worker(self) -> LoggingWorker:
+        if self._worker is None:
+            self._worker = LoggingWorker()
+        return self._worker
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        self._ensure_worker().record_failure(what, exc)
+
+    def _submit(self, run: RunHandle, what: str, task: Callable[[], None]) -> threading.Event:
+        """Queue ``task`` for the worker; it fails with the reason if the run never opened."""
+
+        def guarded() -> None:
+            if run.error is not None:
+                raise RuntimeError(f"not logged, the run did not open: {run.error}")
+            task()
+
+        return self._ensure_worker().submit(what, guarded)
+
     # -- start --------------------------------------------------------------------------
 
     def start(
@@ -196,12 +341,12 @@ class TrackingSession:
     ) -> RunHandle:
         """Open a run (ending and logging the previous one first) and make it active.
 
-        ``first_cell`` is the execution count from which this run's cells are counted
-        in ``executed_code.py`` (the kernel's earlier cells are kept too, marked as
-        such: the run's state depends on them).
+        Returns once the arguments are checked and the run is queued, waiting at most
+        ``OPEN_WAIT_S`` for its id. ``autolog`` turns on a child run per model fit.
+        ``first_cell`` is the execution count from which this run's cells are counted in
+        ``executed_code.py`` (the kernel's earlier cells are kept too, marked as such:
+        the run's state depends on them).
         """
-        import mlflow
-
         # Everything a user can get wrong is checked before the active run is touched:
         # a refused argument must leave that run open and logging.
         settings = self._settings_factory()
@@ -210,112 +355,129 @@ class TrackingSession:
         names = lineage.parameter_names(lineage.read_notebook(path)) if path else []
         if experiment is not None and not experiment.strip():
             raise InvalidInput("--experiment is empty: give the experiment's name.")
-        replaced = self.end() if self._run is not None else None
+        replaced = self.end() if self.active is not None else None
 
-        client = client_for(settings)
-        mlflow.set_tracking_uri(settings.tracking_uri)
-        mlflow.set_registry_uri(settings.registry_uri)
-        experiment_id = ensure_experiment(settings, name)
-        with mlflow_errors(settings):
-            run = client.create_run(
-                experiment_id,
-                tags=self._start_tags(settings, path),
-                run_name=run_name(path),
-            )
-            run_id = run.info.run_id
-            if mlflow.active_run() is not None:  # the user's own run: ours takes over
-                mlflow.end_run()
-            mlflow.start_run(run_id=run_id)
         self._settings = settings
-        self._run = RunHandle(run_id, name, experiment_id, path, replaced=replaced)
         self._last_experiment = name
         self._first_cell = first_cell
         self._logged_params = set()
         self._redactor = lineage.Redactor()
-        self._beacon = orphans.LiveRunBeacon.open(
-            settings,
-            run_id,
-            experiment_id,
-            name,
-            path,
-            kernel_id=self._kernel_id,
-            history=self._history,
-            first_cell=first_cell,
-        )
-        try:
-            self._run.params = self._log_parameters_cell(names)
-            if autolog:
-                self._enable_autolog()
-        except BaseException:
-            self.end(failed=True)
-            raise
+        self._fit_counts = {}
+        self._adopted = False
+        params = self._parameter_values(names)
+        handle = RunHandle(name, path, params, replaced)
+        self._run = handle
+        kernel = run_logging.Kernel(os.getpid(), self._kernel_id, self._history, first_cell)
+
+        def open_run() -> None:
+            try:
+                opened: run_logging.OpenedRun = self._process.call(
+                    "open_run",
+                    settings=settings,
+                    experiment=name,
+                    notebook=path,
+                    run_name=run_name(path),
+                    kernel=kernel,
+                    params=params,
+                )
+            except BaseException as exc:
+                handle.failed(exc)
+                raise
+            state = _Open(settings, opened.parent, opened.options)
+            handle.opened(opened.run_id, opened.experiment_id, state)
+
+        self._ensure_worker().submit("opening the notebook's run", open_run)
+        self._hooks.enabled = autolog
+        if autolog:
+            self._hooks.install()
         if not self._atexit_registered:
             atexit.register(self._at_exit)
             self._atexit_registered = True
-        return self._run
+        handle.wait(OPEN_WAIT_S)
+        return handle
 
-    def _start_tags(self, settings: Settings, path: Path | None) -> dict[str, str]:
-        tags = {
-            run_tags.SOURCE_TYPE: "NOTEBOOK",
-            run_tags.USER: lineage.current_user(),
-            run_tags.PYTHON_VERSION: lineage.python_version(),
-        }
-        if path is not None:
-            tags[run_tags.SOURCE_NAME] = str(path)
-        git = lineage.git_state(path.parent if path else settings.root)
-        if git is not None:
-            tags[run_tags.GIT_COMMIT] = git.commit
-            tags[run_tags.GIT_DIRTY] = "true" if git.dirty else "false"
-            if git.branch:
-                tags[run_tags.GIT_BRANCH] = git.branch
-        return tags
+    def _parameter_values(self, names: list[str]) -> dict[str, str]:
+        """The parameters' *current* values, masked, so papermill's injected ones win.
 
-    def _log_parameters_cell(self, names: list[str]) -> dict[str, str]:
-        """Log the parameters' *current* values, so papermill's injected ones win."""
+        ``names`` come from the notebook's ``parameters`` cell; papermill's injected cell
+        (and the defaults cell before it) are found in the executed code, since a plain
+        ``papermill`` run does not tell the kernel its notebook. Each name is taken once
+        per run (MLflow params cannot change).
+        """
+        injected = lineage.injected_parameter_names(self._executed_cells())
+        names = names + [n for n in injected if n not in names]
         values = {n: self._user_ns[n] for n in names if n in self._user_ns}
-        fresh = {k: v for k, v in values.items() if k not in self._logged_params}
-        return self.log_params(fresh) if fresh else {}
+        fresh = self._masked({k: v for k, v in values.items() if k not in self._logged_params})
+        self._logged_params.update(fresh)
+        return fresh
+
+    def adopt_in_this_thread(self) -> None:
+        """Make the open run this thread's fluent MLflow run, so the user's own
+        ``mlflow.log_metric`` lands on it. Only once the user has imported MLflow (we
+        never import it into the kernel for them) and the run is open; cheap otherwise."""
+        run = self.active
+        if self._adopted or run is None or run.opened_id is None or "mlflow" not in sys.modules:
+            return
+        self._adopted = True
+        import mlflow
+
+        settings = self.settings()
+        mlflow.set_tracking_uri(settings.tracking_uri)
+        mlflow.set_registry_uri(settings.registry_uri)
+        if mlflow.active_run() is None:
+            mlflow.start_run(run_id=run.opened_id)
 
     # -- params, metrics, tags ------------------------------------------------------------
 
     def _require_run(self, verb: str) -> tuple[Settings, RunHandle]:
-        if self._run is None or self._settings is None:
+        run = self.active
+        if run is None or self._settings is None:
             raise MlopsError(
                 ErrorCode.CONFLICT, f"No active run to {verb}: start one with %mlops track."
             )
-        return self._settings, self._run
+        return self._settings, run
 
     def log_params(self, params: Mapping[str, object]) -> dict[str, str]:
-        """Log params, secrets masked (see :meth:`_masked`); returns what was stored."""
+        """Queue params, secrets masked (see :meth:`_masked`); returns what will be stored."""
         settings, run = self._require_run("log params to")
-        stored = {k: v[:6000] for k, v in self._masked(params).items()}  # MLflow's limit
-        with mlflow_errors(settings):
-            import mlflow.entities
-
-            client_for(settings).log_batch(
-                run.run_id, params=[mlflow.entities.Param(k, v) for k, v in stored.items()]
-            )
+        stored = {k: v[: fit_logging.MAX_PARAM_LENGTH] for k, v in self._masked(params).items()}
         self._logged_params.update(stored)
+        self._submit(
+            run,
+            f"params {', '.join(stored)}",
+            lambda: self._process.call(
+                "log_params", settings=settings, run_id=run.run_id, params=stored
+            ),
+        )
         return stored
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         settings, run = self._require_run("log metrics to")
-        import time
-
-        import mlflow.entities
-
         now = int(time.time() * 1000)
-        batch = [mlflow.entities.Metric(k, v, now, step or 0) for k, v in metrics.items()]
-        with mlflow_errors(settings):
-            client_for(settings).log_batch(run.run_id, metrics=batch)
+        values = dict(metrics)
+        self._submit(
+            run,
+            f"metrics {', '.join(values)}",
+            lambda: self._process.call(
+                "log_metrics",
+                settings=settings,
+                run_id=run.run_id,
+                metrics=values,
+                step=step or 0,
+                timestamp=now,
+            ),
+        )
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
         settings, run = self._require_run("tag")
-        import mlflow.entities
-
-        batch = [mlflow.entities.RunTag(k, v) for k, v in self._masked(tags).items()]
-        with mlflow_errors(settings):
-            client_for(settings).log_batch(run.run_id, tags=batch)
+        masked = self._masked(tags)
+        self._submit(
+            run,
+            f"tags {', '.join(masked)}",
+            lambda: self._process.call(
+                "set_tags", settings=settings, run_id=run.run_id, tags=masked
+            ),
+        )
 
     def _masked(self, values: Mapping[str, object]) -> dict[str, str]:
         """``values`` as strings, with every secret we know of replaced by ``***``.
@@ -338,76 +500,139 @@ class TrackingSession:
                 masked[str(key)] = self._redactor.value(text)
         return masked
 
-    # -- autolog ----------------------------------------------------------------------------
+    # -- model fits (called by the hooks, in the user's thread) ----------------------------
 
-    def _enable_autolog(self) -> None:
-        """scikit-learn autologging into our run, without the 2.5 s requirements inference."""
-        import mlflow.sklearn
-
-        if self._model_requirements is None:
-            self._model_requirements = lineage.pinned(SKLEARN_MODEL_PACKAGES)
-        _SklearnSeams.install(self._model_requirements, self._masked)
-        mlflow.sklearn.autolog(
-            log_input_examples=True,
-            log_model_signatures=True,
-            log_models=True,
-            log_datasets=True,
-            exclusive=False,
-            silent=True,
-        )
-        # MLflow 3.17's autolog metrics still pass scikit-learn 1.9 the renamed `y_pred`
-        # argument; the FutureWarning would show in red under the user's own fit. The
-        # filter names that one message only, and stays for the kernel's life.
-        warnings.filterwarnings("ignore", message=_AUTOLOG_NOISE, category=FutureWarning)
-        self._autolog = True
-        threading.Thread(target=_warm_autolog, name="mlops-warm-autolog", daemon=True).start()
-
-    def _disable_autolog(self) -> None:
-        if not self._autolog:
+    def _on_fit(self, call: FitCall) -> None:
+        """Name the fit, take its params and pickle it now (the estimator may be refitted
+        or changed by the next cell), and queue it for the logging process."""
+        run = self.active
+        if run is None:
             return
-        import mlflow.sklearn
+        estimator = call.estimator
+        cls = type(estimator).__name__
+        count = self._fit_counts[cls] = self._fit_counts.get(cls, 0) + 1
+        record = fit_logging.FitRecord.of(
+            estimator, count, self._masked(fit_logging.fit_params(estimator))
+        )
+        if call.error is None:
+            self._fit_records[estimator] = record
+        try:
+            payload: bytes | FitCall = fit_logging.pickle_fit(call)
+        except Exception as exc:  # an estimator holding a lock, a file...: params only
+            self._failed(f"model of {record.name} (it cannot be pickled)", exc)
+            payload = dataclasses.replace(call, estimator=None, X=None, y=None, sample_weight=None)
 
-        mlflow.sklearn.autolog(disable=True)
-        _SklearnSeams.remove()
-        self._autolog = False
+        def log() -> None:
+            state = run.state
+            assert state is not None  # the worker opened the run before this task
+            logged: fit_logging.FitLogged = self._process.call(
+                "log_fit",
+                settings=state.settings,
+                parent=state.parent,
+                record=record,
+                call=payload,
+                options=state.options,
+            )
+            record.run_id = logged.run_id
+            for what, error in logged.failures:
+                self._failed(what, RuntimeError(error))
+
+        self._submit(run, f"logging {record.name}", log)
+
+    def _on_evaluation(self, evaluation: Evaluation) -> None:
+        run, record = self.active, self._fit_records.get(evaluation.estimator)
+        if run is None or record is None:
+            return
+        step = record.next_step(evaluation.key)
+        now = int(time.time() * 1000)
+
+        def log() -> None:
+            if record.run_id is None:
+                raise RuntimeError(f"{record.name} has no run (its logging failed)")
+            assert run.state is not None
+            self._process.call(
+                "log_evaluation",
+                settings=run.state.settings,
+                run_id=record.run_id,
+                key=evaluation.key,
+                value=evaluation.value,
+                step=step,
+                timestamp=now,
+            )
+
+        self._submit(run, f"{evaluation.key} of {record.name}", log)
 
     # -- end ------------------------------------------------------------------------------
 
-    def end(self, failed: bool = False) -> EndedRun:
-        """Log the snapshot, executed code and environment, then close the run."""
+    def end(self, failed: bool = False, flush_timeout: float = END_FLUSH_S) -> EndedRun:
+        """Wait for pending logging, log the snapshot, code and environment, close the run."""
         settings, run = self._require_run("end")
-        import mlflow
-
+        self._hooks.enabled = False
+        unfinished = self.flush(flush_timeout)
         status = "FAILED" if failed else "FINISHED"
-        artifacts: list[str] = []
         try:
-            self._disable_autolog()
+            run_id = run.run_id  # raises if the run never opened
             self._redactor.learn(self._user_ns)
+            names: list[str] = []
             if run.notebook is not None and run.notebook.is_file():
                 names = lineage.parameter_names(lineage.read_notebook(run.notebook))
-                self._log_parameters_cell(names)  # a parameters cell run after `track`
-            with mlflow_errors(settings), tempfile.TemporaryDirectory() as tmp:
+            late = self._parameter_values(names)  # a parameters cell run after `track`
+            self._leave_fluent_run(run_id, status)
+            with tempfile.TemporaryDirectory() as tmp:
                 artifacts = self._write_artifacts(Path(tmp), run)
-                client = client_for(settings)
-                for relative in artifacts:
-                    folder = str(Path(relative).parent)
-                    client.log_artifact(run.run_id, str(Path(tmp, relative)), folder)
-                snapshot = next((a for a in artifacts if a.endswith(".ipynb")), None)
-                if snapshot is not None:
-                    client.set_tag(run.run_id, run_tags.NOTEBOOK_ARTIFACT, snapshot)
+                self._close(settings, run_id, status, Path(tmp), artifacts, late, flush_timeout)
         finally:
             self._run = None
             self._settings = None
-            with mlflow_errors(settings):
-                active = mlflow.active_run()
-                if active is not None and active.info.run_id == run.run_id:
-                    mlflow.end_run(status)
-                else:
-                    client_for(settings).set_terminated(run.run_id, status)
-            beacon, self._beacon = self._beacon, None
-            if beacon is not None:  # only now: a crash before this still gets the run closed
-                beacon.close()
-        return EndedRun(run.run_id, status, artifacts)
+        return EndedRun(run_id, status, artifacts, unfinished)
+
+    def _close(
+        self,
+        settings: Settings,
+        run_id: str,
+        status: str,
+        folder: Path,
+        artifacts: list[str],
+        late: dict[str, str],
+        timeout: float,
+    ) -> None:
+        """Have the logging process log the end-of-run files and close the run; its
+        error is raised here (``end`` is a command the user waits for), not queued."""
+        outcome: list[BaseException] = []
+
+        def close() -> None:
+            try:
+                self._process.call(
+                    "close_run",
+                    settings=settings,
+                    run_id=run_id,
+                    status=status,
+                    folder=folder,
+                    artifacts=artifacts,
+                    late_params=late,
+                )
+            except BaseException as exc:
+                outcome.append(exc)
+
+        if not self._ensure_worker().submit("closing the notebook's run", close).wait(timeout):
+            raise MlopsError(
+                ErrorCode.UNAVAILABLE,
+                f"Run {run_id} is still closing after {timeout:.0f} s (the tracking store "
+                "is slow or unreachable); check it with mlops-lab info.",
+            )
+        if outcome:
+            raise outcome[0]
+
+    def _leave_fluent_run(self, run_id: str, status: str) -> None:
+        """If the user's MLflow made our run its fluent run, pop it (the logging process
+        writes the end itself)."""
+        if "mlflow" not in sys.modules:
+            return
+        import mlflow
+
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id == run_id:
+            mlflow.end_run(status)
 
     def _write_artifacts(self, folder: Path, run: RunHandle) -> list[str]:
         written: list[str] = []
@@ -432,83 +657,16 @@ class TrackingSession:
     def _executed_code(self) -> str:
         return lineage.executed_code(self._executed_cells(), self._first_cell, self._redactor)
 
+    def shut_down(self) -> None:
+        """``%unload_ext``: fits are no longer watched, the worker and process stop."""
+        self._hooks.uninstall()
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        self._process.close()
+
     def _at_exit(self) -> None:
-        """Interpreter exit (kernel shutdown): log what ``end`` would, best effort."""
-        if self._run is not None:
+        """Interpreter exit (kernel shutdown): log what ``end`` would, best effort, quickly."""
+        if self.active is not None:
             with contextlib.suppress(Exception):  # nothing can be reported at exit
-                self.end()
-
-
-_AUTOLOG_NOISE = "`y_pred` was renamed to `y_proba`"
-
-
-def _warm_autolog() -> None:
-    """Pay autolog's one-time costs while the user is still loading data, not in a fit.
-
-    The first logged model builds MLflow's module-to-package map (a scan of every
-    installed distribution) and the first classifier imports pyplot for its confusion
-    matrix: together about a second, measured on the first tracked fit. Best effort:
-    a failure here only means the first fit pays those costs itself.
-    """
-    with contextlib.suppress(Exception):
-        from mlflow.utils import requirements_utils
-
-        requirements_utils._init_packages_to_modules_map()
-    with contextlib.suppress(Exception):
-        import matplotlib.pyplot  # noqa: F401
-        import sklearn.metrics  # noqa: F401
-
-
-class _SklearnSeams:
-    """The two places where autologging gets our policy: pinned requirements and masking.
-
-    MLflow has no setting to skip requirements inference (``MLFLOW_REQUIREMENTS_INFERENCE_
-    TIMEOUT`` only bounds the subprocess and falls back with a warning), but
-    ``mlflow.sklearn.log_model`` takes ``pip_requirements``: autolog calls it by its module
-    name, so while a run tracks we route it through a wrapper that supplies the session's
-    pinned requirements when the caller gave none. Autolog's estimator params go through
-    the autologging client's ``log_params``, wrapped to mask them as the session masks
-    ``%mlops param`` (credential-looking names, known secret values, URI passwords).
-    Both wrappers are removed when the run ends.
-    """
-
-    _saved: dict[str, Any] = {}
-
-    @classmethod
-    def install(
-        cls, requirements: list[str], mask: Callable[[Mapping[str, object]], dict[str, str]]
-    ) -> None:
-        if cls._saved:
-            return
-        from mlflow.utils.autologging_utils import client as autolog_client
-
-        flavor: Any = importlib.import_module("mlflow.sklearn")
-        original_log_model = flavor.log_model
-        original_log_params = autolog_client.MlflowAutologgingQueueingClient.log_params
-
-        def log_model(*args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("pip_requirements") is None and kwargs.get("conda_env") is None:
-                kwargs["pip_requirements"] = list(requirements)
-            if isinstance(kwargs.get("params"), dict):
-                kwargs["params"] = mask(kwargs["params"])
-            return original_log_model(*args, **kwargs)
-
-        def log_params(self: Any, run_id: Any, params: dict[str, Any]) -> None:
-            original_log_params(self, run_id, mask(params))
-
-        cls._saved = {"log_model": original_log_model, "log_params": original_log_params}
-        flavor.log_model = log_model
-        autolog_client.MlflowAutologgingQueueingClient.log_params = log_params  # type: ignore[method-assign]
-
-    @classmethod
-    def remove(cls) -> None:
-        if not cls._saved:
-            return
-        from mlflow.utils.autologging_utils import client as autolog_client
-
-        flavor: Any = importlib.import_module("mlflow.sklearn")
-        flavor.log_model = cls._saved["log_model"]
-        autolog_client.MlflowAutologgingQueueingClient.log_params = cls._saved[  # type: ignore[method-assign]
-            "log_params"
-        ]
-        cls._saved = {}
+                self.end(flush_timeout=EXIT_FLUSH_S)

@@ -7,6 +7,7 @@ Every :class:`~mlops_lab.core.errors.MlopsError` is printed as one line on stder
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import re
@@ -27,7 +28,7 @@ from mlops_lab.faces.arguments import parse_metrics, parse_pairs
 
 _UNEXPANDED = re.compile(r"\{(?P<expr>[^{}]+)\}")
 
-COMMANDS = ("track", "end", "param", "metric", "tag", "runs", "compare")
+COMMANDS = ("track", "end", "status", "param", "metric", "tag", "runs", "compare")
 USAGE = f"usage: %mlops {{{','.join(COMMANDS)}}} ... (%mlops <subcommand> -h for its options)"
 
 
@@ -51,9 +52,12 @@ def _parser() -> _Parser:
     track = sub.add_parser("track", help="open an MLflow run for this notebook")
     track.add_argument("--experiment", help="default: the notebook's path under the root")
     track.add_argument("--notebook", help="the notebook's path, when the kernel cannot tell")
-    track.add_argument("--no-autolog", action="store_true", help="no scikit-learn autolog")
+    track.add_argument(
+        "--no-autolog", action="store_true", help="no child run per model fit (params only)"
+    )
     end = sub.add_parser("end", help="log the notebook, code and environment; close the run")
     end.add_argument("--failed", action="store_true", help="mark the run FAILED")
+    sub.add_parser("status", help="the active run, its model fits and pending logging")
     for name, what in (("param", "params"), ("tag", "tags")):
         p = sub.add_parser(name, help=f"log {what} KEY=VALUE ... on the active run")
         p.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
@@ -127,8 +131,20 @@ class MlopsMagics(Magics):
             environ=os.environ,
             kernel_id=kernel_id(),
             history=history_source(shell),
+            notify=_tell,
         )
         self._parser = _parser()
+
+    def _before_cell(self, *args: Any) -> None:
+        """Once the worker has opened the run, make it the cell thread's MLflow run, so
+        the user's own ``mlflow.log_*`` calls land on it; then this hook goes away."""
+        session = self.session
+        if session.active is None or session.active.opened_id is None:
+            return
+        one_line_errors(session.adopt_in_this_thread)()
+        assert self.shell is not None
+        with contextlib.suppress(ValueError):
+            self.shell.events.unregister("pre_run_cell", self._before_cell)
 
     def _executed_cells(self) -> list[tracking.Cell]:
         """IPython's own input history: recorded anyway, so tracking costs a cell nothing."""
@@ -147,9 +163,15 @@ class MlopsMagics(Magics):
         if not tokens or tokens[0] not in COMMANDS:
             print(USAGE, file=sys.stderr)
             return None
+        self._report_failures()
         args = self._parser.parse_args(tokens)
         handler = getattr(self, f"_{args.command}")
         return handler(args)
+
+    def _report_failures(self) -> None:
+        """Logging that failed in the background since the last command, one line each."""
+        for failure in self.session.take_failures():
+            print(f"mlops: logging failed: {failure.line()}", file=sys.stderr)
 
     def _track(self, args: argparse.Namespace) -> None:
         assert self.shell is not None
@@ -159,19 +181,43 @@ class MlopsMagics(Magics):
             autolog=not args.no_autolog,
             first_cell=self.shell.execution_count,
         )
+        with contextlib.suppress(ValueError):  # one hook, however many runs
+            self.shell.events.unregister("pre_run_cell", self._before_cell)
+        self.shell.events.register("pre_run_cell", self._before_cell)
         where = handle.notebook.name if handle.notebook else "an unknown notebook"
         hint = "" if handle.notebook else " (no notebook path: give --notebook PATH)"
         params = f", {len(handle.params)} params" if handle.params else ""
         ended = handle.replaced
         before = f"ended run {ended.run_id[:8]} ({ended.status}); " if ended else ""
+        run = f"run {handle.opened_id}" if handle.opened_id else "run opening (see %mlops status)"
         print(
             f"mlops: {before}tracking {where} in experiment '{handle.experiment}'{hint}: "
-            f"run {handle.run_id}{params}"
+            f"{run}{params}"
         )
 
     def _end(self, args: argparse.Namespace) -> None:
         ended = self.session.end(failed=args.failed)
-        print(f"mlops: run {ended.run_id} {ended.status}, logged {', '.join(ended.artifacts)}")
+        self._report_failures()
+        still = (
+            f"; {ended.unfinished} logging tasks still running in the background"
+            if ended.unfinished
+            else ""
+        )
+        print(
+            f"mlops: run {ended.run_id} {ended.status}, logged {', '.join(ended.artifacts)}{still}"
+        )
+
+    def _status(self, args: argparse.Namespace) -> None:
+        status = self.session.status()
+        if status.experiment is None:
+            print("mlops: no active run (start one with %mlops track)")
+            return
+        run = status.run_id or "opening"
+        doing = f" ({status.current})" if status.current else ""
+        print(
+            f"mlops: run {run} in experiment '{status.experiment}': {status.fits} model fits, "
+            f"{status.pending} logging tasks pending{doing}"
+        )
 
     def _param(self, args: argparse.Namespace) -> None:
         self.session.log_params(parse_pairs(self._expanded(args.pairs), "param"))
@@ -207,12 +253,14 @@ class MlopsMagics(Magics):
     def _runs(self, args: argparse.Namespace) -> Any:
         from mlops_lab.core.runs.search import runs_frame
 
+        self.session.flush()  # what this notebook logged so far, not what is still queued
         experiment = args.experiment or self.session.current_experiment()
         return runs_frame(self.session.settings(), experiment, args.filter, args.sort, args.limit)
 
     def _compare(self, args: argparse.Namespace) -> None:
         from mlops_lab.core.runs.compare import compare_runs
 
+        self.session.flush()
         comparison = compare_runs(self.session.settings(), args.run_ids)
         display(comparison.styled())
         figure = comparison.plot()
@@ -221,6 +269,10 @@ class MlopsMagics(Magics):
 
 
 _magics: MlopsMagics | None = None
+
+
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
@@ -233,6 +285,10 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """``%unload_ext mlops_lab``: the active run ends (and logs) like at ``%mlops end``."""
     global _magics
-    if _magics is not None and _magics.session.active is not None:
-        one_line_errors(_magics.session.end)()
+    if _magics is not None:
+        if _magics.session.active is not None:
+            one_line_errors(_magics.session.end)()
+        _magics.session.shut_down()
+        with contextlib.suppress(ValueError):
+            ipython.events.unregister("pre_run_cell", _magics._before_cell)
     _magics = None

@@ -96,6 +96,28 @@ def test_assigned_names_of_a_parameters_cell() -> None:
         lineage.assigned_names("a = = 1")
 
 
+def test_names_of_papermills_injected_cell_and_of_the_defaults_run_before_it() -> None:
+    injected = "# Parameters\nalpha = beta = 0.9\n(c, [d, e]) = 1, (2, 3)\nf: int = 4\n"
+    expected = ["alpha", "beta", "c", "d", "e", "f"]
+    assert lineage.injected_parameter_names([(1, injected)]) == expected
+    defaults = "alpha = 0.5  # the default\nn = 10\n"
+    setup = "%load_ext mlops_lab\n%mlops track"
+    cells = [(1, setup), (2, defaults), (3, '# Parameters\nalpha = 0.9\nname = "y"\n')]
+    assert lineage.injected_parameter_names(cells) == ["alpha", "n", "name"]
+    # Not papermill's: another first line, or the marker further down.
+    for source in (
+        "# Parameters of the model\nx = 1",
+        "# parameters\nx = 1",
+        "y = 2\n# Parameters",
+    ):
+        assert lineage.injected_parameter_names([(1, defaults), (2, source)]) == []
+    # The cell before counts as the defaults only when it only assigns, an injected name too.
+    for before in ("import os\nalpha = 0.5", "frame = load()", "alpha = = 1"):
+        cells = [(1, before), (2, "# Parameters\nalpha = 0.9\n")]
+        assert lineage.injected_parameter_names(cells) == ["alpha"]
+    assert lineage.injected_parameter_names([(1, "# Parameters\nalpha = = 1")]) == []
+
+
 def test_redactor_masks_known_values_and_secret_assignments() -> None:
     redactor = lineage.Redactor()
     redactor.add("sk-abc-123")
