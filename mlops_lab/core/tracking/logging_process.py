@@ -1,33 +1,41 @@
-"""The logging process: where a kernel's MLflow writes run, on the machine's other core.
+"""The logging process: where a kernel's MLflow writes run, beside the kernel, not in it.
 
 A thread in the kernel would share the kernel's GIL: logging a forest's model and plots
 while the next cell trains made that cell up to twice as slow, and importing MLflow alone
-(about a second of bytecode) slowed whatever ran beside it. So the kernel's worker thread
-only pickles (a 300-tree forest in about 25 ms) and hands each request to this process,
-started once per kernel with ``python -m``, at a lower CPU priority, and waits for the
-answer on a pipe (no GIL held while waiting). The process imports MLflow, opens and closes
-runs, logs fits, and answers each request with its result or its error.
+(about a second of bytecode) slowed whatever ran beside it. So the kernel only pickles
+requests (a 300-tree forest in about 25 ms) and writes them to this process, started
+once per kernel with ``python -m``, at the lowest CPU priority and with one BLAS thread.
 
-Requests are ``(operation, keyword arguments)`` pickled with cloudpickle (so an estimator
-class defined in the notebook travels too); the operations are the functions in
-:data:`OPERATIONS`. If the kernel dies, the process finishes what it received and exits
-when the pipe closes.
+Requests are ``(id, operation, keyword arguments)``, answered in order with ``(id, ok,
+value)``. The kernel names its runs and fits with keys of its own, so it never waits for
+an id before sending the next request: the process keeps what each key became. A reader
+thread takes requests off the pipe at once (a kernel never blocks on a busy process).
+
+The process runs in a session of its own: when Jupyter kills a kernel that is slow to
+shut down, the process still finishes what it was sent, then exits as the pipe closes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
+import pickle
+import queue
 import sys
+import tempfile
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
+from mlops_lab.core.config import Settings
+from mlops_lab.core.tracking import fit_logging, run_logging
+
 NICENESS = 19
-"""The process yields the CPU to the kernel when both want it."""
+"""The process yields the CPU to the kernel whenever both want it."""
 
 ONE_THREAD = {
     name: "1"
@@ -36,137 +44,100 @@ ONE_THREAD = {
 """Background work stays on one core: a BLAS pool of its own would fight the kernel's."""
 
 
-@dataclass(frozen=True)
-class RemoteError(Exception):
-    """An operation failed in the logging process: its type, message and traceback."""
-
-    type_name: str
-    message: str
-    detail: str
-
-    def __str__(self) -> str:
-        return self.message
+class RunNotOpen(RuntimeError):
+    """A request for a run whose opening failed (that failure was reported already)."""
 
 
-class LoggingProcessGone(RuntimeError):
-    """The process exited (killed, out of memory); the next request starts a new one."""
+@dataclass
+class _Run:
+    settings: Settings
+    opened: run_logging.OpenedRun
 
 
-class LoggingProcess:
-    """The kernel's handle on the process: ``call`` sends one request and waits for it.
-
-    Only the kernel's logging worker thread calls it, one request at a time.
-    """
+class Server:
+    """The process's state: what the kernel's run and fit keys became, and the operations."""
 
     def __init__(self) -> None:
-        self._process: subprocess.Popen[bytes] | None = None
-        self._to: Connection | None = None
-        self._from: Connection | None = None
-        self._lock = threading.Lock()
+        self._runs: dict[str, _Run] = {}
+        self._unopened: dict[str, str] = {}
+        self._fits: dict[str, str] = {}
 
-    def start(self) -> None:
-        """Start the process now (it imports MLflow while the user's cells go on)."""
-        with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._spawn()
+    def _run(self, key: str) -> _Run:
+        if key in self._unopened:
+            raise RunNotOpen(self._unopened[key])
+        return self._runs[key]
 
-    def _spawn(self) -> None:
-        request_read, request_write = os.pipe()
-        answer_read, answer_write = os.pipe()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(request_read), str(answer_write)],
-            pass_fds=(request_read, answer_write),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            close_fds=True,
-            env={**os.environ, **ONE_THREAD},
+    def open_run(
+        self,
+        run: str,
+        settings: Settings,
+        experiment: str,
+        notebook: Path | None,
+        run_name: str | None,
+        kernel: run_logging.Kernel,
+        params: Mapping[str, str],
+    ) -> tuple[str, str]:
+        try:
+            opened = run_logging.open_run(settings, experiment, notebook, run_name, kernel, params)
+        except BaseException as exc:
+            self._unopened[run] = f"{type(exc).__name__}: {exc}"
+            raise
+        self._runs[run] = _Run(settings, opened)
+        return opened.run_id, opened.experiment_id
+
+    def log_params(self, run: str, params: Mapping[str, str]) -> None:
+        state = self._run(run)
+        run_logging.log_params(state.settings, state.opened.run_id, params)
+
+    def log_metrics(
+        self, run: str, metrics: Mapping[str, float], step: int, timestamp: int
+    ) -> None:
+        state = self._run(run)
+        run_logging.log_metrics(state.settings, state.opened.run_id, metrics, step, timestamp)
+
+    def set_tags(self, run: str, tags: Mapping[str, str]) -> None:
+        state = self._run(run)
+        run_logging.set_tags(state.settings, state.opened.run_id, tags)
+
+    def close_run(
+        self, run: str, status: str, files: Mapping[str, str], late_params: Mapping[str, str]
+    ) -> str:
+        """Write the end-of-run files the kernel sent and close the run; its id back."""
+        state = self._run(run)
+        with tempfile.TemporaryDirectory() as tmp:
+            for relative, text in files.items():
+                target = Path(tmp, relative)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            run_logging.close_run(
+                state.settings, state.opened.run_id, status, Path(tmp), list(files), late_params
+            )
+        del self._runs[run]
+        return state.opened.run_id
+
+    def log_fit(
+        self, run: str, fit: str, record: fit_logging.FitRecord, call: bytes | Any
+    ) -> fit_logging.FitLogged:
+        state = self._run(run)
+        logged = fit_logging.log_fit(
+            state.settings, state.opened.parent, record, call, state.opened.options
         )
-        os.close(request_read)
-        os.close(answer_write)
-        self._to = Connection(request_write, readable=False)
-        self._from = Connection(answer_read, writable=False)
+        self._fits[fit] = logged.run_id
+        return logged
 
-    def call(self, operation: str, **kwargs: Any) -> Any:
-        import cloudpickle
+    def log_evaluation(
+        self, run: str, fit: str, key: str, value: float, step: int, timestamp: int
+    ) -> None:
+        state = self._run(run)
+        if fit not in self._fits:
+            raise RuntimeError(f"{key}: the model's run was not logged")
+        fit_logging.log_evaluation(state.settings, self._fits[fit], key, value, step, timestamp)
 
-        payload = cloudpickle.dumps((operation, kwargs))
-        return self.call_pickled(payload)
-
-    def call_pickled(self, payload: bytes) -> Any:
-        """Send a request pickled beforehand (a fit, pickled in the user's thread)."""
-        self.start()
-        assert self._to is not None and self._from is not None
-        try:
-            self._to.send_bytes(payload)
-            ok, value = self._from.recv()
-        except (EOFError, OSError) as exc:
-            code = self._process.poll() if self._process else None
-            self._process = None
-            raise LoggingProcessGone(
-                f"the logging process exited (code {code}); the next request starts a new one"
-            ) from exc
-        if not ok:
-            type_name, message, detail, error = value
-            raise error if error is not None else RemoteError(type_name, message, detail)
-        return value
-
-    def close(self) -> None:
-        """Close the pipe: the process finishes what it has and exits."""
-        with self._lock:
-            for connection in (self._to, self._from):
-                if connection is not None:
-                    connection.close()
-            self._to = self._from = None
-            self._process = None
+    def ping(self) -> int:
+        return os.getpid()
 
 
-def pickled(operation: str, **kwargs: Any) -> bytes:
-    """A request ready for :meth:`LoggingProcess.call_pickled`."""
-    import cloudpickle
-
-    return cloudpickle.dumps((operation, kwargs))
-
-
-# --- the process side ------------------------------------------------------------------
-
-
-def _operations() -> dict[str, Callable[..., Any]]:
-    from mlops_lab.core.tracking import fit_logging, run_logging
-
-    return {
-        "open_run": run_logging.open_run,
-        "log_params": run_logging.log_params,
-        "log_metrics": run_logging.log_metrics,
-        "set_tags": run_logging.set_tags,
-        "close_run": run_logging.close_run,
-        "log_fit": fit_logging.log_fit,
-        "log_evaluation": fit_logging.log_evaluation,
-        "ping": lambda: os.getpid(),
-    }
-
-
-def serve(requests: Connection, answers: Connection) -> None:
-    """Answer requests until the kernel closes the pipe."""
-    import pickle
-
-    operations = _operations()
-    while True:
-        try:
-            payload = requests.recv_bytes()
-        except (EOFError, OSError):
-            return
-        try:
-            operation, kwargs = pickle.loads(payload)
-            answer: tuple[bool, Any] = (True, operations[operation](**kwargs))
-        except BaseException as exc:  # every error goes back to the kernel, then we go on
-            answer = (False, _described(exc))
-        try:
-            answers.send(answer)
-        except (EOFError, OSError):
-            return
-
-
-def _described(exc: BaseException) -> tuple[str, str, str, BaseException | None]:
+def described(exc: BaseException) -> tuple[str, str, str, BaseException | None]:
     """``(type, message, traceback, the error itself)``: our own errors travel as they are
     (the kernel raises the same ``Unavailable``); others as text (they may not pickle)."""
     from mlops_lab.core.errors import MlopsError
@@ -177,14 +148,37 @@ def _described(exc: BaseException) -> tuple[str, str, str, BaseException | None]
     return (type(exc).__name__, message, detail, same)
 
 
+def serve(requests: Connection, answers: Connection) -> None:
+    """Answer requests in order until the kernel closes the pipe and all are answered."""
+    inbox: queue.Queue[bytes | None] = queue.Queue()
+
+    def read() -> None:
+        while True:
+            try:
+                inbox.put(requests.recv_bytes())
+            except (EOFError, OSError):
+                inbox.put(None)
+                return
+
+    threading.Thread(target=read, name="mlops-requests", daemon=True).start()
+    server = Server()
+    while (payload := inbox.get()) is not None:
+        request_id = -1
+        try:
+            request_id, operation, kwargs = pickle.loads(payload)
+            answer: tuple[int, bool, Any] = (request_id, True, getattr(server, operation)(**kwargs))
+        except BaseException as exc:  # every error goes back to the kernel, then we go on
+            answer = (request_id, False, described(exc))
+        with contextlib.suppress(EOFError, OSError):  # the kernel is gone: finish all the same
+            answers.send(answer)
+
+
 def main(argv: list[str]) -> None:
     import logging
 
     os.nice(NICENESS)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    requests = Connection(int(argv[0]), writable=False)
-    answers = Connection(int(argv[1]), readable=False)
-    serve(requests, answers)
+    serve(Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False))
 
 
 if __name__ == "__main__":

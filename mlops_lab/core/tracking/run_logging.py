@@ -12,12 +12,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.mlflow import tags as run_tags
-from mlops_lab.core.tracking import fit_logging, lineage, orphans
+from mlops_lab.core.tracking import fit_logging, lineage
 
-_beacons: dict[str, orphans.LiveRunBeacon] = {}
+if TYPE_CHECKING:  # the kernel imports this module for Kernel: no store, no MLflow there
+    from mlops_lab.core.tracking.orphans import LiveRunBeacon
+
+_beacons: dict[str, LiveRunBeacon] = {}
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ def open_run(
     import mlflow
 
     from mlops_lab.core.mlflow.connection import client_for, ensure_experiment, mlflow_errors
+    from mlops_lab.core.tracking import orphans
 
     client = client_for(settings)
     mlflow.set_tracking_uri(settings.tracking_uri)

@@ -27,9 +27,9 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,8 +42,7 @@ from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError
 from mlops_lab.core.masking import MASK, is_secret_name
 from mlops_lab.core.tracking import fit_logging, lineage, run_logging
 from mlops_lab.core.tracking.fits import Evaluation, FitCall, FitHooks
-from mlops_lab.core.tracking.logging_process import LoggingProcess
-from mlops_lab.core.tracking.worker import LoggingFailure, LoggingWorker
+from mlops_lab.core.tracking.logging_client import LoggingClient, LoggingFailure
 
 SESSION_ENV = "JPY_SESSION_NAME"
 """Set by jupyter_server in a kernel's environment: the notebook's path (see notebook_path)."""
@@ -57,11 +56,12 @@ EXECUTED_CODE_ARTIFACT = "notebook/executed_code.py"
 OPEN_WAIT_S = 0.3
 """How long ``start`` waits for the run's id (enough once MLflow is imported)."""
 OPEN_TIMEOUT_S = 120.0
-"""How long asking for the run's id may wait while the worker opens the run."""
-END_FLUSH_S = 300.0
+"""How long asking for the run's id may wait while the logging process opens the run."""
+END_WAIT_S = 300.0
 """``end`` and a new ``track`` wait this long for pending logging (a big model's upload)."""
-EXIT_FLUSH_S = 3.0
-"""At kernel shutdown: Jupyter kills a kernel that is not gone after 5 s."""
+EXIT_WAIT_S = 2.0
+"""At kernel shutdown (Jupyter kills a kernel still there after 5 s); the logging process
+finishes what it was sent even when the kernel is gone."""
 
 Cell = tuple[int, str]
 """(execution count, source) of one executed cell."""
@@ -141,6 +141,8 @@ class RunHandle:
         params: dict[str, str],
         replaced: EndedRun | None,
     ) -> None:
+        self.key = uuid.uuid4().hex
+        """The name the logging process knows the run by before it has an id."""
         self.experiment = experiment
         self.notebook = notebook
         self.params = params
@@ -149,16 +151,10 @@ class RunHandle:
         self._opened = threading.Event()
         self._ids: tuple[str, str] | None = None
         self.error: BaseException | None = None
-        self.state: _Open | None = None
-        """Set by the worker once the run exists: what its fits' tasks need."""
 
-    def opened(self, run_id: str, experiment_id: str, state: _Open) -> None:
-        self._ids = (run_id, experiment_id)
-        self.state = state
-        self._opened.set()
-
-    def failed(self, error: BaseException) -> None:
-        self.error = error
+    def settle(self, ids: tuple[str, str] | None, error: BaseException | None) -> None:
+        """The logging process's answer to the opening: the ids, or why it failed."""
+        self._ids, self.error = ids, error
         self._opened.set()
 
     def wait(self, timeout: float) -> bool:
@@ -199,15 +195,6 @@ class SessionStatus:
     fits: int
     pending: int
     current: str | None
-
-
-@dataclass(frozen=True)
-class _Open:
-    """The open run as its fits need it (set once the logging process has created it)."""
-
-    settings: Settings
-    parent: fit_logging.ParentRun
-    options: fit_logging.FitOptions
 
 
 class TrackingSession:
@@ -251,13 +238,12 @@ class TrackingSession:
         self._first_cell = 0
         self._logged_params: set[str] = set()
         self._redactor = lineage.Redactor()
-        self._worker: LoggingWorker | None = None
-        self._process = LoggingProcess()
+        self._client = LoggingClient()
         self._hooks = FitHooks(
             on_fit=self._on_fit, on_evaluation=self._on_evaluation, on_error=self._failed
         )
         self._fit_counts: dict[str, int] = {}
-        self._fit_records: weakref.WeakKeyDictionary[Any, fit_logging.FitRecord] = (
+        self._fit_records: weakref.WeakKeyDictionary[Any, tuple[str, fit_logging.FitRecord]] = (
             weakref.WeakKeyDictionary()
         )
         self._adopted = False
@@ -287,48 +273,30 @@ class TrackingSession:
 
     def status(self) -> SessionStatus:
         run = self.active
-        worker = self._worker
         return SessionStatus(
             run_id=run.opened_id if run else None,
             experiment=run.experiment if run else None,
             opening=run is not None and run.opened_id is None,
             fits=sum(self._fit_counts.values()),
-            pending=worker.pending if worker else 0,
-            current=worker.current if worker else None,
+            pending=self._client.pending,
+            current=self._client.current,
         )
 
     def take_failures(self) -> list[LoggingFailure]:
         """Logging that failed since the last call, each reported once."""
-        return self._worker.take_failures() if self._worker else []
+        return self._client.take_failures()
 
-    def flush(self, timeout: float = END_FLUSH_S) -> int:
-        """Wait (bounded) for pending logging; returns how many tasks are left."""
-        if self._worker is None:
-            return 0
-        return self._worker.flush(timeout, on_wait=self._tell_waiting).pending
+    def flush(self, timeout: float = END_WAIT_S) -> int:
+        """Wait (bounded) for pending logging; returns how many requests are left."""
+        return self._client.flush(timeout, on_wait=self._tell_waiting)
 
     def _tell_waiting(self, pending: int, current: str | None) -> None:
         doing = f" ({current})" if current else ""
         tasks = "task" if pending == 1 else "tasks"
         self._notify(f"mlops: waiting for {pending} logging {tasks} to finish{doing}...")
 
-    def _ensure_worker(self) -> LoggingWorker:
-        if self._worker is None:
-            self._worker = LoggingWorker()
-        return self._worker
-
     def _failed(self, what: str, exc: BaseException) -> None:
-        self._ensure_worker().record_failure(what, exc)
-
-    def _submit(self, run: RunHandle, what: str, task: Callable[[], None]) -> threading.Event:
-        """Queue ``task`` for the worker; it fails with the reason if the run never opened."""
-
-        def guarded() -> None:
-            if run.error is not None:
-                raise RuntimeError(f"not logged, the run did not open: {run.error}")
-            task()
-
-        return self._ensure_worker().submit(what, guarded)
+        self._client.record_failure(what, exc)
 
     # -- start --------------------------------------------------------------------------
 
@@ -367,32 +335,25 @@ class TrackingSession:
         params = self._parameter_values(names)
         handle = RunHandle(name, path, params, replaced)
         self._run = handle
-        kernel = run_logging.Kernel(os.getpid(), self._kernel_id, self._history, first_cell)
-
-        def open_run() -> None:
-            try:
-                opened: run_logging.OpenedRun = self._process.call(
-                    "open_run",
-                    settings=settings,
-                    experiment=name,
-                    notebook=path,
-                    run_name=run_name(path),
-                    kernel=kernel,
-                    params=params,
-                )
-            except BaseException as exc:
-                handle.failed(exc)
-                raise
-            state = _Open(settings, opened.parent, opened.options)
-            handle.opened(opened.run_id, opened.experiment_id, state)
-
-        self._ensure_worker().submit("opening the notebook's run", open_run)
+        self._client.submit(
+            "opening the notebook's run",
+            "open_run",
+            on_done=handle.settle,
+            run=handle.key,
+            settings=settings,
+            experiment=name,
+            notebook=path,
+            run_name=run_name(path),
+            kernel=run_logging.Kernel(os.getpid(), self._kernel_id, self._history, first_cell),
+            params=params,
+        )
         self._hooks.enabled = autolog
         if autolog:
             self._hooks.install()
         if not self._atexit_registered:
             atexit.register(self._at_exit)
             self._atexit_registered = True
+        self._client.start()
         handle.wait(OPEN_WAIT_S)
         return handle
 
@@ -439,45 +400,27 @@ class TrackingSession:
 
     def log_params(self, params: Mapping[str, object]) -> dict[str, str]:
         """Queue params, secrets masked (see :meth:`_masked`); returns what will be stored."""
-        settings, run = self._require_run("log params to")
+        _, run = self._require_run("log params to")
         stored = {k: v[: fit_logging.MAX_PARAM_LENGTH] for k, v in self._masked(params).items()}
         self._logged_params.update(stored)
-        self._submit(
-            run,
-            f"params {', '.join(stored)}",
-            lambda: self._process.call(
-                "log_params", settings=settings, run_id=run.run_id, params=stored
-            ),
-        )
+        self._client.submit(f"params {', '.join(stored)}", "log_params", run=run.key, params=stored)
         return stored
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        settings, run = self._require_run("log metrics to")
-        now = int(time.time() * 1000)
-        values = dict(metrics)
-        self._submit(
-            run,
-            f"metrics {', '.join(values)}",
-            lambda: self._process.call(
-                "log_metrics",
-                settings=settings,
-                run_id=run.run_id,
-                metrics=values,
-                step=step or 0,
-                timestamp=now,
-            ),
+        _, run = self._require_run("log metrics to")
+        self._client.submit(
+            f"metrics {', '.join(metrics)}",
+            "log_metrics",
+            run=run.key,
+            metrics=dict(metrics),
+            step=step or 0,
+            timestamp=int(time.time() * 1000),
         )
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
-        settings, run = self._require_run("tag")
+        _, run = self._require_run("tag")
         masked = self._masked(tags)
-        self._submit(
-            run,
-            f"tags {', '.join(masked)}",
-            lambda: self._process.call(
-                "set_tags", settings=settings, run_id=run.run_id, tags=masked
-            ),
-        )
+        self._client.submit(f"tags {', '.join(masked)}", "set_tags", run=run.key, tags=masked)
 
     def _masked(self, values: Mapping[str, object]) -> dict[str, str]:
         """``values`` as strings, with every secret we know of replaced by ``***``.
@@ -504,7 +447,7 @@ class TrackingSession:
 
     def _on_fit(self, call: FitCall) -> None:
         """Name the fit, take its params and pickle it now (the estimator may be refitted
-        or changed by the next cell), and queue it for the logging process."""
+        or changed by the next cell), and send it to the logging process."""
         run = self.active
         if run is None:
             return
@@ -515,113 +458,82 @@ class TrackingSession:
             estimator, count, self._masked(fit_logging.fit_params(estimator))
         )
         if call.error is None:
-            self._fit_records[estimator] = record
+            self._fit_records[estimator] = (run.key, record)
         try:
             payload: bytes | FitCall = fit_logging.pickle_fit(call)
         except Exception as exc:  # an estimator holding a lock, a file...: params only
             self._failed(f"model of {record.name} (it cannot be pickled)", exc)
             payload = dataclasses.replace(call, estimator=None, X=None, y=None, sample_weight=None)
 
-        def log() -> None:
-            state = run.state
-            assert state is not None  # the worker opened the run before this task
-            logged: fit_logging.FitLogged = self._process.call(
-                "log_fit",
-                settings=state.settings,
-                parent=state.parent,
-                record=record,
-                call=payload,
-                options=state.options,
-            )
-            record.run_id = logged.run_id
-            for what, error in logged.failures:
-                self._failed(what, RuntimeError(error))
+        def logged(value: fit_logging.FitLogged | None, error: BaseException | None) -> None:
+            for what, failure in value.failures if value else []:
+                self._failed(what, RuntimeError(failure))
 
-        self._submit(run, f"logging {record.name}", log)
+        self._client.submit(
+            f"logging {record.name}",
+            "log_fit",
+            on_done=logged,
+            run=run.key,
+            fit=f"{run.key}/{record.name}",
+            record=record,
+            call=payload,
+        )
 
     def _on_evaluation(self, evaluation: Evaluation) -> None:
-        run, record = self.active, self._fit_records.get(evaluation.estimator)
-        if run is None or record is None:
+        known = self._fit_records.get(evaluation.estimator)
+        if known is None or self.active is None:
             return
-        step = record.next_step(evaluation.key)
-        now = int(time.time() * 1000)
-
-        def log() -> None:
-            if record.run_id is None:
-                raise RuntimeError(f"{record.name} has no run (its logging failed)")
-            assert run.state is not None
-            self._process.call(
-                "log_evaluation",
-                settings=run.state.settings,
-                run_id=record.run_id,
-                key=evaluation.key,
-                value=evaluation.value,
-                step=step,
-                timestamp=now,
-            )
-
-        self._submit(run, f"{evaluation.key} of {record.name}", log)
+        run_key, record = known
+        self._client.submit(
+            f"{evaluation.key} of {record.name}",
+            "log_evaluation",
+            run=run_key,
+            fit=f"{run_key}/{record.name}",
+            key=evaluation.key,
+            value=evaluation.value,
+            step=record.next_step(evaluation.key),
+            timestamp=int(time.time() * 1000),
+        )
 
     # -- end ------------------------------------------------------------------------------
 
-    def end(self, failed: bool = False, flush_timeout: float = END_FLUSH_S) -> EndedRun:
-        """Wait for pending logging, log the snapshot, code and environment, close the run."""
-        settings, run = self._require_run("end")
+    def end(self, failed: bool = False, wait: float = END_WAIT_S) -> EndedRun:
+        """Log the snapshot, code and environment and close the run, after everything the
+        run's fits sent before (the logging process answers in order); waits ``wait``
+        seconds at most, with a message once it has to wait."""
+        _, run = self._require_run("end")
         self._hooks.enabled = False
-        unfinished = self.flush(flush_timeout)
         status = "FAILED" if failed else "FINISHED"
         try:
-            run_id = run.run_id  # raises if the run never opened
             self._redactor.learn(self._user_ns)
             names: list[str] = []
             if run.notebook is not None and run.notebook.is_file():
                 names = lineage.parameter_names(lineage.read_notebook(run.notebook))
             late = self._parameter_values(names)  # a parameters cell run after `track`
-            self._leave_fluent_run(run_id, status)
-            with tempfile.TemporaryDirectory() as tmp:
-                artifacts = self._write_artifacts(Path(tmp), run)
-                self._close(settings, run_id, status, Path(tmp), artifacts, late, flush_timeout)
+            files = self._end_files(run)
+            if run.opened_id is not None:
+                self._leave_fluent_run(run.opened_id, status)
+            closed = self._client.submit(
+                "closing the notebook's run",
+                "close_run",
+                run=run.key,
+                status=status,
+                files=files,
+                late_params=late,
+            )
         finally:
             self._run = None
             self._settings = None
-        return EndedRun(run_id, status, artifacts, unfinished)
-
-    def _close(
-        self,
-        settings: Settings,
-        run_id: str,
-        status: str,
-        folder: Path,
-        artifacts: list[str],
-        late: dict[str, str],
-        timeout: float,
-    ) -> None:
-        """Have the logging process log the end-of-run files and close the run; its
-        error is raised here (``end`` is a command the user waits for), not queued."""
-        outcome: list[BaseException] = []
-
-        def close() -> None:
-            try:
-                self._process.call(
-                    "close_run",
-                    settings=settings,
-                    run_id=run_id,
-                    status=status,
-                    folder=folder,
-                    artifacts=artifacts,
-                    late_params=late,
-                )
-            except BaseException as exc:
-                outcome.append(exc)
-
-        if not self._ensure_worker().submit("closing the notebook's run", close).wait(timeout):
+        self._client.flush(wait, on_wait=self._tell_waiting)
+        if not closed.wait(0):
             raise MlopsError(
                 ErrorCode.UNAVAILABLE,
-                f"Run {run_id} is still closing after {timeout:.0f} s (the tracking store "
-                "is slow or unreachable); check it with mlops-lab info.",
+                f"The run is still being logged after {wait:.0f} s (the tracking store is "
+                "slow or unreachable); it closes when that is done. See %mlops status.",
             )
-        if outcome:
-            raise outcome[0]
+        if closed.error is not None:
+            raise closed.error
+        return EndedRun(closed.value, status, list(files), self._client.pending)
 
     def _leave_fluent_run(self, run_id: str, status: str) -> None:
         """If the user's MLflow made our run its fluent run, pop it (the logging process
@@ -634,39 +546,31 @@ class TrackingSession:
         if active is not None and active.info.run_id == run_id:
             mlflow.end_run(status)
 
-    def _write_artifacts(self, folder: Path, run: RunHandle) -> list[str]:
-        written: list[str] = []
-
-        def write(relative: str, text: str) -> None:
-            target = folder / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            written.append(relative)
-
+    def _end_files(self, run: RunHandle) -> dict[str, str]:
+        """The end-of-run artifacts by path: snapshot, executed code, environment."""
+        files: dict[str, str] = {}
         if run.notebook is not None and run.notebook.is_file():
             snapshot = self._redactor.notebook(lineage.read_notebook(run.notebook))
-            write(
-                f"{NOTEBOOK_ARTIFACT_DIR}/{run.notebook.name}",
-                json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n",
+            files[f"{NOTEBOOK_ARTIFACT_DIR}/{run.notebook.name}"] = (
+                json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n"
             )
-        write(EXECUTED_CODE_ARTIFACT, self._executed_code())
-        write("environment/requirements.txt", lineage.requirements_txt())
-        write("environment/python.txt", lineage.python_version() + "\n")
-        return written
+        files[EXECUTED_CODE_ARTIFACT] = self._executed_code()
+        files["environment/requirements.txt"] = lineage.requirements_txt()
+        files["environment/python.txt"] = lineage.python_version() + "\n"
+        return files
 
     def _executed_code(self) -> str:
         return lineage.executed_code(self._executed_cells(), self._first_cell, self._redactor)
 
     def shut_down(self) -> None:
-        """``%unload_ext``: fits are no longer watched, the worker and process stop."""
+        """``%unload_ext``: fits are no longer watched; the logging process finishes what
+        it was sent and exits."""
         self._hooks.uninstall()
-        if self._worker is not None:
-            self._worker.stop()
-            self._worker = None
-        self._process.close()
+        self._client.close()
 
     def _at_exit(self) -> None:
-        """Interpreter exit (kernel shutdown): log what ``end`` would, best effort, quickly."""
+        """Interpreter exit (kernel shutdown): send what ``end`` would and go; the logging
+        process logs it even once the kernel is gone."""
         if self.active is not None:
             with contextlib.suppress(Exception):  # nothing can be reported at exit
-                self.end(flush_timeout=EXIT_FLUSH_S)
+                self.end(wait=EXIT_WAIT_S)

@@ -185,24 +185,11 @@ def test_requirements_pin_the_running_interpreter() -> None:
 # --- the session ---------------------------------------------------------------------------
 
 
-def test_session_tracks_a_fit_into_its_own_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import mlflow
-    import mlflow.models
+def test_a_notebook_run_holds_its_params_and_each_fit_is_a_child_run(tmp_path: Path) -> None:
+    import mlflow.sklearn
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
-
-    # Inferring a model's requirements costs ~2.5 s a fit; tracking must never trigger it
-    # (a guard for MLflow upgrades that would route autolog around our pinned list).
-    inferred: list[object] = []
-    real_infer = mlflow.models.infer_pip_requirements
-
-    def counting_infer(*args: Any, **kwargs: Any) -> Any:
-        inferred.append(args)
-        return real_infer(*args, **kwargs)
-
-    monkeypatch.setattr(mlflow.models, "infer_pip_requirements", counting_infer)
+    from sklearn.tree import DecisionTreeClassifier
 
     nb = write_notebook(
         tmp_path / "nbs" / "train.ipynb", "C = 1.0\nclient_secret = 'xyz-SECRET-9'\n"
@@ -220,25 +207,44 @@ def test_session_tracks_a_fit_into_its_own_run(
     handle = session.start(notebook=str(nb), first_cell=2)
     assert handle.experiment == "nbs/train.ipynb"
     assert handle.params == {"C": "0.3", "client_secret": "***"}
-    assert mlflow.active_run().info.run_id == handle.run_id
 
-    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
-    LogisticRegression().fit(X, [0, 0, 1, 1])
+    X_train = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    y_train = [0, 0, 1, 1]
+    logistic = LogisticRegression(C=0.3).fit(X_train, y_train)
+    tree = DecisionTreeClassifier(max_depth=2).fit(X_train, y_train)
+    tree.score(X_train, y_train)
     session.log_metrics({"custom": 2.0}, step=5)
     ended = session.end()
-    assert ended.status == "FINISHED" and mlflow.active_run() is None
-    assert inferred == []  # the tracked fit's model: pinned by the session, not inferred
-    mlflow.sklearn.save_model(LogisticRegression().fit(X, [0, 0, 1, 1]), tmp_path / "plain")
-    assert len(inferred) == 1, "the counter must see inference once tracking has ended"
+    assert ended.status == "FINISHED" and ended.unfinished == 0
+    assert session.take_failures() == []
 
     client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
-    runs = client.search_runs([handle.experiment_id])
-    assert [r.info.run_id for r in runs] == [handle.run_id]  # autolog made no run of its own
-    run = runs[0]
-    assert run.data.params["C"] == "0.3" and run.data.params["client_secret"] == "***"
-    assert run.inputs.dataset_inputs[0].dataset.digest
-    assert run.data.tags[run_tags.NOTEBOOK_ARTIFACT] == "notebook/train.ipynb"
-    assert run.data.tags["mlops.python.version"] == sys.version.split()[0]
+    runs = {r.info.run_name: r for r in client.search_runs([handle.experiment_id])}
+    parent = client.get_run(handle.run_id)
+    assert set(runs) == {parent.info.run_name, "LogisticRegression-1", "DecisionTreeClassifier-1"}
+    assert parent.data.params == {"C": "0.3", "client_secret": "***"}
+    assert parent.data.metrics == {"custom": 2.0}  # nothing of the fits on the notebook's run
+    assert parent.data.tags[run_tags.NOTEBOOK_ARTIFACT] == "notebook/train.ipynb"
+    assert parent.data.tags["mlops.python.version"] == sys.version.split()[0]
+    for name, estimator in (("LogisticRegression-1", logistic), ("DecisionTreeClassifier-1", tree)):
+        child = runs[name]
+        assert child.data.tags["mlflow.parentRunId"] == handle.run_id
+        assert child.data.tags[run_tags.SOURCE_NAME] == str(nb)  # the notebook, not ipykernel
+        expected = {k: str(v) for k, v in estimator.get_params().items()}
+        assert child.data.params == expected
+        assert child.inputs.dataset_inputs[0].dataset.name == "X_train"
+        assert child.data.metrics["training_accuracy_score"] == 1.0
+        (logged,) = client.search_logged_models(
+            experiment_ids=[handle.experiment_id],
+            filter_string=f"source_run_id = '{child.info.run_id}'",
+        )
+        model = mlflow.sklearn.load_model(logged.artifact_location)
+        assert list(model.predict(X_train)) == list(estimator.predict(X_train))
+    assert (
+        runs["DecisionTreeClassifier-1"].data.metrics["DecisionTreeClassifier_score_X_train"] == 1.0
+    )
+    assert "DecisionTreeClassifier_score_X_train" not in runs["LogisticRegression-1"].data.metrics
+
     local = Path(client.download_artifacts(handle.run_id, "", str(tmp_path / "dl")))
     code = (local / "notebook" / "executed_code.py").read_text()
     assert "# In[1]:  (before %mlops track)\nC = 0.3\nclient_secret = '***'" in code
@@ -248,28 +254,38 @@ def test_session_tracks_a_fit_into_its_own_run(
         assert b"xyz-SECRET-9" not in blob
 
 
-def test_known_secrets_are_masked_inside_params_tags_and_autolog_params(tmp_path: Path) -> None:
-    from mlflow.utils.autologging_utils.client import MlflowAutologgingQueueingClient
+def with_key(X: Any, key: str) -> Any:
+    return X
+
+
+def test_known_secrets_are_masked_in_params_tags_and_fit_params(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
 
     ns: dict[str, Any] = {"service_token": "tok-SECRET-abcdef"}
     session = session_for(tmp_path, ns)
-    handle = session.start(experiment="masks", autolog=True)
+    handle = session.start(experiment="masks")
     dsn = "postgresql://ana:pg-SECRET-xyz@db/sales"
     assert session.log_params({"dsn": dsn, "n": 3}) == {
         "dsn": "postgresql://ana:***@db/sales",
         "n": "3",
     }
     session.set_tags({"note": "tok-SECRET-abcdef", "header": "Bearer tok-SECRET-abcdef"})
-    autolog = MlflowAutologgingQueueingClient()  # what autolog logs estimator params with
-    autolog.log_params(handle.run_id, {"kw_args": "{'key': 'tok-SECRET-abcdef'}"})
-    autolog.flush(synchronous=True)
+    keyed = FunctionTransformer(with_key, kw_args={"key": "tok-SECRET-abcdef"})
+    make_pipeline(keyed, LogisticRegression()).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
     session.end()
+    assert session.take_failures() == []
 
     client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
     run = client.get_run(handle.run_id)
     assert run.data.tags["note"] == "***" and run.data.tags["header"] == "Bearer ***"
-    assert run.data.params["kw_args"] == "{'key': '***'}"
     assert run.data.params["dsn"] == "postgresql://ana:***@db/sales"
+    (child,) = client.search_runs(
+        [handle.experiment_id], f"tags.mlflow.parentRunId = '{handle.run_id}'"
+    )
+    assert child.info.run_name == "Pipeline-1"
+    assert child.data.params["functiontransformer__kw_args"] == "{'key': '***'}"
 
 
 def test_a_new_track_ends_and_logs_the_previous_run(tmp_path: Path) -> None:
@@ -278,6 +294,7 @@ def test_a_new_track_ends_and_logs_the_previous_run(tmp_path: Path) -> None:
     second = session.start(experiment="e", autolog=False)
     client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
     assert client.get_run(first.run_id).info.status == "FINISHED"
+    assert second.replaced is not None and second.replaced.run_id == first.run_id
     assert {a.path for a in client.list_artifacts(first.run_id, "environment")} == {
         "environment/python.txt",
         "environment/requirements.txt",
@@ -285,6 +302,56 @@ def test_a_new_track_ends_and_logs_the_previous_run(tmp_path: Path) -> None:
     assert client.get_run(second.run_id).info.status == "RUNNING"
     session.end(failed=True)
     assert client.get_run(second.run_id).info.status == "FAILED"
+
+
+def test_papermills_parameters_are_logged_without_the_notebooks_path(tmp_path: Path) -> None:
+    """Plain papermill: no notebook path, only the executed cells tell the parameters."""
+    import mlflow
+
+    defaults = 'alpha = 0.5\nn = 10\napi_token = "none"'
+    injected = '# Parameters\nalpha = 0.9\napi_token = "s3cret-token"\n'
+    ran = {"alpha": 0.9, "n": 10, "api_token": "s3cret-token"}
+    client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
+
+    # `%mlops track` after both cells: logged when the run starts.
+    cells = [(1, defaults), (2, injected), (3, "%mlops track")]
+    session = session_for(tmp_path, dict(ran), cells)
+    handle = session.start(experiment="after", autolog=False)
+    assert handle.params == {"alpha": "0.9", "n": "10", "api_token": "***"}
+    session.end()
+
+    # `%mlops track` first: logged when the run ends, beside a name the user logged himself.
+    cells = [(1, "%mlops track")]
+    ns: dict[str, Any] = {}
+    session = session_for(tmp_path, ns, cells)
+    handle = session.start(experiment="before", autolog=False)
+    assert handle.params == {}
+    handle.run_id  # noqa: B018 - wait until it is open
+    session.adopt_in_this_thread()  # what the magic does before each cell
+    cells += [(2, defaults), (3, injected), (4, "mlflow.log_param('n', 99)")]
+    ns.update(ran)
+    mlflow.log_param("n", 99)  # MLflow refuses a second value: the run keeps this one
+    assert session.end().status == "FINISHED"
+    assert mlflow.active_run() is None
+    run = client.get_run(handle.run_id)
+    assert run.data.params == {"alpha": "0.9", "n": "99", "api_token": "***"}
+    assert client.list_artifacts(handle.run_id, "notebook")  # end got past the params
+
+
+def test_a_background_failure_is_reported_once_and_logging_goes_on(tmp_path: Path) -> None:
+    session = session_for(tmp_path, {})
+    handle = session.start(experiment="fails", autolog=False)
+    session.log_params({"a": 1})
+    session.log_params({"a": 2})  # MLflow refuses to change a param: fails in the worker
+    session.log_metrics({"after": 1.0})
+    assert session.flush(60) == 0
+    (failure,) = session.take_failures()
+    assert failure.what == "params a"
+    assert "Changing param values is not allowed" in failure.error
+    assert session.take_failures() == []
+    session.end()
+    run = MlflowClient(resolve_settings(tmp_path).tracking_uri).get_run(handle.run_id)
+    assert run.data.params == {"a": "1"} and run.data.metrics == {"after": 1.0}
 
 
 def test_without_a_run_verbs_say_how_to_start_one(tmp_path: Path) -> None:
@@ -299,10 +366,13 @@ def test_unreachable_tracking_server_fails_within_ten_seconds(tmp_path: Path) ->
     with stalling_server() as uri:
         session = session_for(tmp_path, {}, MLFLOW_TRACKING_URI=uri)
         started = time.monotonic()
+        handle = session.start(experiment="e")
         with pytest.raises(Unavailable, match=f"MLflow tracking server {uri} does not answer"):
-            session.start(experiment="e")
+            handle.run_id  # noqa: B018
         assert time.monotonic() - started < 10
     assert session.active is None
+    (failure,) = session.take_failures()
+    assert failure.what == "opening the notebook's run" and "does not answer" in failure.error
 
 
 def test_interpreter_exit_logs_and_ends_the_run(tmp_path: Path) -> None:

@@ -1,0 +1,237 @@
+"""The kernel's side of the logging process: send requests in order, never wait for them.
+
+:class:`LoggingClient` starts the process (:mod:`~mlops_lab.core.tracking.logging_process`)
+on first use, writes each request to it and returns a :class:`Pending`; a reader thread
+takes the answers as they come. A request that failed becomes a :class:`LoggingFailure`,
+kept until the face asks for it (the next ``%mlops`` command prints it), never dropped.
+:meth:`LoggingClient.flush` waits, bounded, until everything sent is answered: ``%mlops
+end``, ``%mlops runs`` and a new ``%mlops track`` call it. Pickling happens in the caller's
+thread; everything else (MLflow's import included) in the process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+PROCESS_MODULE = "mlops_lab.core.tracking.logging_process"
+QUIET_FAILURES = {"RunNotOpen"}
+"""Failures that only repeat one already reported (requests for a run that never opened)."""
+
+
+OnDone = Callable[[Any, BaseException | None], None]
+"""Told the request's value, or its error, once the answer comes (in the reader thread)."""
+
+
+@dataclass(frozen=True)
+class LoggingFailure:
+    """One request that did not complete: what it was for and why, in one line each."""
+
+    what: str
+    error: str
+    detail: str
+    """The traceback from the logging process."""
+
+    def line(self) -> str:
+        return f"{self.what}: {self.error}"
+
+
+class LoggingProcessGone(RuntimeError):
+    """The process exited (killed, out of memory) with requests unanswered."""
+
+
+class Pending:
+    """One request's answer, once it comes."""
+
+    def __init__(self, what: str, on_done: OnDone | None) -> None:
+        self.what = what
+        self._done = threading.Event()
+        self._on_done = on_done
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def wait(self, timeout: float) -> bool:
+        return self._done.wait(timeout)
+
+    def settle(self, value: Any = None, error: BaseException | None = None) -> None:
+        self.value, self.error = value, error
+        try:
+            if self._on_done is not None:
+                self._on_done(value, error)
+        finally:
+            self._done.set()
+
+
+class RemoteError(Exception):
+    """An operation failed in the logging process (raised as itself when it is ours)."""
+
+    def __init__(self, type_name: str, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.type_name, self.message, self.detail = type_name, message, detail
+
+
+class LoggingClient:
+    """See the module docstring. Safe to call from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._requests: Connection | None = None
+        self._outstanding: OrderedDict[int, Pending] = OrderedDict()
+        self._next_id = 0
+        self._failures: list[LoggingFailure] = []
+
+    # -- sending -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the process now, so it imports MLflow while the user's cells go on."""
+        with self._lock:
+            self._ensure_process()
+
+    def submit(
+        self, what: str, operation: str, on_done: OnDone | None = None, **kwargs: Any
+    ) -> Pending:
+        """Send ``operation(**kwargs)`` to the process; returns at once."""
+        import cloudpickle
+
+        pending = Pending(what, on_done)
+        lost: OSError | None = None
+        with self._lock:
+            self._ensure_process()
+            request_id = self._next_id
+            self._next_id += 1
+            payload = cloudpickle.dumps((request_id, operation, kwargs))
+            self._outstanding[request_id] = pending
+            assert self._requests is not None
+            try:
+                self._requests.send_bytes(payload)
+            except OSError as exc:  # the process died: the next request starts a new one
+                self._outstanding.pop(request_id)
+                self._process = None
+                lost = exc
+        if lost is not None:
+            error = LoggingProcessGone(f"the logging process is gone: {lost}")
+            self._keep(what, error)
+            pending.settle(error=error)
+        return pending
+
+    def _ensure_process(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            return
+        request_read, request_write = os.pipe()
+        answer_read, answer_write = os.pipe()
+        from mlops_lab.core.tracking.logging_process import ONE_THREAD
+
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", PROCESS_MODULE, str(request_read), str(answer_write)],
+            pass_fds=(request_read, answer_write),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, **ONE_THREAD},
+            start_new_session=True,  # outlives a kernel that Jupyter kills at shutdown
+        )
+        os.close(request_read)
+        os.close(answer_write)
+        self._requests = Connection(request_write, readable=False)
+        answers = Connection(answer_read, writable=False)
+        threading.Thread(
+            target=self._read_answers, args=(answers,), name="mlops-answers", daemon=True
+        ).start()
+
+    # -- answers -------------------------------------------------------------------------
+
+    def _read_answers(self, answers: Connection) -> None:
+        while True:
+            try:
+                request_id, ok, value = answers.recv()
+            except (EOFError, OSError):
+                self._orphan_outstanding()
+                return
+            with self._lock:
+                pending = self._outstanding.pop(request_id, None)
+            if pending is None:
+                continue
+            error: BaseException | None = None
+            if not ok:
+                type_name, message, detail, same = value
+                error = same if same is not None else RemoteError(type_name, message, detail)
+                if type_name not in QUIET_FAILURES:
+                    self._keep(pending.what, error, detail)
+            try:
+                pending.settle(None if error else value, error)
+            except Exception as exc:  # our own on_done failed: still reported
+                self._keep(pending.what, exc)
+
+    def _orphan_outstanding(self) -> None:
+        with self._lock:
+            left = list(self._outstanding.values())
+            self._outstanding.clear()
+            self._process = None
+        for pending in left:
+            error = LoggingProcessGone("the logging process exited before answering")
+            pending.settle(error=error)
+            self._keep(pending.what, error)
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._outstanding)
+
+    @property
+    def current(self) -> str | None:
+        """The oldest unanswered request: what the process is doing now."""
+        with self._lock:
+            return next(iter(self._outstanding.values())).what if self._outstanding else None
+
+    def flush(
+        self, timeout: float, on_wait: Callable[[int, str | None], None] | None = None
+    ) -> int:
+        """Wait until every request sent is answered, at most ``timeout`` seconds; returns
+        how many are left. ``on_wait`` is told once, after a short grace, if it must wait."""
+        deadline = time.monotonic() + timeout
+        told_at = time.monotonic() + min(0.2, timeout)
+        told = False
+        while self.pending and time.monotonic() < deadline:
+            if not told and on_wait is not None and time.monotonic() >= told_at:
+                on_wait(self.pending, self.current)
+                told = True
+            time.sleep(0.01)
+        return self.pending
+
+    def record_failure(self, what: str, exc: BaseException) -> None:
+        """Keep a failure found on the kernel's side (a model that cannot be pickled)."""
+        self._keep(what, exc)
+
+    def _keep(self, what: str, exc: BaseException | None, detail: str = "") -> None:
+        if exc is None:
+            return
+        text = str(exc).strip().splitlines()
+        error = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+        if isinstance(exc, RemoteError):
+            error = f"{exc.type_name}: {text[0] if text else ''}".rstrip(": ")
+        with self._lock:
+            self._failures.append(LoggingFailure(what, error, detail))
+
+    def take_failures(self) -> list[LoggingFailure]:
+        """The failures since the last call (each reported once)."""
+        with self._lock:
+            failures, self._failures = self._failures, []
+        return failures
+
+    def close(self) -> None:
+        """Close the pipe: the process finishes what it was sent, then exits."""
+        with self._lock:
+            if self._requests is not None:
+                self._requests.close()
+            self._requests = None
+            self._process = None
