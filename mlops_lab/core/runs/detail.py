@@ -41,8 +41,7 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class RunDetail(RunSummary):
-    """A run's summary plus its lineage: data, notebook snapshot, git state, artifacts and
-    the models it logged."""
+    """A run's summary, lineage (data, notebook, git state), artifacts and models."""
 
     datasets: list[DatasetInfo]
     notebook_path: str | None

@@ -68,7 +68,7 @@ class LoggedModelInfo:
             "not report a file's size."
         ),
     ]
-    file_count: int
+    file_count: Annotated[int, Field(description="How many files size_bytes adds up.")]
 
 
 def run_models(settings: Settings, run: Run, run_files: Listing) -> list[LoggedModelInfo]:
