@@ -9,12 +9,15 @@ file. The details list both kinds with their size, so a user sees what a run's m
 cost in storage (and whether ``log-models = "none"`` is worth setting) before opening
 the MLflow UI.
 
-Sizes come from listing the models' folders, never from downloading them: a run with 9
-models lists about 10 folders on the request path.
+Sizes come from listing the models' folders, never from downloading them. Each logged
+model costs a lookup of its artifact location and a listing per folder; against a remote
+tracking server or object store each is a round trip, so the models are measured a few
+at a time in threads rather than one after the other.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import PurePosixPath
@@ -30,6 +33,9 @@ from mlops_lab.core.mlflow.connection import mlflow_errors, reader_for
 
 MAX_MODELS = 100
 """Logged models listed per run; a run that logs more is a sweep better read in MLflow."""
+
+MEASURING_THREADS = 8
+"""Logged models measured at once: enough to hide round trips, few enough for a server."""
 
 MODEL_FILE = "MLmodel"
 """The file that makes a folder of artifacts an MLflow model."""
@@ -80,10 +86,13 @@ def run_models(settings: Settings, run: Run, run_files: Listing) -> list[LoggedM
     client = reader_for(settings)
     run_id = run.info.run_id
     with mlflow_errors(settings):
-        logged = [
-            _logged_model_info(client, model)
-            for model in _logged_models(client, run.info.experiment_id, run_id)
-        ]
+        found = _logged_models(client, run.info.experiment_id, run_id)
+        measure = partial(_logged_model_info, client)
+        if len(found) > 1:
+            with ThreadPoolExecutor(min(MEASURING_THREADS, len(found))) as pool:
+                logged = list(pool.map(measure, found))
+        else:
+            logged = [measure(model) for model in found]
         folders = [
             _folder_model_info(client, run_id, folder, run_files)
             for folder in _model_folders(run_files)
