@@ -368,7 +368,7 @@ export interface components {
       mlflow_url: string | null;
       /**
        * Models
-       * @description The models the run logged, with their size: MLflow logged models (oldest first, at most 100), then folders of its artifacts holding an MLmodel file.
+       * @description The models the run logged, with their size: its MLflow logged models in the order logged (the newest 100 at most), then folders of its artifacts holding an MLmodel file.
        */
       models: components['schemas']['LoggedModelInfo'][];
       /** Notebook Artifact */

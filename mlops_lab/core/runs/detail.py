@@ -52,8 +52,9 @@ class RunDetail(RunSummary):
     models: Annotated[
         list[LoggedModelInfo],
         Field(
-            description="The models the run logged, with their size: MLflow logged models "
-            "(oldest first, at most 100), then folders of its artifacts holding an MLmodel file."
+            description="The models the run logged, with their size: its MLflow logged "
+            "models in the order logged (the newest 100 at most), then folders of its "
+            "artifacts holding an MLmodel file."
         ),
     ]
     mlflow_url: Annotated[

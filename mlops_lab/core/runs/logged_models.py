@@ -101,7 +101,8 @@ def run_models(settings: Settings, run: Run, run_files: Listing) -> list[LoggedM
 
 
 def _logged_models(client: MlflowClient, experiment_id: str, run_id: str) -> list[LoggedModel]:
-    """The logged models whose source is the run, oldest first, at most :data:`MAX_MODELS`."""
+    """The logged models whose source is the run: the newest :data:`MAX_MODELS` (MLflow
+    lists newest first), put back in the order they were logged."""
     found: list[LoggedModel] = []
     token: str | None = None
     while len(found) < MAX_MODELS:
@@ -133,7 +134,7 @@ def _logged_model_info(client: MlflowClient, model: LoggedModel) -> LoggedModelI
 
 
 def _model_folders(run_files: Listing) -> list[str]:
-    """Folders holding an ``MLmodel`` file (``""`` for the artifact root), outermost first.
+    """Folders holding an ``MLmodel`` file (``""`` for the artifact root), by path.
 
     A model's own subfolders (a nested ``MLmodel``, as a wrapped model writes) are part
     of it, not models of their own.
