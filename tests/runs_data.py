@@ -1,4 +1,5 @@
-"""Real MLflow runs for the runs tests: two tracked notebook runs and a bare one."""
+"""Real MLflow runs for the runs tests: two tracked notebook runs and a bare one, and
+models of known sizes to add to one of them."""
 
 from __future__ import annotations
 
@@ -65,3 +66,32 @@ def make_runs(settings: Settings, tmp: Path) -> Runs:
         client.set_terminated(run_id)
         ids.append(run_id)
     return Runs(experiment_id, ids[0], ids[1], bare)
+
+
+MODEL_FILES = {"MLmodel": b"flavors:\n  python_function: {}\n", "model.bin": b"\x01" * 46_200}
+"""The files of each model :func:`add_models` logs: 46,231 bytes in 2 files."""
+
+
+@dataclass(frozen=True)
+class Models:
+    logged_id: str  # an MLflow logged model named "classifier"
+    folder: str  # a model folder among the run's artifacts
+
+
+def add_models(settings: Settings, run_id: str, tmp: Path) -> Models:
+    """A logged model and a model folder of :data:`MODEL_FILES`, logged to ``run_id``.
+
+    Written through the client (no estimator, no environment inference), so the sizes
+    are known and the files are the same on every machine.
+    """
+    client = client_for(settings)
+    folder = tmp / f"model-{run_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in MODEL_FILES.items():
+        (folder / name).write_bytes(content)
+    experiment_id = client.get_run(run_id).info.experiment_id
+    model = client.create_logged_model(experiment_id, name="classifier", source_run_id=run_id)
+    client.log_model_artifacts(model.model_id, str(folder))
+    client.finalize_logged_model(model.model_id, "READY")
+    client.log_artifacts(run_id, str(folder), "exported/model")
+    return Models(model.model_id, "exported/model")

@@ -42,6 +42,8 @@ SWEEP_CHILDREN = [
     ("calm-fox-2", 0.1, 3, 0.35),
     ("dark-elk-3", 0.1, 5, 0.31),
 ]
+# The child run whose details list a logged model of 46,231 bytes ("46.2 kB").
+SWEEP_MODEL_RUN = "dark-elk-3"
 
 
 def _snapshot_notebook() -> dict:
@@ -165,6 +167,8 @@ def make_sweep(client: "MlflowClient", home: Path) -> None:  # noqa: F821
             params=[Param("alpha", str(alpha)), Param("depth", str(depth))],
             metrics=[Metric("rmse", rmse, start, 0), Metric("r2", round(1 - rmse, 4), start, 0)],
         )
+        if name == SWEEP_MODEL_RUN:
+            log_model_files(client, experiment_id, child.info.run_id, home)
         client.set_terminated(child.info.run_id, end_time=start + 500)
     client.log_batch(parent_id, metrics=[Metric("rmse", 0.31, base, 0)])
     client.set_terminated(parent_id, end_time=base + 5000)
@@ -177,6 +181,22 @@ def make_sweep(client: "MlflowClient", home: Path) -> None:  # noqa: F821
         metrics=[Metric("rmse", 0.5, base + 10_000, 0)],
     )
     client.set_terminated(other.info.run_id, end_time=base + 10_500)
+
+
+def log_model_files(
+    client: "MlflowClient",  # noqa: F821
+    experiment_id: str,
+    run_id: str,
+    home: Path,
+) -> None:
+    """A logged model named ``model`` of known size (no estimator: the files are fixed)."""
+    folder = home / "model-files"
+    folder.mkdir(exist_ok=True)
+    (folder / "MLmodel").write_bytes(b"flavors:\n  python_function: {}\n")
+    (folder / "model.bin").write_bytes(b"\x01" * 46_200)
+    model = client.create_logged_model(experiment_id, name="model", source_run_id=run_id)
+    client.log_model_artifacts(model.model_id, str(folder))
+    client.finalize_logged_model(model.model_id, "READY")
 
 
 make_runs(Path(c.ServerApp.root_dir))

@@ -56,6 +56,8 @@ class SettingSpec:
     """The value when no source sets it (defaults derived from other settings are not here)."""
     is_megabytes: bool = False
     """A positive number of megabytes; a TOML number is accepted as well as a string."""
+    choices: tuple[str, ...] = ()
+    """When set, the only values accepted (a word such as ``all`` or ``none``)."""
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -78,6 +80,14 @@ SPECS: tuple[SettingSpec, ...] = (
         "largest artifact the server reads for the browser (notebook snapshots)",
         default="50",
         is_megabytes=True,
+    ),
+    SettingSpec(
+        "log_models",
+        "log-models",
+        "MLOPS_LAB_LOG_MODELS",
+        "whether tracked model fits log their model (all or none)",
+        default="all",
+        choices=("all", "none"),
     ),
 )
 _BY_KEY = {s.key: s for s in SPECS}
@@ -142,6 +152,15 @@ class Settings:
         """
         return int(float(self._get("max_served_artifact_mb")) * MEGABYTE)
 
+    @property
+    def log_models(self) -> bool:
+        """Whether a tracked model fit logs its model artifact (``log-models = "all"``).
+
+        Metrics, params and datasets are logged either way; ``none`` skips only the model,
+        for projects whose models are large and never served from these runs.
+        """
+        return self._get("log_models") == "all"
+
     def describe(self) -> list[Setting]:
         """Every setting in a stable order, for ``info`` and ``/health``."""
         return [self.values[s.name] for s in SPECS]
@@ -185,13 +204,21 @@ def read_pyproject_table(path: Path) -> dict[str, str]:
         if spec.is_megabytes and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not value:
-            kind = "positive number of megabytes" if spec.is_megabytes else "non-empty string"
             raise ConfigError(
-                f"Key '{key}' in [tool.{PYPROJECT_TABLE}] of {path} must be a {kind}, "
+                f"Key '{key}' in [tool.{PYPROJECT_TABLE}] of {path} must be a {_kind(spec)}, "
                 f"got {value!r}."
             )
         result[key] = value
     return result
+
+
+def _kind(spec: SettingSpec) -> str:
+    """What a pyproject value of this setting must be, for the error that refuses one."""
+    if spec.is_megabytes:
+        return "positive number of megabytes"
+    if spec.choices:
+        return f"string, one of {_quoted(spec.choices)}"
+    return "non-empty string"
 
 
 def _sqlite_uri(path: Path) -> str:
@@ -222,6 +249,8 @@ def resolve_settings(
         values[spec.name] = _pick(spec, overrides, env, table, pyproject, root_path)
         if spec.is_megabytes:
             _check_megabytes(spec, values[spec.name])
+        if spec.choices:
+            _check_choice(spec, values[spec.name])
 
     # Defaults that depend on other settings: derived after the explicit sources.
     home = Path(values["home"].value or root_path / ".mlops")
@@ -266,16 +295,35 @@ def _check_megabytes(spec: SettingSpec, setting: Setting) -> None:
         number = math.nan
     if math.isfinite(number) and number > 0:
         return
-    where = {
+    raise ConfigError(
+        f"{_where(spec, setting)} must be a positive number of megabytes, got "
+        f"{setting.value!r}. Set it to e.g. 200, or remove it to use the default {spec.default}."
+    )
+
+
+def _check_choice(spec: SettingSpec, setting: Setting) -> None:
+    """A word from a fixed list (``all``/``none``); say where the bad value came from."""
+    if setting.value in spec.choices:
+        return
+    raise ConfigError(
+        f"{_where(spec, setting)} must be one of {_quoted(spec.choices)}, got "
+        f"{setting.value!r}. Set it to one of those, or remove it to use the default "
+        f"{spec.default}."
+    )
+
+
+def _quoted(choices: tuple[str, ...]) -> str:
+    return ", ".join(f"'{c}'" for c in choices)
+
+
+def _where(spec: SettingSpec, setting: Setting) -> str:
+    """Where a resolved value was set, as a user would look for it."""
+    return {
         Source.ARGUMENT: f"argument {spec.name}",
         Source.ENVIRONMENT: f"environment variable {spec.env}",
         Source.PYPROJECT: f"key '{spec.key}' in [tool.{PYPROJECT_TABLE}] of {setting.origin}",
         Source.DEFAULT: "the default",
     }[setting.source]
-    raise ConfigError(
-        f"{where} must be a positive number of megabytes, got {setting.value!r}. "
-        f"Set it to e.g. 200, or remove it to use the default {spec.default}."
-    )
 
 
 def _as_path(spec: SettingSpec, value: str, base: Path) -> str:

@@ -15,7 +15,12 @@ import { RunsExplorer } from '../explorer/RunsExplorer';
 import { ColumnChoices } from '../runs/columns';
 import { RunsModel } from '../runs/model';
 import { FakeApi, makePage, makeRun } from './fakeApi';
-import { experimentsAnswer, recordedError, runsPageAnswer } from './recorded';
+import {
+  experimentsAnswer,
+  recordedError,
+  runDetailAnswer,
+  runsPageAnswer
+} from './recorded';
 
 const trans = nullTranslator.load('mlops_lab');
 
@@ -120,6 +125,58 @@ describe('RunsSection', () => {
 
     node.querySelector<HTMLButtonElement>('.jp-MlopsLab-recentName')!.click();
     expect(opened).toEqual([[model.state.experimentId, '<run:best>']]);
+    model.dispose();
+  });
+
+  it("lists the run's models with their size in the explorer's details", async () => {
+    const model = new RunsModel({ api: new FakeApi(), trans });
+    widget = mountExplorer(model);
+    await model.loadExperiments();
+    await model.showDetails('<run:alpha>');
+    const node = widget.node;
+    await waitFor(() => node.querySelector('.jp-MlopsLab-models') !== null);
+
+    const rows = Array.from(
+      node.querySelectorAll('.jp-MlopsLab-models tr[data-model]')
+    ).map(row => [
+      row.querySelector('th')?.textContent,
+      row.querySelector('.jp-MlopsLab-modelSize')?.textContent
+    ]);
+    // The recorded answer: a logged model and a model folder, 46,231 bytes each.
+    expect(rows).toEqual([
+      ['classifier', '46.2 kB'],
+      ['exported/model', '46.2 kB']
+    ]);
+    const logged = node.querySelector('tr[data-model="classifier"]')!;
+    expect(logged.querySelector('th')?.getAttribute('title')).toBe(
+      'models:/<model:classifier>'
+    );
+    expect(
+      logged.querySelector('.jp-MlopsLab-modelSize')?.getAttribute('title')
+    ).toBe('2 files');
+    model.dispose();
+  });
+
+  it('marks a model still uploading and one of unknown size', async () => {
+    const api = new FakeApi();
+    const recorded = runDetailAnswer();
+    api.onRun = async () => ({
+      ...recorded,
+      models: [
+        { ...recorded.models[0], status: 'PENDING', size_bytes: 1_500_000 },
+        { ...recorded.models[1], size_bytes: null }
+      ]
+    });
+    const model = new RunsModel({ api, trans });
+    widget = mountExplorer(model);
+    await model.showDetails('<run:alpha>');
+    const node = widget.node;
+    await waitFor(() => node.querySelector('.jp-MlopsLab-models') !== null);
+    expect(
+      Array.from(node.querySelectorAll('.jp-MlopsLab-models tr')).map(
+        row => row.textContent
+      )
+    ).toEqual(['classifier (pending)1.5 MB', 'exported/modelsize unknown']);
     model.dispose();
   });
 

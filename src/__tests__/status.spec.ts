@@ -88,7 +88,8 @@ describe('summarizeHealth', () => {
     expect(summary.problems[0]).toBe(
       "Configuration error: Unknown key 'traking-uri' in [tool.mlops-lab] of " +
         "<root>/pyproject.toml. Did you mean 'tracking-uri'? Known keys: home, " +
-        'tracking-uri, registry-uri, artifact-root, store-url, mlflow-ui-url, max-served-artifact-mb.'
+        'tracking-uri, registry-uri, artifact-root, store-url, mlflow-ui-url, ' +
+        'max-served-artifact-mb, log-models.'
     );
   });
 

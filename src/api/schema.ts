@@ -279,6 +279,47 @@ export interface components {
       run_id: string;
     };
     /**
+     * LoggedModelInfo
+     * @description One model a run logged, and the bytes its files take in the artifact store.
+     */
+    LoggedModelInfo: {
+      /**
+       * Artifact Path
+       * @description The model's folder among the run's artifacts; null for a logged model.
+       */
+      artifact_path: string | null;
+      /**
+       * File Count
+       * @description How many files size_bytes adds up.
+       */
+      file_count: number;
+      /**
+       * Model Id
+       * @description MLflow's logged model id (m-...); null for a folder model.
+       */
+      model_id: string | null;
+      /**
+       * Model Uri
+       * @description What mlflow.pyfunc.load_model takes: models:/m-... or runs:/...
+       */
+      model_uri: string;
+      /**
+       * Name
+       * @description The logged model's name, or the folder of a model among the run's artifacts.
+       */
+      name: string;
+      /**
+       * Size Bytes
+       * @description Total size of the model's files; null when the artifact store does not report a file's size.
+       */
+      size_bytes: number | null;
+      /**
+       * Status
+       * @description READY, PENDING or FAILED for a logged model; null for a folder.
+       */
+      status: string | null;
+    };
+    /**
      * MetricHistory
      * @description A metric every compared run logged, and at least one at more than one step.
      */
@@ -290,7 +331,7 @@ export interface components {
     };
     /**
      * RunDetail
-     * @description A run's summary plus its lineage: data, notebook snapshot, git state, artifacts.
+     * @description A run's summary, lineage (data, notebook, git state), artifacts and models.
      */
     RunDetail: {
       /**
@@ -325,6 +366,11 @@ export interface components {
        * @description This run in the MLflow UI, when configured.
        */
       mlflow_url: string | null;
+      /**
+       * Models
+       * @description The models the run logged, with their size: its MLflow logged models in the order logged (the newest 100 at most), then folders of its artifacts holding an MLmodel file.
+       */
+      models: components['schemas']['LoggedModelInfo'][];
       /** Notebook Artifact */
       notebook_artifact: string | null;
       /** Notebook Path */

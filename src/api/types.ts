@@ -52,6 +52,9 @@ export type RunsPage = Schemas['RunPage'];
 /** One dataset input of a run. */
 export type DatasetInput = Schemas['DatasetInfo'];
 
+/** One model a run logged (a logged model or a model folder) and its size. */
+export type LoggedModel = Schemas['LoggedModelInfo'];
+
 /** The answer of `GET /runs/{run_id}`. */
 export type RunDetail = Schemas['RunDetail'];
 

@@ -1,6 +1,7 @@
 /**
  * The details of one run: what it was, where it came from (notebook, git),
- * its params, metrics, datasets and tags, with "Open snapshot" and "Open in MLflow".
+ * its params, metrics, datasets, models (with their size) and tags, with
+ * "Open snapshot" and "Open in MLflow".
  */
 import React from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
@@ -11,8 +12,13 @@ import {
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 
-import type { DatasetInput, RunDetail } from '../api/types';
-import { formatMetric, formatTime, runLabel } from '../runs/format';
+import type { DatasetInput, LoggedModel, RunDetail } from '../api/types';
+import {
+  formatBytes,
+  formatMetric,
+  formatTime,
+  runLabel
+} from '../runs/format';
 import type { IDetailState } from '../runs/model';
 
 export interface IRunDetailsProps {
@@ -157,6 +163,7 @@ function RunFacts(props: {
         ])}
       />
       <Datasets datasets={run.datasets} trans={trans} />
+      <Models models={run.models} trans={trans} />
       <details className="jp-MlopsLab-tags">
         <summary>{trans.__('Tags (%1)', Object.keys(run.tags).length)}</summary>
         <KeyValues
@@ -236,6 +243,51 @@ function Datasets(props: {
             </li>
           ))}
         </ul>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The run's models, each with the size of its files: what keeping the run costs
+ * in the artifact store. The name's tooltip is the URI that loads the model.
+ */
+export function Models(props: {
+  models: LoggedModel[];
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
+  return (
+    <div className="jp-MlopsLab-kv jp-MlopsLab-models">
+      <h4>{trans.__('Models')}</h4>
+      {props.models.length === 0 ? (
+        <p className="jp-MlopsLab-placeholder">{trans.__('None logged.')}</p>
+      ) : (
+        <table>
+          <tbody>
+            {props.models.map(model => (
+              <tr key={model.model_uri} data-model={model.name}>
+                <th scope="row" title={model.model_uri}>
+                  {model.name}
+                  {model.status && model.status !== 'READY' && (
+                    <span className="jp-MlopsLab-modelStatus">
+                      {' '}
+                      ({model.status.toLowerCase()})
+                    </span>
+                  )}
+                </th>
+                <td
+                  className="jp-MlopsLab-modelSize"
+                  title={trans._n('%1 file', '%1 files', model.file_count)}
+                >
+                  {model.size_bytes === null
+                    ? trans.__('size unknown')
+                    : formatBytes(model.size_bytes)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );

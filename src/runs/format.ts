@@ -1,5 +1,5 @@
 /**
- * How the Runs section writes times and numbers.
+ * How the Runs section writes times, numbers and sizes.
  */
 
 /** A millisecond timestamp as local "YYYY-MM-DD HH:MM:SS", or '' for none. */
@@ -42,4 +42,30 @@ export function runLabel(run: {
   run_name: string | null;
 }): string {
   return run.run_name || run.run_id.slice(0, 8);
+}
+
+const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
+
+/**
+ * A size in bytes with 3 significant digits and decimal units (1 MB = 1,000,000
+ * bytes, as the server counts), e.g. 46231 -> "46.2 kB"; '' when unknown.
+ */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (
+    bytes === null ||
+    bytes === undefined ||
+    !Number.isFinite(bytes) ||
+    bytes < 0
+  ) {
+    return '';
+  }
+  let value = bytes;
+  let unit = 0;
+  // Compare the rounded value, so 999,950 bytes reads "1 MB", not "1000 kB".
+  while (unit < BYTE_UNITS.length - 1 && Number(value.toPrecision(3)) >= 1000) {
+    value /= 1000;
+    unit += 1;
+  }
+  const shown = unit === 0 ? value : Number(value.toPrecision(3));
+  return `${shown} ${BYTE_UNITS[unit]}`;
 }

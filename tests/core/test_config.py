@@ -142,3 +142,40 @@ def test_bad_served_artifact_limit_names_the_file(tmp_path: Path, value: str) ->
     with pytest.raises(ConfigError, match="max-served-artifact-mb") as caught:
         resolve_settings(tmp_path, environ={})
     assert str(pyproject) in str(caught.value)
+
+
+def test_log_models_defaults_to_all(tmp_path: Path) -> None:
+    settings = resolve_settings(tmp_path, environ={})
+    setting = settings.values["log_models"]
+    assert (setting.value, setting.source) == ("all", Source.DEFAULT)
+    assert settings.log_models is True
+
+
+def test_log_models_none_from_pyproject_or_environment(tmp_path: Path) -> None:
+    pyproject = write_pyproject(tmp_path, '[tool.mlops-lab]\nlog-models = "none"\n')
+    settings = resolve_settings(tmp_path, environ={})
+    assert settings.log_models is False
+    assert settings.values["log_models"].origin == str(pyproject)
+    # The environment beats the pyproject, as for every setting.
+    env = {"MLOPS_LAB_LOG_MODELS": "all"}
+    assert resolve_settings(tmp_path, environ=env).log_models is True
+
+
+@pytest.mark.parametrize("value", ["ALL", "some", "false"])
+def test_bad_log_models_names_the_variable_and_the_choices(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_settings(tmp_path, environ={"MLOPS_LAB_LOG_MODELS": value})
+    assert str(caught.value) == (
+        f"environment variable MLOPS_LAB_LOG_MODELS must be one of 'all', 'none', got "
+        f"'{value}'. Set it to one of those, or remove it to use the default all."
+    )
+
+
+@pytest.mark.parametrize(("value", "got"), [('"few"', "'few'"), ("false", "False")])
+def test_bad_log_models_names_the_file(tmp_path: Path, value: str, got: str) -> None:
+    pyproject = write_pyproject(tmp_path, f"[tool.mlops-lab]\nlog-models = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        resolve_settings(tmp_path, environ={})
+    message = str(caught.value)
+    assert "log-models" in message and str(pyproject) in message
+    assert f"one of 'all', 'none', got {got}" in message

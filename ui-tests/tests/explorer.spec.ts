@@ -2,7 +2,8 @@
  * The Runs explorer in the main area, against the sweep the test server's fixture
  * logged (`jupyter_server_test_config.py`): in `galata-sweep`, the notebook run
  * `sweep-notebook` with three child runs (`brave-owl-1`, `calm-fox-2`,
- * `dark-elk-3`, params alpha and depth, metrics rmse and r2) and `baseline`.
+ * `dark-elk-3`, params alpha and depth, metrics rmse and r2) and `baseline`;
+ * `dark-elk-3` logged a model of 46,231 bytes.
  *
  * Run with the sidebar at its default width and in a wide window.
  */
@@ -159,6 +160,10 @@ for (const [width, height] of [
       const side = again.locator('.jp-MlopsLab-explorerSide');
       await expect(side).toBeVisible();
       await expect(side.locator('.jp-MlopsLab-runDetails h3')).toBeInViewport();
+      // The model the run logged, with its size.
+      await expect(side.locator('.jp-MlopsLab-models tr')).toHaveText([
+        /^model\s*46\.2 kB$/
+      ]);
       const table = await again
         .locator('.jp-MlopsLab-explorerMain')
         .boundingBox();

@@ -1,4 +1,4 @@
-"""One run in full: lineage (datasets, notebook, git state), artifacts, notebook snapshot.
+"""One run in full: lineage (datasets, notebook, git state), artifacts, models, snapshot.
 
 The REST ``/runs/{id}`` and ``/runs/{id}/notebook`` (the sidebar's run details) read it;
 the tags it reads are those the tracking session writes (:mod:`mlops_lab.core.mlflow.tags`).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -18,8 +19,10 @@ from pydantic import Field
 from mlops_lab.core.config import MEGABYTE, Settings
 from mlops_lab.core.errors import InvalidInput, NotFound, TooLarge
 from mlops_lab.core.mlflow import tags as run_tags
+from mlops_lab.core.mlflow.artifacts import Listing, walk_files
 from mlops_lab.core.mlflow.connection import mlflow_errors, reader_for
 from mlops_lab.core.mlflow.entities import RunSummary
+from mlops_lab.core.runs.logged_models import LoggedModelInfo, run_models
 from mlops_lab.core.runs.search import get_mlflow_run, summary_of
 
 MAX_ARTIFACTS = 200
@@ -38,7 +41,7 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class RunDetail(RunSummary):
-    """A run's summary plus its lineage: data, notebook snapshot, git state, artifacts."""
+    """A run's summary, lineage (data, notebook, git state), artifacts and models."""
 
     datasets: list[DatasetInfo]
     notebook_path: str | None
@@ -46,6 +49,14 @@ class RunDetail(RunSummary):
     git_branch: str | None
     git_dirty: bool | None
     artifacts: Annotated[list[str], Field(description="Artifact file paths (at most 200).")]
+    models: Annotated[
+        list[LoggedModelInfo],
+        Field(
+            description="The models the run logged, with their size: its MLflow logged "
+            "models in the order logged (the newest 100 at most), then folders of its "
+            "artifacts holding an MLmodel file."
+        ),
+    ]
     mlflow_url: Annotated[
         str | None, Field(description="This run in the MLflow UI, when configured.")
     ]
@@ -70,16 +81,11 @@ def _datasets(run: Run) -> list[DatasetInfo]:
     return found
 
 
-def _artifacts(settings: Settings, run_id: str) -> list[str]:
-    """Artifact file paths, breadth first, at most :data:`MAX_ARTIFACTS`."""
+def _artifacts(settings: Settings, run_id: str) -> Listing:
+    """The run's artifact files, breadth first, at most :data:`MAX_ARTIFACTS`."""
     client = reader_for(settings)
-    files: list[str] = []
-    folders: list[str | None] = [None]
     with mlflow_errors(settings):
-        while folders and len(files) < MAX_ARTIFACTS:
-            for entry in client.list_artifacts(run_id, folders.pop(0)):
-                (folders if entry.is_dir else files).append(entry.path)
-    return sorted(files[:MAX_ARTIFACTS])
+        return walk_files(partial(client.list_artifacts, run_id), limit=MAX_ARTIFACTS)
 
 
 def get_run(settings: Settings, run_id: str) -> RunDetail:
@@ -89,6 +95,7 @@ def get_run(settings: Settings, run_id: str) -> RunDetail:
     tags = summary.tags
     dirty = tags.get(run_tags.GIT_DIRTY)
     ui = settings.mlflow_ui_url
+    artifacts = _artifacts(settings, run.info.run_id)
     return RunDetail(
         **vars(summary),
         datasets=_datasets(run),
@@ -96,7 +103,8 @@ def get_run(settings: Settings, run_id: str) -> RunDetail:
         notebook_artifact=tags.get(run_tags.NOTEBOOK_ARTIFACT),
         git_branch=tags.get(run_tags.GIT_BRANCH),
         git_dirty=None if dirty is None else dirty.lower() == "true",
-        artifacts=_artifacts(settings, run.info.run_id),
+        artifacts=sorted(f.path for f in artifacts.files),
+        models=run_models(settings, run, artifacts),
         mlflow_url=(
             f"{ui.rstrip('/')}/#/experiments/{summary.experiment_id}/runs/{summary.run_id}"
             if ui

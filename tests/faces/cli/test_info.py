@@ -29,6 +29,8 @@ def test_info_prints_every_setting_with_source(runner: CliRunner, tmp_path: Path
     assert "[default]" in tracking
     store = next(line for line in lines if line.strip().startswith("store_url"))
     assert "[environment (MLOPS_LAB_STORE_URL)]" in store
+    log_models = next(line for line in lines if line.strip().startswith("log_models"))
+    assert log_models.split() == ["log_models", "all", "[default]"]
     assert any(line.split()[:2] == ["answered", "lab"] for line in lines)
     assert any(line.split()[:2] == ["not_created", "tracking"] for line in lines)
 

@@ -22,7 +22,7 @@ from tornado.httpclient import HTTPClientError
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.version import __version__
 from tests.faces.server.roots import misconfigured_root
-from tests.runs_data import Runs, make_runs
+from tests.runs_data import Models, Runs, add_models, make_runs
 
 FIXTURES = Path(__file__).resolve().parents[3] / "src" / "__tests__" / "fixtures"
 RECORD = os.environ.get("MLOPS_LAB_RECORD_FIXTURES") == "1"
@@ -31,7 +31,7 @@ RECORD = os.environ.get("MLOPS_LAB_RECORD_FIXTURES") == "1"
 class Normaliser:
     """Replaces the values that change from one server start to the next."""
 
-    def __init__(self, root: Path, runs: Runs | None = None) -> None:
+    def __init__(self, root: Path, runs: Runs | None = None, models: Models | None = None) -> None:
         self.texts: list[tuple[str, str]] = [
             (str(root.resolve()), "<root>"),
             (str(root), "<root>"),
@@ -42,6 +42,8 @@ class Normaliser:
                 # Whole ids first, then the 8-character prefix labels carry.
                 self.texts.append((run_id, f"<run:{name}>"))
                 self.texts.append((run_id[:8], f"<run8:{name}>"))
+        if models is not None:
+            self.texts.append((models.logged_id, "<model:classifier>"))
 
     def __call__(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
@@ -101,8 +103,10 @@ async def test_missing_route(jp_fetch, jp_root_dir: Path) -> None:
     check("missing_route", Normaliser(jp_root_dir)(live))
 
 
-async def test_runs_answers(jp_fetch, jp_root_dir: Path, runs: Runs) -> None:
-    normalise = Normaliser(jp_root_dir, runs)
+async def test_runs_answers(jp_fetch, jp_root_dir: Path, tmp_path: Path, runs: Runs) -> None:
+    # alpha's details show a model of each kind (a logged model, a folder of artifacts).
+    models = add_models(resolve_settings(jp_root_dir, environ={}), runs.alpha, tmp_path)
+    normalise = Normaliser(jp_root_dir, runs, models)
 
     async def record(name: str, *path: str, params: Any = None) -> None:
         check(name, normalise(await answer(jp_fetch, *path, params=params)))

@@ -13,7 +13,7 @@ from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.mlflow.connection import client_for
 from mlops_lab.core.mlflow.tags import NOTEBOOK_ARTIFACT
 from tests.faces.server.test_openapi import error_validator, response_validator
-from tests.runs_data import NOTEBOOK, Runs, make_runs
+from tests.runs_data import MODEL_FILES, NOTEBOOK, Runs, add_models, make_runs
 
 
 @pytest.fixture
@@ -155,6 +155,36 @@ async def test_run_detail(jp_fetch, runs: Runs) -> None:
     assert body["datasets"][0]["context"] == "training"
     assert body["artifacts"] == ["notebook/train.ipynb"]
     assert body["mlflow_url"] is None
+    assert body["models"] == []
+
+
+async def test_run_detail_lists_models_with_their_sizes(
+    jp_fetch, jp_root_dir: Path, tmp_path: Path, runs: Runs
+) -> None:
+    models = add_models(resolve_settings(jp_root_dir, environ={}), runs.alpha, tmp_path)
+    body = await get_json(jp_fetch, "runs", runs.alpha)
+    response_validator("getRun").validate(body)
+    size = sum(len(content) for content in MODEL_FILES.values())
+    assert body["models"] == [
+        {
+            "name": "classifier",
+            "model_id": models.logged_id,
+            "artifact_path": None,
+            "model_uri": f"models:/{models.logged_id}",
+            "status": "READY",
+            "size_bytes": size,
+            "file_count": 2,
+        },
+        {
+            "name": "exported/model",
+            "model_id": None,
+            "artifact_path": "exported/model",
+            "model_uri": f"runs:/{runs.alpha}/exported/model",
+            "status": None,
+            "size_bytes": size,
+            "file_count": 2,
+        },
+    ]
 
 
 async def test_run_notebook(jp_fetch, runs: Runs) -> None:
