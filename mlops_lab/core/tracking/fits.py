@@ -279,6 +279,7 @@ class FitHooks:
     def _fit(
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
         if instance is None or self._quiet():
             return wrapped(*args, **kwargs)
         caller = user_caller()
@@ -317,6 +318,7 @@ class FitHooks:
     def _predict(
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
         result = wrapped(*args, **kwargs)
         if instance is None or self._quiet() or instance not in self._tracked:
             return result
@@ -329,6 +331,7 @@ class FitHooks:
     def _score(
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
         if instance is None or self._quiet() or instance not in self._tracked:
             return wrapped(*args, **kwargs)
         caller = user_caller()
@@ -346,6 +349,7 @@ class FitHooks:
     def _metric(
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
         if self._quiet() or not self._predictions:
             return wrapped(*args, **kwargs)
         caller = user_caller()

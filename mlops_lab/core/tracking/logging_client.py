@@ -222,6 +222,11 @@ class LoggingClient:
         with self._lock:
             self._failures.append(LoggingFailure(what, error, detail))
 
+    def discard_failures(self, what: str) -> None:
+        """Drop the kept failures of ``what`` (the caller raises that error itself)."""
+        with self._lock:
+            self._failures = [f for f in self._failures if f.what != what]
+
     def take_failures(self) -> list[LoggingFailure]:
         """The failures since the last call (each reported once)."""
         with self._lock:

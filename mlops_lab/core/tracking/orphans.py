@@ -121,11 +121,12 @@ class LiveRunBeacon:
         kernel_id: str | None = None,
         history: tuple[str, int] | None = None,
         first_cell: int | None = None,
-        pid: int | None = None,
+        process: tuple[int, float] | None = None,
     ) -> LiveRunBeacon:
-        """Record the run as live in process ``pid`` (default: this one; the tracking's
-        logging process records the kernel it serves)."""
-        pid = os.getpid() if pid is None else pid
+        """Record the run as live in ``process`` (pid and start time; default: this one).
+        The tracking's logging process records the kernel it serves, which may be gone
+        by then: its start time is taken by the kernel itself."""
+        pid, started = process if process is not None else (os.getpid(), None)
         run = LiveRun(
             run_id=run_id,
             tracking_uri=settings.tracking_uri,
@@ -134,7 +135,7 @@ class LiveRunBeacon:
             notebook=str(notebook) if notebook is not None else None,
             host=host_name(),
             pid=pid,
-            process_started=process_started(pid),
+            process_started=process_started(pid) if started is None else started,
             kernel_id=kernel_id,
             started_at=datetime.now(UTC),
             history_file=history[0] if history else None,

@@ -37,6 +37,8 @@ class Kernel:
     """The process the run lives in, for its live-run row."""
 
     pid: int
+    started: float
+    """The process's start time (with the pid, it tells a dead kernel from a reused pid)."""
     kernel_id: str | None
     history: tuple[str, int] | None
     first_cell: int
@@ -75,7 +77,7 @@ def open_run(
         kernel_id=kernel.kernel_id,
         history=kernel.history,
         first_cell=kernel.first_cell,
-        pid=kernel.pid,
+        process=(kernel.pid, kernel.started),
     )
     requirements = {
         flavor: lineage.pinned(packages) for flavor, packages in fit_logging.FLAVOR_PACKAGES.items()

@@ -44,6 +44,9 @@ from mlops_lab.core.tracking import fit_logging, lineage, run_logging
 from mlops_lab.core.tracking.fits import Evaluation, FitCall, FitHooks
 from mlops_lab.core.tracking.logging_client import LoggingClient, LoggingFailure
 
+OPENING = "opening the notebook's run"
+"""What the logging process's first request for a run is called in messages."""
+
 SESSION_ENV = "JPY_SESSION_NAME"
 """Set by jupyter_server in a kernel's environment: the notebook's path (see notebook_path)."""
 
@@ -336,7 +339,7 @@ class TrackingSession:
         handle = RunHandle(name, path, params, replaced)
         self._run = handle
         self._client.submit(
-            "opening the notebook's run",
+            OPENING,
             "open_run",
             on_done=handle.settle,
             run=handle.key,
@@ -344,7 +347,7 @@ class TrackingSession:
             experiment=name,
             notebook=path,
             run_name=run_name(path),
-            kernel=run_logging.Kernel(os.getpid(), self._kernel_id, self._history, first_cell),
+            kernel=self._kernel(first_cell),
             params=params,
         )
         self._hooks.enabled = autolog
@@ -356,6 +359,12 @@ class TrackingSession:
         self._client.start()
         handle.wait(OPEN_WAIT_S)
         return handle
+
+    def _kernel(self, first_cell: int) -> run_logging.Kernel:
+        import psutil
+
+        started = psutil.Process().create_time()
+        return run_logging.Kernel(os.getpid(), started, self._kernel_id, self._history, first_cell)
 
     def _parameter_values(self, names: list[str]) -> dict[str, str]:
         """The parameters' *current* values, masked, so papermill's injected ones win.
@@ -525,6 +534,9 @@ class TrackingSession:
             self._run = None
             self._settings = None
         self._client.flush(wait, on_wait=self._tell_waiting)
+        if run.error is not None:  # the run never opened: that is the error to show
+            self._client.discard_failures(OPENING)
+            raise run.error
         if not closed.wait(0):
             raise MlopsError(
                 ErrorCode.UNAVAILABLE,

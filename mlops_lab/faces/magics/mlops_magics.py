@@ -166,7 +166,10 @@ class MlopsMagics(Magics):
         self._report_failures()
         args = self._parser.parse_args(tokens)
         handler = getattr(self, f"_{args.command}")
-        return handler(args)
+        try:
+            return handler(args)
+        finally:
+            self._report_failures()  # what failed while this command waited
 
     def _report_failures(self) -> None:
         """Logging that failed in the background since the last command, one line each."""
@@ -197,7 +200,6 @@ class MlopsMagics(Magics):
 
     def _end(self, args: argparse.Namespace) -> None:
         ended = self.session.end(failed=args.failed)
-        self._report_failures()
         still = (
             f"; {ended.unfinished} logging tasks still running in the background"
             if ended.unfinished
@@ -272,7 +274,8 @@ _magics: MlopsMagics | None = None
 
 
 def _tell(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """A progress line (waiting for logging): information, not an error."""
+    print(message, flush=True)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -2,64 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 import nbformat
-import papermill
 import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.mlflow.tags import NOTEBOOK_ARTIFACT
+from tests.faces.magics.kernels import finished_run, outputs, run_notebook, runs_of, the_run
 from tests.stalling_server import stalling_server
 
-NOTEBOOKS = Path(__file__).parents[2] / "notebooks"
 pytestmark = pytest.mark.kernel
-
-
-def run_notebook(
-    name: str,
-    root: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    parameters: dict[str, Any] | None = None,
-    shutdown: str = "immediate",
-) -> nbformat.NotebookNode:
-    """Copy ``tests/notebooks/<name>`` under ``root`` and run it in a fresh kernel.
-
-    The kernel sees ``MLOPS_LAB_ROOT`` and ``JPY_SESSION_NAME`` as jupyter_server sets them
-    (the session name relative to the root), so it finds the same store and its notebook.
-    """
-    target = root / "work" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(NOTEBOOKS / name, target)
-    monkeypatch.setenv("MLOPS_LAB_ROOT", str(root))
-    monkeypatch.setenv("JPY_SESSION_NAME", f"work/{name}")
-    return papermill.execute_notebook(
-        str(target),
-        str(root / f"out-{name}"),
-        parameters=parameters or {},
-        cwd=str(target.parent),
-        progress_bar=False,
-        shutdown_kernel=shutdown,
-    )
-
-
-def outputs(cell: nbformat.NotebookNode, stream: str | None = None) -> str:
-    return "".join(
-        o.get("text", "") for o in cell.outputs if stream is None or o.get("name") == stream
-    )
-
-
-def the_run(root: Path, experiment: str) -> Any:
-    client = MlflowClient(resolve_settings(root).tracking_uri)
-    found = client.get_experiment_by_name(experiment)
-    assert found is not None, experiment
-    runs = client.search_runs([found.experiment_id])
-    assert len(runs) == 1
-    return client, runs[0]
 
 
 def test_tracked_notebook_logs_lineage_and_never_stores_secrets(
@@ -69,7 +24,7 @@ def test_tracked_notebook_logs_lineage_and_never_stores_secrets(
     run_notebook(
         "tracked.ipynb", tmp_path, monkeypatch, {"alpha": 0.25, "api_key": papermill_secret}
     )
-    client, run = the_run(tmp_path, "tracked-test")
+    client, run, children = runs_of(tmp_path, "tracked-test")
 
     assert run.info.status == "FINISHED"
     params = run.data.params
@@ -78,10 +33,15 @@ def test_tracked_notebook_logs_lineage_and_never_stores_secrets(
     assert params["api_key"] == "***"
     assert params["db_password"] == "***"
     assert params["note"] == "hello"
-    assert params["C"] == "0.25"  # autolog's estimator params land in the same run
+    assert "C" not in params  # the fit's params are on its own run
     history = client.get_metric_history(run.info.run_id, "custom")
     assert [m.step for m in history] == [3]
-    assert "training_accuracy_score" in run.data.metrics
+    assert run.data.metrics == {"custom": history[0].value}
+    (fit,) = children.values()
+    assert fit.info.run_name == "LogisticRegression-1" and fit.info.status == "FINISHED"
+    assert fit.data.tags["mlflow.parentRunId"] == run.info.run_id
+    assert fit.data.params["C"] == "0.25" and fit.data.params["max_iter"] == "300"
+    assert "training_accuracy_score" in fit.data.metrics
     tags = run.data.tags
     assert tags["stage"] == "test"
     assert tags["mlflow.source.type"] == "NOTEBOOK"
@@ -89,10 +49,11 @@ def test_tracked_notebook_logs_lineage_and_never_stores_secrets(
     assert tags["mlflow.user"]
     assert tags[NOTEBOOK_ARTIFACT] == "notebook/tracked.ipynb"
 
-    datasets = run.inputs.dataset_inputs
-    assert len(datasets) == 1 and datasets[0].dataset.digest
+    assert fit.data.tags["mlflow.source.name"] == tags["mlflow.source.name"]
+    datasets = fit.inputs.dataset_inputs
+    assert len(datasets) == 1 and datasets[0].dataset.digest and datasets[0].dataset.name == "X"
     models = client.search_logged_models([run.info.experiment_id])
-    assert [m.source_run_id for m in models] == [run.info.run_id]
+    assert [m.source_run_id for m in models] == [fit.info.run_id]
 
     local = Path(client.download_artifacts(run.info.run_id, "", str(tmp_path / "dl")))
     code = (local / "notebook" / "executed_code.py").read_text()
@@ -165,19 +126,21 @@ def test_unreachable_tracking_server_fails_in_bounded_time(
         started = time.monotonic()
         nb = run_notebook("unreachable.ipynb", tmp_path, monkeypatch)
         elapsed = time.monotonic() - started
-    message = outputs(nb.cells[1], "stderr").strip()
+    track, end = nb.cells[1], nb.cells[2]
+    assert track.metadata.papermill.duration < 2  # the run opens in the background
+    assert "run opening" in outputs(track, "stdout")
+    message = outputs(end, "stderr").strip()  # reported by the next command, once
     assert message.startswith(f"mlops: MLflow tracking server {uri} does not answer")
-    assert "\n" not in message and "Traceback" not in outputs(nb.cells[1])
-    assert nb.cells[1].metadata.papermill.duration < 10
-    assert elapsed < 20  # kernel start + imports + the bounded call
+    assert "\n" not in message and "Traceback" not in outputs(end)
+    assert end.metadata.papermill.duration < 10
+    assert elapsed < 25  # kernel start + imports + the bounded probe
 
 
 def test_kernel_shutdown_logs_and_ends_the_open_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_notebook("no_end.ipynb", tmp_path, monkeypatch, shutdown="graceful")
-    client, run = the_run(tmp_path, "no-end")
-    assert run.info.status == "FINISHED"
+    client, run = finished_run(tmp_path, "no-end")
     names = {a.path for a in client.list_artifacts(run.info.run_id, "notebook")}
     assert names == {"notebook/no_end.ipynb", "notebook/executed_code.py"}
 
@@ -216,7 +179,7 @@ def test_a_refused_track_keeps_the_run_and_a_new_track_says_it_ended_one(
         "mlops: acc={undefined_var}: NameError: name 'undefined_var' is not defined. "
         "Define it in the notebook first, or give the value itself."
     )
-    second = outputs(cells[5], "stdout").strip()
+    second = outputs(cells[5], "stdout").strip().splitlines()[-1]  # after "waiting for..."
     client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
     experiment = client.get_experiment_by_name("twice")
     first, latest = sorted(
