@@ -1,8 +1,17 @@
 """Tracking benchmarks, run by hand (not in CI); they print the figures the README quotes.
 
     .venv/bin/python benchmarks/bench_tracking.py            # every part
+    .venv/bin/python benchmarks/bench_tracking.py notebooks  # part 3 only (about 6 minutes)
     .venv/bin/python benchmarks/bench_tracking.py cell-overhead  # part 1 only
     .venv/bin/python benchmarks/bench_tracking.py runs-page  # part 2 only
+
+Part 3 (``notebooks``), the figure the README quotes: the notebooks in
+``benchmarks/notebooks`` (a random-forest chapter: trees of four depths, bagging, 300-tree
+forests, a regression forest; a hyperparameter chapter: validation and learning curves,
+two grid searches, cross-validation, a final pipeline), each run whole with papermill in a
+fresh kernel, untracked and with ``%mlops track`` as its first cell, alternately, three
+rounds. It prints the cells' total time both ways and their ratio, the track cell's own
+time, and how long after the last cell the logging process had logged everything.
 
 Part 1 (``cell-overhead``): in one real kernel, 1,000 trivial cells without and with an
 active ``%mlops track`` (alternating blocks), and a scikit-learn fit without tracking,
@@ -348,7 +357,109 @@ def bench_cell_overhead() -> None:
         print(f"  {label:36s} first {fits[0]:.3f}   warm median {warm:.3f}")
 
 
+NOTEBOOK_ROUNDS = 3
+BENCH_NOTEBOOKS = Path(__file__).parent / "notebooks"
+TRACK_CELL = "%load_ext mlops_lab\n%mlops track --experiment bench-{name}"
+
+
+def _execute(source: Path, root: Path, tracked: bool) -> dict[str, float]:
+    """Run ``source`` in a fresh kernel with papermill (as ``%mlops track``'s first cell
+    when ``tracked``); the seconds its cells took, and how long the logging went on."""
+    import nbformat
+    import papermill
+
+    notebook = nbformat.read(source, as_version=4)
+    if tracked:
+        track = nbformat.v4.new_code_cell(TRACK_CELL.format(name=source.stem))
+        notebook.cells.insert(0, track)
+    target = root / "work" / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    os.environ["MLOPS_LAB_ROOT"] = str(root)
+    os.environ["JPY_SESSION_NAME"] = f"work/{source.name}"
+    ran = papermill.execute_notebook(
+        str(target),
+        str(root / f"out-{source.name}"),
+        cwd=str(target.parent),
+        progress_bar=False,
+        shutdown_kernel="graceful",
+    )
+    returned = time.perf_counter()
+    durations = [float(c.metadata.papermill.duration) for c in ran.cells]
+    figures = {"cells": sum(durations), "track": durations[0] if tracked else 0.0}
+    if tracked:
+        figures["children"], figures["logged_after"] = _logged(root, source.stem, returned)
+    return figures
+
+
+def _logged(root: Path, name: str, since: float) -> tuple[float, float]:
+    """The child runs of the notebook's run, and the seconds from the notebook's end until
+    the logging process had closed that run (it goes on after the kernel is gone)."""
+    from mlops_lab.core.config import resolve_settings
+    from mlops_lab.core.mlflow.connection import client_for
+
+    client = client_for(resolve_settings(root, environ={}))
+    experiment = client.get_experiment_by_name(f"bench-{name}")
+    assert experiment is not None, name
+    while True:
+        runs = client.search_runs(
+            [experiment.experiment_id], order_by=["attributes.start_time DESC"]
+        )
+        parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+        if parents and parents[0].info.status == "FINISHED":
+            parent = parents[0].info.run_id
+            children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent]
+            return float(len(children)), time.perf_counter() - since
+        if time.perf_counter() - since > 600:
+            raise RuntimeError(f"{name}: the run was not closed 10 minutes after the notebook")
+        time.sleep(0.25)
+
+
+def bench_notebooks() -> None:
+    """Part 3: realistic notebooks (several fits, 300-tree forests, grid searches), run
+    whole in fresh kernels, untracked and tracked alternately; the cells' total time."""
+    sources = sorted(BENCH_NOTEBOOKS.glob("*.ipynb"))
+    saved = {k: os.environ.get(k) for k in ("MLOPS_LAB_ROOT", "JPY_SESSION_NAME")}
+    try:
+        for source in sources:
+            untracked: list[float] = []
+            tracked: list[dict[str, float]] = []
+            for round_ in range(NOTEBOOK_ROUNDS):  # alternate which goes first
+                order = (False, True) if round_ % 2 == 0 else (True, False)
+                for is_tracked in order:
+                    with tempfile.TemporaryDirectory(prefix="mlops-bench-nb-") as folder:
+                        figures = _execute(source, Path(folder), is_tracked)
+                    if is_tracked:
+                        tracked.append(figures)
+                    else:
+                        untracked.append(figures["cells"])
+            _report(source.stem, untracked, tracked)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _report(name: str, untracked: list[float], tracked: list[dict[str, float]]) -> None:
+    cells = [t["cells"] for t in tracked]
+    ratios = [t / u for t, u in zip(cells, untracked, strict=True)]
+    print(f"\n{name}: {NOTEBOOK_ROUNDS} rounds, each in a fresh kernel")
+    print(f"  untracked cells: {', '.join(f'{u:.2f}' for u in untracked)} s")
+    print(f"  tracked cells:   {', '.join(f'{t:.2f}' for t in cells)} s", end="")
+    track = ", ".join(f"{t['track']:.2f}" for t in tracked)
+    print(f"  (%load_ext + %mlops track: {track} s)")
+    print(f"  tracked / untracked, per round: {', '.join(f'{r:.3f}' for r in ratios)}; ", end="")
+    print(f"median {statistics.median(ratios):.3f} (goal <= 1.10)")
+    children = {int(t["children"]) for t in tracked}
+    after = statistics.median(t["logged_after"] for t in tracked)
+    print(f"  {', '.join(map(str, sorted(children)))} runs under the notebook's run; ", end="")
+    print(f"all logged {after:.1f} s after the last cell (median), in the logging process")
+
+
 PARTS: dict[str, Callable[[], None]] = {
+    "notebooks": bench_notebooks,
     "cell-overhead": bench_cell_overhead,
     "runs-page": bench_runs_page,
 }

@@ -91,10 +91,13 @@ class LoggingClient:
 
     # -- sending -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the process now, so it imports MLflow while the user's cells go on."""
+    def start(self) -> bool:
+        """Start the process now, so it imports MLflow while the user's cells go on;
+        False when it had to be started (it will not answer soon), True when it runs."""
         with self._lock:
+            running = self._process is not None and self._process.poll() is None
             self._ensure_process()
+            return running
 
     def submit(
         self, what: str, operation: str, on_done: OnDone | None = None, **kwargs: Any
@@ -136,7 +139,10 @@ class LoggingClient:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             env={**os.environ, **ONE_THREAD},
-            start_new_session=True,  # outlives a kernel that Jupyter kills at shutdown
+            # A process group of its own: Jupyter kills a kernel's group at shutdown, and
+            # this process must finish first. Not a session of its own: Linux schedules
+            # each session as a group of equal weight, which would void its low priority.
+            process_group=0,
         )
         os.close(request_read)
         os.close(answer_write)

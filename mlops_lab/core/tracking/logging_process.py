@@ -11,8 +11,8 @@ value)``. The kernel names its runs and fits with keys of its own, so it never w
 an id before sending the next request: the process keeps what each key became. A reader
 thread takes requests off the pipe at once (a kernel never blocks on a busy process).
 
-The process runs in a session of its own: when Jupyter kills a kernel that is slow to
-shut down, the process still finishes what it was sent, then exits as the pipe closes.
+The process runs in a process group of its own: when Jupyter kills a kernel that is slow
+to shut down, the process still finishes what it was sent, then exits as the pipe closes.
 """
 
 from __future__ import annotations

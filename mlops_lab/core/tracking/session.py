@@ -312,11 +312,12 @@ class TrackingSession:
     ) -> RunHandle:
         """Open a run (ending and logging the previous one first) and make it active.
 
-        Returns once the arguments are checked and the run is queued, waiting at most
-        ``OPEN_WAIT_S`` for its id. ``autolog`` turns on a child run per model fit.
-        ``first_cell`` is the execution count from which this run's cells are counted in
-        ``executed_code.py`` (the kernel's earlier cells are kept too, marked as such:
-        the run's state depends on them).
+        Returns once the arguments are checked and the run is queued; when the logging
+        process was already running, waits at most ``OPEN_WAIT_S`` for the run's id.
+        ``autolog`` turns on a child run per model fit. ``first_cell`` is the execution
+        count from which this run's cells are counted in ``executed_code.py`` (the
+        kernel's earlier cells are kept too, marked as such: the run's state depends on
+        them).
         """
         # Everything a user can get wrong is checked before the active run is touched:
         # a refused argument must leave that run open and logging.
@@ -338,6 +339,7 @@ class TrackingSession:
         params = self._parameter_values(names)
         handle = RunHandle(name, path, params, replaced)
         self._run = handle
+        warm = self._client.start()  # MLflow imports there while the user's cells go on
         self._client.submit(
             OPENING,
             "open_run",
@@ -356,8 +358,8 @@ class TrackingSession:
         if not self._atexit_registered:
             atexit.register(self._at_exit)
             self._atexit_registered = True
-        self._client.start()
-        handle.wait(OPEN_WAIT_S)
+        if warm:  # a running process answers in time for the id to be shown
+            handle.wait(OPEN_WAIT_S)
         return handle
 
     def _kernel(self, first_cell: int) -> run_logging.Kernel:
