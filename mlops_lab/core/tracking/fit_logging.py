@@ -268,11 +268,19 @@ def _is_dataframe(value: Any) -> bool:
 
 def training_metrics(estimator: Any, X: Any, y: Any, sample_weight: Any) -> dict[str, float]:
     """MLflow autolog's training metrics for a classifier or a regressor."""
+    return _training_metrics(estimator, X, y, sample_weight)[0]
+
+
+def _training_metrics(
+    estimator: Any, X: Any, y: Any, sample_weight: Any
+) -> tuple[dict[str, float], Any]:
+    """The training metrics and the predictions they came from (predicting a 300-tree
+    forest on its training set is the costly part: done once, shared with the plot)."""
     from sklearn import metrics
-    from sklearn.base import is_classifier, is_regressor
+    from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier, is_regressor
 
     if y is None or not hasattr(estimator, "predict"):
-        return {}
+        return {}, None
     weights = {"sample_weight": sample_weight}
     y_pred = estimator.predict(X)
     found: dict[str, float] = {}
@@ -300,9 +308,13 @@ def training_metrics(estimator: Any, X: Any, y: Any, sample_weight: Any) -> dict
         found["training_root_mean_squared_error"] = math.sqrt(float(mse))
         add("mean_absolute_error", lambda: metrics.mean_absolute_error(y, y_pred, **weights))
         add("r2_score", lambda: metrics.r2_score(y, y_pred, **weights))
-    if hasattr(estimator, "score"):
+    default_score = {ClassifierMixin: "accuracy_score", RegressorMixin: "r2_score"}
+    scorer = next((k for k in type(estimator).__mro__ if "score" in vars(k)), None)
+    if scorer in default_score and f"training_{default_score[scorer]}" in found:
+        found["training_score"] = found[f"training_{default_score[scorer]}"]  # the same
+    elif hasattr(estimator, "score"):
         add("score", lambda: estimator.score(X, y, **_if_given(sample_weight)))
-    return found
+    return found, y_pred
 
 
 def _roc_auc(metrics: Any, y: Any, proba: Any, labels: Any, weight: Any) -> float:
@@ -322,14 +334,15 @@ def _log_training_metrics(client: MlflowClient, run_id: str, call: FitCall) -> N
 
     from mlflow.entities import Metric
 
-    found = training_metrics(call.estimator, call.X, call.y, call.sample_weight)
+    found, y_pred = _training_metrics(call.estimator, call.X, call.y, call.sample_weight)
     now = int(time.time() * 1000)
     if found:
         client.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in found.items()])
-    _log_confusion_matrix(call)
+    if y_pred is not None:
+        _log_confusion_matrix(call, y_pred)
 
 
-def _log_confusion_matrix(call: FitCall) -> None:
+def _log_confusion_matrix(call: FitCall, y_pred: Any) -> None:
     """The training confusion matrix, drawn without pyplot (not thread-safe), if
     matplotlib is installed (it is not a dependency)."""
     from sklearn.base import is_classifier
@@ -344,9 +357,7 @@ def _log_confusion_matrix(call: FitCall) -> None:
     from sklearn.metrics import ConfusionMatrixDisplay
 
     figure = Figure(figsize=(6, 6))
-    ConfusionMatrixDisplay.from_predictions(
-        call.y, call.estimator.predict(call.X), ax=figure.subplots(), colorbar=False
-    )
+    ConfusionMatrixDisplay.from_predictions(call.y, y_pred, ax=figure.subplots(), colorbar=False)
     mlflow.log_figure(figure, "training_confusion_matrix.png")
 
 
