@@ -37,25 +37,32 @@ def test_quickstart_runs_and_mlflow_holds_the_run(
     client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
     experiment = client.get_experiment_by_name("notebooks/quickstart.ipynb")
     assert experiment is not None
-    [run] = client.search_runs([experiment.experiment_id])
-    assert run.info.status == "FINISHED"
+    runs = client.search_runs([experiment.experiment_id])
+    [run] = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    [fit] = [r for r in runs if r is not run]
+    assert run.info.status == "FINISHED" and fit.info.status == "FINISHED"
+    assert fit.info.run_name == "Pipeline-1"
+    assert fit.data.tags["mlflow.parentRunId"] == run.info.run_id
     params = run.data.params
     assert params["C"] == "0.5"  # papermill's injected value wins over the cell's 1.0
     assert (params["max_iter"], params["test_size"], params["seed"]) == ("200", "0.25", "0")
     metrics = run.data.metrics
     assert metrics["test_accuracy"] > 0.9 and metrics["test_roc_auc"] > 0.95
     assert 0 <= metrics["missed_malignant"] < 0.2
-    assert "training_accuracy_score" in metrics
+    assert fit.data.params["logisticregression__C"] == "0.5"
+    assert "training_accuracy_score" in fit.data.metrics
+    # accuracy_score(y_test, model.predict(X_test)) lands on the model's run by itself
+    assert fit.data.metrics["accuracy_score_X_test"] == metrics["test_accuracy"]
 
     contexts = {
         tag.value: d.dataset
-        for d in run.inputs.dataset_inputs
+        for d in fit.inputs.dataset_inputs
         for tag in d.tags
         if tag.key == "mlflow.data.context"
     }
-    assert contexts["train"].digest and contexts["train"].source_type == "code"
+    assert contexts["train"].digest and contexts["train"].name == "X_train"
     [model] = client.search_logged_models([experiment.experiment_id])
-    assert model.source_run_id == run.info.run_id
+    assert model.source_run_id == fit.info.run_id
     assert model.artifact_location
 
     tags = run.data.tags

@@ -248,7 +248,7 @@ class FitHooks:
                 continue
             for name in (*FIT_METHODS, *PREDICT_METHODS, SCORE_METHOD):
                 original = klass.__dict__.get(name)
-                if not inspect.isfunction(original) or (klass, name) in self._seen:
+                if not _is_method(original) or (klass, name) in self._seen:
                     continue
                 self._seen.add((klass, name))
                 wrapper = (
@@ -402,6 +402,15 @@ class FitHooks:
             self._on_error(f"tracking {type(value).__name__}", exc)
         finally:
             self._busy.depth -= 1
+
+
+def _is_method(value: Any) -> bool:
+    """A plain function, or a descriptor giving one (``Pipeline.predict`` is scikit-learn's
+    ``available_if``, there only when the last step has it); wrapt wraps both."""
+    if inspect.isfunction(value):
+        return True
+    descriptor = hasattr(value, "__get__") and not isinstance(value, type)
+    return descriptor and not isinstance(value, staticmethod | classmethod | property)
 
 
 def _now_ms() -> int:
