@@ -248,7 +248,7 @@ class FitHooks:
                 continue
             for name in (*FIT_METHODS, *PREDICT_METHODS, SCORE_METHOD):
                 original = klass.__dict__.get(name)
-                if not _is_method(original) or (klass, name) in self._seen:
+                if original is None or not _is_method(original) or (klass, name) in self._seen:
                     continue
                 self._seen.add((klass, name))
                 wrapper = (

@@ -2,8 +2,9 @@
 
 A kernel killed by SIGKILL (or the out-of-memory killer, or a crash) never reaches
 ``%mlops end`` or its atexit hook, so its MLflow run would stay RUNNING forever. While a
-run is open, its kernel keeps a row in our store (:class:`~mlops_lab.core.store.LiveRun`:
-host, pid and the process's start time) and deletes it when the run ends. Whoever looks
+run is open, a row in our store (:class:`~mlops_lab.core.store.LiveRun`: host, pid and
+start time of the kernel's logging process, which outlives the kernel until it has logged
+what it was sent) says who will close it, and goes when the run ends. Whoever looks
 next (the Jupyter server every few seconds, the next ``%mlops track``, ``mlops-lab runs``)
 calls :func:`reap_orphaned_runs`: each row of this host whose process is gone (no such
 pid, a zombie, or a reused pid with another start time) is claimed atomically in the
@@ -121,12 +122,8 @@ class LiveRunBeacon:
         kernel_id: str | None = None,
         history: tuple[str, int] | None = None,
         first_cell: int | None = None,
-        process: tuple[int, float] | None = None,
     ) -> LiveRunBeacon:
-        """Record the run as live in ``process`` (pid and start time; default: this one).
-        The tracking's logging process records the kernel it serves, which may be gone
-        by then: its start time is taken by the kernel itself."""
-        pid, started = process if process is not None else (os.getpid(), None)
+        pid = os.getpid()
         run = LiveRun(
             run_id=run_id,
             tracking_uri=settings.tracking_uri,
@@ -135,7 +132,7 @@ class LiveRunBeacon:
             notebook=str(notebook) if notebook is not None else None,
             host=host_name(),
             pid=pid,
-            process_started=process_started(pid) if started is None else started,
+            process_started=process_started(pid),
             kernel_id=kernel_id,
             started_at=datetime.now(UTC),
             history_file=history[0] if history else None,
@@ -248,7 +245,8 @@ def _close(settings: Settings, run: LiveRun, reaper: str) -> ReapedRun:
             return ReapedRun(run.run_id, run.experiment, run.notebook, status, [])
         artifacts = _log_what_survived(settings, run)
         reason = (
-            f"kernel process {run.pid} on {run.host} ended without closing the run; "
+            f"the kernel{f' {run.kernel_id}' if run.kernel_id else ''} and its logging process "
+            f"{run.pid} on {run.host} ended without closing the run; "
             f"closed by {reaper}"
         )
         client.set_tag(run.run_id, run_tags.END_REASON, reason)

@@ -2,8 +2,9 @@
 
 These run in the logging process (:mod:`~mlops_lab.core.tracking.logging_process`), called
 with plain values the kernel sends, so the kernel never imports MLflow to track. The live-
-run row that lets a dead kernel's run be closed is written here too, under the kernel's
-pid (the process it describes), and removed when the run closes.
+run row that lets a dead kernel's run be closed is written here too, under this process's
+pid: it outlives its kernel until it has logged all it was sent, and closes the run when
+the kernel asked it to; a row whose process is gone is a run no one will close.
 """
 
 from __future__ import annotations
@@ -34,11 +35,10 @@ class OpenedRun:
 
 @dataclass(frozen=True)
 class Kernel:
-    """The process the run lives in, for its live-run row."""
+    """The kernel the run belongs to, for its live-run row. The row's process is this
+    logging process, not the kernel: it is what closes the run, and it lives until it
+    has logged everything the kernel sent (a kernel that crashed included)."""
 
-    pid: int
-    started: float
-    """The process's start time (with the pid, it tells a dead kernel from a reused pid)."""
     kernel_id: str | None
     history: tuple[str, int] | None
     first_cell: int
@@ -77,7 +77,6 @@ def open_run(
         kernel_id=kernel.kernel_id,
         history=kernel.history,
         first_cell=kernel.first_cell,
-        process=(kernel.pid, kernel.started),
     )
     requirements = {
         flavor: lineage.pinned(packages) for flavor, packages in fit_logging.FLAVOR_PACKAGES.items()

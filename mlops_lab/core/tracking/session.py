@@ -349,7 +349,7 @@ class TrackingSession:
             experiment=name,
             notebook=path,
             run_name=run_name(path),
-            kernel=self._kernel(first_cell),
+            kernel=run_logging.Kernel(self._kernel_id, self._history, first_cell),
             params=params,
         )
         self._hooks.enabled = autolog
@@ -361,12 +361,6 @@ class TrackingSession:
         if warm:  # a running process answers in time for the id to be shown
             handle.wait(OPEN_WAIT_S)
         return handle
-
-    def _kernel(self, first_cell: int) -> run_logging.Kernel:
-        import psutil
-
-        started = psutil.Process().create_time()
-        return run_logging.Kernel(os.getpid(), started, self._kernel_id, self._history, first_cell)
 
     def _parameter_values(self, names: list[str]) -> dict[str, str]:
         """The parameters' *current* values, masked, so papermill's injected ones win.

@@ -70,7 +70,7 @@ async def test_the_server_reaps_a_killed_kernels_run(
     row = await eventually(lambda: store.live_runs()[0])
     assert row.kernel_id == kernel_id  # the row names the server's own kernel
 
-    os.kill(manager.provisioner.pid, signal.SIGKILL)
+    os.kill(manager.provisioner.pid, signal.SIGKILL)  # the row's logging process then ends
 
     def killed() -> object:
         run = MlflowClient(settings.tracking_uri).get_run(row.run_id)
