@@ -141,7 +141,7 @@ class LoggingWorker:
 
 
 def _failure(what: str, exc: BaseException) -> LoggingFailure:
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    message = getattr(exc, "message", None) or str(exc)
     first = str(message).strip().splitlines()[0] if str(message).strip() else ""
     error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
