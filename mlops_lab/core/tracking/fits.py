@@ -215,15 +215,19 @@ class FitHooks:
             wrapt.register_post_import_hook(self._on_package_import, package)
 
     def uninstall(self) -> None:
-        """Put every original method back (``%unload_ext``)."""
+        """Put every original method back (``%unload_ext``); modules imported later are
+        left alone (wrapt keeps the import hooks registered, so they must check)."""
         self.enabled = False
         with self._lock:
+            self._installed = False
             for owner, name, original in reversed(self._wrapped):
                 setattr(owner, name, original)
             self._wrapped.clear()
             self._seen.clear()
 
     def _on_package_import(self, package: ModuleType) -> None:
+        if not self._installed:
+            return
         if package.__name__ == "sklearn":
             for sub in getattr(package, "__all__", ()):
                 wrapt.register_post_import_hook(self._on_module_import, f"sklearn.{sub}")
@@ -236,6 +240,8 @@ class FitHooks:
         except ImportError:
             return
         with self._lock:
+            if not self._installed:
+                return
             if module.__name__ == "sklearn.metrics":
                 self._wrap_metrics(module)
             for value in list(vars(module).values()):
