@@ -320,11 +320,19 @@ class FitHooks:
             self._tracked[call.estimator] = True
         self._guarded(self._on_fit, call)
 
+    def _is_tracked(self, estimator: Any) -> bool:
+        """A fit of the user's made it; False for an estimator that cannot be hashed (one
+        defining ``__eq__`` alone, a ``@dataclass`` subclass): it was never tracked."""
+        try:
+            return estimator in self._tracked
+        except TypeError:
+            return False
+
     def _predict(
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         result = wrapped(*args, **kwargs)
-        if instance is None or self._quiet() or instance not in self._tracked:
+        if instance is None or self._quiet() or not self._is_tracked(instance):
             return result
         caller = user_caller()
         if caller is not None:
@@ -335,7 +343,7 @@ class FitHooks:
     def _score(
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        if instance is None or self._quiet() or instance not in self._tracked:
+        if instance is None or self._quiet() or not self._is_tracked(instance):
             return wrapped(*args, **kwargs)
         caller = user_caller()
         if caller is None:
