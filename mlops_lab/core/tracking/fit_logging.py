@@ -187,7 +187,7 @@ def log_fit(
         with mlflow_errors(settings):
             log_params(client, run_id, record.params)
         if fit.error is None and fit.estimator is not None:
-            with _active(mlflow, run_id):
+            with _active(mlflow, settings, run_id):
                 failures = _steps(client, parent, run_id, record, fit, options)
     finally:
         with mlflow_errors(settings):
@@ -222,9 +222,15 @@ def _steps(
 
 
 @contextlib.contextmanager
-def _active(mlflow: Any, run_id: str) -> Iterator[None]:
+def _active(mlflow: Any, settings: Settings, run_id: str) -> Iterator[None]:
     """The fit's run as this thread's fluent run (MLflow keeps one stack per thread), for
-    the fluent-only calls (``log_input``, ``log_figure``, ``log_model``)."""
+    the fluent-only calls (``log_input``, ``log_figure``, ``log_model``).
+
+    The fluent API's store is set here, not left to an earlier ``open_run``: a logging
+    process started after the last one died gets a fit first, and MLflow's default store
+    would not know the run (and would leave an ``mlflow.db`` in the notebook's folder)."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.registry_uri)
     mlflow.start_run(run_id=run_id)
     try:
         yield
