@@ -58,15 +58,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-def process_state(pid: int) -> str | None:
-    """The process's state letter (``R``, ``S``, ``Z``...), None once it is reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[0]
-
-
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -75,7 +66,18 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
 
 
 def wait_until_dead(pid: int) -> None:
-    wait_until(lambda: process_state(pid) in (None, "Z"))
+    """Until our child ``pid`` has exited, all its threads included (a killed process's
+    zombie leader can show in /proc before its other threads are gone; until then the
+    kernel does not report it exited). ``WNOWAIT``: the process is left to be reaped."""
+
+    def exited() -> bool:
+        try:
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            return os.waitid(os.P_PID, pid, flags) is not None
+        except ChildProcessError:  # reaped already
+            return True
+
+    wait_until(exited)
 
 
 class Calls:
