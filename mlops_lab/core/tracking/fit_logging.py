@@ -110,6 +110,9 @@ def _size(value: Any) -> int:
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, int):
         return nbytes
+    if hasattr(value, "toarray"):  # a scipy sparse matrix: the arrays it stores
+        parts = (getattr(value, name, None) for name in ("data", "indices", "indptr", "row", "col"))
+        return sum(_size(part) for part in parts if part is not None)
     memory = getattr(value, "memory_usage", None)  # a DataFrame
     if callable(memory):
         with contextlib.suppress(Exception):
@@ -257,7 +260,13 @@ def _log_dataset(call: FitCall) -> None:
         return
     import numpy as np
 
-    features = np.asarray(call.X) if not hasattr(call.X, "toarray") else call.X
+    if hasattr(call.X, "toarray"):  # sparse: MLflow's datasets are dense (its autolog too)
+        rows, columns = call.X.shape
+        if rows * columns * call.X.dtype.itemsize > MAX_SHIPPED_BYTES:
+            return  # densified it would not fit where the kernel's own data may not
+        features = call.X.toarray()
+    else:
+        features = np.asarray(call.X)
     if call.y is None:
         mlflow.log_input(from_numpy(features, name=name), context="train")
     else:
