@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import sklearn
 from mlflow.data.numpy_dataset import from_numpy
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from sklearn import metrics
@@ -380,6 +381,81 @@ def test_with_models_off_no_model_is_logged(notebook: Notebook, digits: Split) -
         filter_string=f"source_run_id = '{logged.run_id}'",
     )
     assert models == []
+
+
+def test_a_fit_on_a_dataframe_keeps_its_column_names(notebook: Notebook) -> None:
+    digits_frame = load_digits(as_frame=True).frame.iloc[:800]
+    X_frame, y_series = digits_frame.drop(columns="target"), digits_frame["target"]
+    model = DecisionTreeClassifier(max_depth=5, random_state=0).fit(X_frame, y_series)
+
+    logged = notebook.log(notebook.fits[0])
+
+    run = notebook.client.get_run(logged.run_id)
+    assert logged.failures == []
+    (dataset_input,) = run.inputs.dataset_inputs
+    assert dataset_input.dataset.name == "X_frame"
+    assert dataset_input.dataset.digest == from_pandas(X_frame).digest
+    loaded = mlflow.pyfunc.load_model(f"runs:/{logged.run_id}/model")
+    assert loaded.metadata.get_input_schema().input_names() == list(X_frame.columns)
+    np.testing.assert_array_equal(loaded.predict(X_frame.iloc[:50]), model.predict(X_frame[:50]))
+
+
+REVIEWS = [
+    "a good film with a great cast",
+    "bad plot and awful acting",
+    "great fun, good music",
+    "dull, bad and far too long",
+    "good story, great ending",
+    "awful script, bad jokes",
+] * 10
+LIKED = [1, 0, 1, 0, 1, 0] * 10
+
+
+def test_a_fit_on_sparse_features_logs_its_dataset_like_mlflows_autolog(
+    notebook: Notebook,
+) -> None:
+    """TF-IDF features are a scipy sparse matrix: the dataset is fingerprinted dense, as
+    MLflow's autolog does, instead of failing on every such fit."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    X_tfidf = TfidfVectorizer().fit_transform(REVIEWS)
+    model = LogisticRegression().fit(X_tfidf, LIKED)
+
+    logged = notebook.log(notebook.fits[0])
+
+    assert logged.failures == []
+    run = notebook.client.get_run(logged.run_id)
+    (dataset_input,) = run.inputs.dataset_inputs
+    assert dataset_input.dataset.name == "X_tfidf"
+    expected = from_numpy(X_tfidf.toarray(), targets=np.asarray(LIKED)).digest
+    assert dataset_input.dataset.digest == expected
+    assert run.data.metrics["training_accuracy_score"] == model.score(X_tfidf, LIKED)
+    assert_model_predicts_like(logged.run_id, model, X_tfidf)
+
+
+def test_sparse_training_data_counts_what_it_stores_against_the_limit(
+    notebook: Notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    X_tfidf = TfidfVectorizer().fit_transform(REVIEWS)
+    stored = X_tfidf.data.nbytes + X_tfidf.indices.nbytes + X_tfidf.indptr.nbytes
+    monkeypatch.setattr(fit_logging, "MAX_SHIPPED_BYTES", stored - 1)
+    LogisticRegression().fit(X_tfidf, LIKED)
+
+    left_out = pickle.loads(notebook.fits[0].payload)
+    assert left_out.X is None and left_out.y is None
+
+    # stored small enough to ship, too large to densify for a dataset: no dataset, no error
+    dense = X_tfidf.shape[0] * X_tfidf.shape[1] * X_tfidf.dtype.itemsize
+    monkeypatch.setattr(fit_logging, "MAX_SHIPPED_BYTES", dense - 1)
+    model = LogisticRegression().fit(X_tfidf, LIKED)
+    assert pickle.loads(notebook.fits[1].payload).X is not None
+
+    logged = notebook.log(notebook.fits[1])
+    run = notebook.client.get_run(logged.run_id)
+    assert logged.failures == [] and run.inputs.dataset_inputs == []
+    assert run.data.metrics["training_accuracy_score"] == model.score(X_tfidf, LIKED)
 
 
 # --- failures --------------------------------------------------------------------------
