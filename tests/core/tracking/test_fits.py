@@ -280,7 +280,7 @@ def test_metrics_on_a_tracked_models_predictions_are_evaluations(seen: Seen, dig
 
     accuracy = accuracy_score(y_test, model.predict(X_test))
     predicted = model.predict(X_test)
-    f1 = f1_score(y_test, predicted, average="macro")
+    f1 = f1_score(y_true=y_test, y_pred=predicted, average="macro")
     loss = log_loss(y_test, model.predict_proba(X_test))
     unrelated = accuracy_score(y_test, y_test.copy())  # no model's predictions: not tracked
 
