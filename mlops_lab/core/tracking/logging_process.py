@@ -179,7 +179,11 @@ def _described(exc: BaseException) -> tuple[str, str, str, BaseException | None]
 
 def main(argv: list[str]) -> None:
     import logging
+    import signal
 
+    # Jupyter interrupts a kernel by signalling its process group, this process included:
+    # the interrupt is for the user's cell, not for the model being logged here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(NICENESS)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     requests = Connection(int(argv[0]), writable=False)
