@@ -236,6 +236,40 @@ def test_a_process_killed_during_a_request_fails_that_request_and_the_next_one_s
     )
 
 
+def test_interrupting_the_users_cell_does_not_interrupt_the_logging(
+    process: LoggingProcess, tmp_path: Path
+) -> None:
+    """Jupyter interrupts a kernel by signalling its whole process group, which holds
+    the logging process too: SIGINT is for the user's cell, not for a model being logged."""
+    pid = process.call("ping")
+    os.kill(pid, signal.SIGINT)  # while it waits for a request
+    time.sleep(0.3)
+    assert process.call("ping") == pid
+
+    received = tmp_path / "received"
+    busy = cloudpickle.dumps(
+        ("ping", {"received": Calls(os.mkdir, str(received)), "work": Calls(time.sleep, 1.0)})
+    )
+    outcome: list[BaseException | object] = []
+    sender = threading.Thread(target=lambda: outcome.append(answer_or_error(process, busy)))
+    sender.start()
+    wait_until(received.exists)
+    os.kill(pid, signal.SIGINT)  # while it works on one
+    sender.join(30)
+
+    (error,) = outcome
+    assert isinstance(error, RemoteError)
+    assert error.type_name == "TypeError", "the request ran to its end (ping takes no kwargs)"
+    assert process.call("ping") == pid
+
+
+def answer_or_error(process: LoggingProcess, payload: bytes) -> BaseException | object:
+    try:
+        return process.call_pickled(payload)
+    except BaseException as exc:
+        return exc
+
+
 def test_a_process_that_died_between_requests_is_replaced_and_closing_ends_it(
     process: LoggingProcess,
 ) -> None:
