@@ -110,6 +110,9 @@ def _size(value: Any) -> int:
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, int):
         return nbytes
+    if hasattr(value, "toarray"):  # a scipy sparse matrix: the arrays it stores
+        parts = (getattr(value, name, None) for name in ("data", "indices", "indptr", "row", "col"))
+        return sum(_size(part) for part in parts if part is not None)
     memory = getattr(value, "memory_usage", None)  # a DataFrame
     if callable(memory):
         with contextlib.suppress(Exception):
@@ -187,7 +190,7 @@ def log_fit(
         with mlflow_errors(settings):
             log_params(client, run_id, record.params)
         if fit.error is None and fit.estimator is not None:
-            with _active(mlflow, run_id):
+            with _active(mlflow, settings, run_id):
                 failures = _steps(client, parent, run_id, record, fit, options)
     finally:
         with mlflow_errors(settings):
@@ -222,9 +225,15 @@ def _steps(
 
 
 @contextlib.contextmanager
-def _active(mlflow: Any, run_id: str) -> Iterator[None]:
+def _active(mlflow: Any, settings: Settings, run_id: str) -> Iterator[None]:
     """The fit's run as this thread's fluent run (MLflow keeps one stack per thread), for
-    the fluent-only calls (``log_input``, ``log_figure``, ``log_model``)."""
+    the fluent-only calls (``log_input``, ``log_figure``, ``log_model``).
+
+    The fluent API's store is set here, not left to an earlier ``open_run``: a logging
+    process started after the last one died gets a fit first, and MLflow's default store
+    would not know the run (and would leave an ``mlflow.db`` in the notebook's folder)."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.registry_uri)
     mlflow.start_run(run_id=run_id)
     try:
         yield
@@ -251,7 +260,13 @@ def _log_dataset(call: FitCall) -> None:
         return
     import numpy as np
 
-    features = np.asarray(call.X) if not hasattr(call.X, "toarray") else call.X
+    if hasattr(call.X, "toarray"):  # sparse: MLflow's datasets are dense (its autolog too)
+        rows, columns = call.X.shape
+        if rows * columns * call.X.dtype.itemsize > MAX_SHIPPED_BYTES:
+            return  # densified it would not fit where the kernel's own data may not
+        features = call.X.toarray()
+    else:
+        features = np.asarray(call.X)
     if call.y is None:
         mlflow.log_input(from_numpy(features, name=name), context="train")
     else:

@@ -215,15 +215,19 @@ class FitHooks:
             wrapt.register_post_import_hook(self._on_package_import, package)
 
     def uninstall(self) -> None:
-        """Put every original method back (``%unload_ext``)."""
+        """Put every original method back (``%unload_ext``); modules imported later are
+        left alone (wrapt keeps the import hooks registered, so they must check)."""
         self.enabled = False
         with self._lock:
+            self._installed = False
             for owner, name, original in reversed(self._wrapped):
                 setattr(owner, name, original)
             self._wrapped.clear()
             self._seen.clear()
 
     def _on_package_import(self, package: ModuleType) -> None:
+        if not self._installed:
+            return
         if package.__name__ == "sklearn":
             for sub in getattr(package, "__all__", ()):
                 wrapt.register_post_import_hook(self._on_module_import, f"sklearn.{sub}")
@@ -236,6 +240,8 @@ class FitHooks:
         except ImportError:
             return
         with self._lock:
+            if not self._installed:
+                return
             if module.__name__ == "sklearn.metrics":
                 self._wrap_metrics(module)
             for value in list(vars(module).values()):
@@ -315,12 +321,20 @@ class FitHooks:
             self._tracked[call.estimator] = True
         self._guarded(self._on_fit, call)
 
+    def _is_tracked(self, estimator: Any) -> bool:
+        """A fit of the user's made it; False for an estimator that cannot be hashed (one
+        defining ``__eq__`` alone, a ``@dataclass`` subclass): it was never tracked."""
+        try:
+            return estimator in self._tracked
+        except TypeError:
+            return False
+
     def _predict(
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
         result = wrapped(*args, **kwargs)
-        if instance is None or self._quiet() or instance not in self._tracked:
+        if instance is None or self._quiet() or not self._is_tracked(instance):
             return result
         caller = user_caller()
         if caller is not None:
@@ -332,7 +346,7 @@ class FitHooks:
         self, wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
-        if instance is None or self._quiet() or instance not in self._tracked:
+        if instance is None or self._quiet() or not self._is_tracked(instance):
             return wrapped(*args, **kwargs)
         caller = user_caller()
         if caller is None:

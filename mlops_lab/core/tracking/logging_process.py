@@ -175,7 +175,11 @@ def serve(requests: Connection, answers: Connection) -> None:
 
 def main(argv: list[str]) -> None:
     import logging
+    import signal
 
+    # An interrupt is for the user's cell, not for the model being logged here (the
+    # process has a group of its own, but a terminal's Ctrl-C reaches its whole session).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(NICENESS)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     serve(Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False))

@@ -463,7 +463,8 @@ class TrackingSession:
             estimator, count, self._masked(fit_logging.fit_params(estimator))
         )
         if call.error is None:
-            self._fit_records[estimator] = (run.key, record)
+            with contextlib.suppress(TypeError):  # unhashable (a dataclass): no later scores
+                self._fit_records[estimator] = (run.key, record)
         try:
             payload: bytes | FitCall = fit_logging.pickle_fit(call)
         except Exception as exc:  # an estimator holding a lock, a file...: params only
@@ -485,7 +486,10 @@ class TrackingSession:
         )
 
     def _on_evaluation(self, evaluation: Evaluation) -> None:
-        known = self._fit_records.get(evaluation.estimator)
+        try:
+            known = self._fit_records.get(evaluation.estimator)
+        except TypeError:  # unhashable
+            return
         if known is None or self.active is None:
             return
         run_key, record = known
