@@ -10,7 +10,8 @@ export PATH := $(BIN):$(PATH)
 STAMP := $(CURDIR)/.make
 LAB_PORT ?= 8888
 
-.PHONY: help dev lab test lint lint-py lint-ts fmt pytest jest ui-test test-deps api clean
+.PHONY: help dev lab test lint lint-py lint-ts fmt pytest jest ui-test test-deps api clean \
+  mlflow-parity
 
 help:
 	@echo "make lab     install everything into .venv, build the extension, open JupyterLab on notebooks/"
@@ -18,6 +19,9 @@ help:
 	@echo "             schemathesis against the REST API), jest, Galata"
 	@echo "make dev     only the install step of 'make lab'"
 	@echo "make api     regenerate the OpenAPI document and the TypeScript types from it"
+	@echo "make mlflow-parity MLFLOW=3.17.2"
+	@echo "             the search parity grid and the schema tests against that MLflow, in a"
+	@echo "             scratch venv (.make/mlflow-<version>/): decides whether it is supported"
 
 $(STAMP):
 	mkdir -p $(STAMP)
@@ -97,6 +101,28 @@ jest: dev
 ui-test: test-deps
 	$(BIN)/jlpm build
 	cd ui-tests && $(BIN)/jlpm test
+
+# The check that decides whether an MLflow version is supported (README, "Supported MLflow
+# versions"): we read MLflow's tables directly, so a new MLflow must pass the search parity
+# grid (SQLite and a throwaway PostgreSQL) and the schema and run tests. A scratch venv per
+# version holds exactly that MLflow and our other requirements; the tests import mlops_lab
+# from this tree. Not part of `make test`: each version costs a 1 GB venv and 2-3 minutes.
+MLFLOW ?=
+PARITY_VENV := $(STAMP)/mlflow-$(MLFLOW)
+
+mlflow-parity: $(STAMP)/system-deps
+	if [ -z "$(MLFLOW)" ]; then
+	  echo "Name the MLflow version to check: make mlflow-parity MLFLOW=3.17.2" >&2; exit 2
+	fi
+	test -x $(PARITY_VENV)/bin/python || $(PYTHON) -m venv $(PARITY_VENV)
+	$(PARITY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PARITY_VENV)/bin/python scripts/mlflow_parity_requirements.py $(MLFLOW) \
+	  > $(PARITY_VENV)/requirements.txt
+	$(PARITY_VENV)/bin/python -m pip install --quiet -r $(PARITY_VENV)/requirements.txt
+	export PYTHONPATH=$(CURDIR)
+	$(PARITY_VENV)/bin/python -c 'import mlflow; from mlops_lab.core.mlflow.schema import \
+	  head_revision; print(f"MLflow {mlflow.__version__}, schema head {head_revision()}")'
+	$(PARITY_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/core/mlflow tests/core/runs
 
 clean:
 	rm -rf $(STAMP) lib mlops_lab/labextension tsconfig.tsbuildinfo coverage junit.xml \

@@ -12,6 +12,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from filelock import FileLock
 from mlflow.store.db.utils import _get_alembic_config
+from mlflow.version import VERSION as MLFLOW_VERSION
 
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.errors import ErrorCode, MlopsError
@@ -51,7 +52,11 @@ DAMAGES: dict[str, tuple[Callable[[], list[str]], list[str]]] = {
     ),
     "outdated": (
         lambda: [f"UPDATE alembic_version SET version_num = '{previous_revision()}'"],
-        [f"revision {previous_revision()}", "MLflow 3.17", "`mlflow db upgrade sqlite:///"],
+        [
+            f"revision {previous_revision()}",
+            f"MLflow {MLFLOW_VERSION} expects",
+            "`mlflow db upgrade sqlite:///",
+        ],
     ),
     "newer mlflow": (
         lambda: ["UPDATE alembic_version SET version_num = 'ffffffffffff'"],
