@@ -13,7 +13,7 @@ import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import mlflow
 import mlflow.models
@@ -26,10 +26,10 @@ from mlflow.data.pandas_dataset import from_pandas
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from sklearn import metrics
-from sklearn.datasets import load_diabetes, load_digits
+from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -47,13 +47,7 @@ from mlops_lab.core.tracking.fit_logging import (
     pickle_fit,
 )
 from mlops_lab.core.tracking.fits import FitCall, FitHooks
-
-
-class Split(NamedTuple):
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray
-    y_test: np.ndarray
+from tests.core.tracking.splits import Split
 
 
 @dataclass
@@ -140,18 +134,6 @@ def inferred(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
     monkeypatch.setattr(mlflow.models, "infer_pip_requirements", counting_infer)
     return calls
-
-
-@pytest.fixture(scope="module")
-def digits() -> Split:
-    X, y = load_digits(return_X_y=True)
-    return Split(*train_test_split(X, y, test_size=0.25, random_state=0))
-
-
-@pytest.fixture(scope="module")
-def diabetes() -> Split:
-    X, y = load_diabetes(return_X_y=True)
-    return Split(*train_test_split(X, y, test_size=0.25, random_state=0))
 
 
 def as_params(values: dict[str, Any]) -> dict[str, str]:

@@ -13,14 +13,13 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pytest
 import wrapt
 from sklearn import metrics, pipeline, svm, tree
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_diabetes, load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import (
@@ -29,7 +28,6 @@ from sklearn.model_selection import (
     cross_val_score,
     cross_validate,
     learning_curve,
-    train_test_split,
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -37,13 +35,7 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from mlops_lab.core.tracking.fits import Evaluation, FitCall, FitHooks
-
-
-class Split(NamedTuple):
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray
-    y_test: np.ndarray
+from tests.core.tracking.splits import Split
 
 
 @dataclass
@@ -67,18 +59,6 @@ def seen() -> Iterator[Seen]:
     yield Seen(hooks, fits, evaluations, errors)
     hooks.uninstall()
     assert not wrapped_by(hooks), "uninstall left wrappers behind"
-
-
-@pytest.fixture(scope="module")
-def digits() -> Split:
-    X, y = load_digits(return_X_y=True)
-    return Split(*train_test_split(X, y, test_size=0.25, random_state=0))
-
-
-@pytest.fixture(scope="module")
-def diabetes() -> Split:
-    X, y = load_diabetes(return_X_y=True)
-    return Split(*train_test_split(X, y, test_size=0.25, random_state=0))
 
 
 def wrapped_by(hooks: FitHooks) -> list[str]:

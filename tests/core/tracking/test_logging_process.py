@@ -21,7 +21,12 @@ from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError
 from mlops_lab.core.tracking import run_logging
 from mlops_lab.core.tracking.fit_logging import FitRecord, fit_params, pickle_fit
 from mlops_lab.core.tracking.fits import FitCall
-from mlops_lab.core.tracking.logging_client import LoggingClient, LoggingProcessGone, RemoteError
+from mlops_lab.core.tracking.logging_client import (
+    LoggingClient,
+    LoggingProcessGone,
+    Pending,
+    RemoteError,
+)
 
 KERNEL = run_logging.Kernel(kernel_id=None, history=None, first_cell=0)
 
@@ -50,6 +55,28 @@ def answered(client: LoggingClient, what: str, operation: str, **kwargs: Any) ->
     return pending.value
 
 
+def open_run(
+    client: LoggingClient,
+    settings: Settings,
+    run: str,
+    experiment: str = "e",
+    run_name: str | None = None,
+    params: dict[str, str] | None = None,
+) -> Pending:
+    """Ask the process to open a notebook run keyed ``run`` (the kernel's name for it)."""
+    return client.submit(
+        "opening",
+        "open_run",
+        run=run,
+        settings=settings,
+        experiment=experiment,
+        notebook=None,
+        run_name=run_name,
+        kernel=KERNEL,
+        params=params or {},
+    )
+
+
 def logger_pid(client: LoggingClient) -> int:
     pid = answered(client, "ping", "ping")
     assert isinstance(pid, int)
@@ -74,17 +101,7 @@ def test_a_low_priority_one_thread_child_answers_in_order(
     assert child.environ()["OPENBLAS_NUM_THREADS"] == "1"
     assert os.getpgid(pid) == pid  # a group of its own: a kernel's group kill spares it
 
-    client.submit(
-        "opening",
-        "open_run",
-        run="r",
-        settings=settings,
-        experiment="e",
-        notebook=None,
-        run_name="nb-1",
-        kernel=KERNEL,
-        params={"a": "1"},
-    )
+    open_run(client, settings, run="r", run_name="nb-1", params={"a": "1"})
     record, call = a_fit()
     client.submit("the fit", "log_fit", run="r", fit="r/f", record=record, call=call)
     evaluation = client.submit(
@@ -123,17 +140,7 @@ def test_errors_come_back_as_themselves_once_and_the_process_goes_on(
 ) -> None:
     missing = client.submit("params of nothing", "log_params", run="nope", params={})
     strange = client.submit("a wrong call", "ping", unexpected=1)
-    client.submit(
-        "opening",
-        "open_run",
-        run="r",
-        settings=settings,
-        experiment="e",
-        notebook=None,
-        run_name=None,
-        kernel=KERNEL,
-        params={},
-    )
+    open_run(client, settings, run="r")
     refused = client.submit("params", "log_params", run="r", params={"a": "1"})
     changed = client.submit("params again", "log_params", run="r", params={"a": "2"})
     assert client.flush(60) == 0
@@ -150,28 +157,8 @@ def test_errors_come_back_as_themselves_once_and_the_process_goes_on(
 def test_our_errors_arrive_as_the_same_class(client: LoggingClient, settings: Settings) -> None:
     store = MlflowClient(settings.tracking_uri)
     store.delete_experiment(store.create_experiment("deleted"))
-    empty = client.submit(
-        "opening",
-        "open_run",
-        run="a",
-        settings=settings,
-        experiment=" ",
-        notebook=None,
-        run_name=None,
-        kernel=KERNEL,
-        params={},
-    )
-    deleted = client.submit(
-        "opening",
-        "open_run",
-        run="b",
-        settings=settings,
-        experiment="deleted",
-        notebook=None,
-        run_name=None,
-        kernel=KERNEL,
-        params={},
-    )
+    empty = open_run(client, settings, run="a", experiment=" ")
+    deleted = open_run(client, settings, run="b", experiment="deleted")
     assert client.flush(60) == 0
     assert type(empty.error) is InvalidInput and "Experiment name is empty" in str(empty.error)
     assert type(deleted.error) is MlopsError and deleted.error.code is ErrorCode.CONFLICT
@@ -181,17 +168,7 @@ def test_our_errors_arrive_as_the_same_class(client: LoggingClient, settings: Se
 def test_a_run_that_never_opened_is_reported_once(client: LoggingClient, tmp_path: Path) -> None:
     (tmp_path / ".mlops").write_text("a file where the store's folder should be")
     settings = resolve_settings(tmp_path, environ={})
-    opening = client.submit(
-        "opening",
-        "open_run",
-        run="r",
-        settings=settings,
-        experiment="e",
-        notebook=None,
-        run_name=None,
-        kernel=KERNEL,
-        params={},
-    )
+    opening = open_run(client, settings, run="r")
     later = client.submit("params", "log_params", run="r", params={"a": "1"})
     assert client.flush(60) == 0
     assert opening.error is not None and later.error is not None
@@ -202,17 +179,7 @@ def test_a_killed_process_fails_what_it_held_and_the_next_request_starts_anew(
     client: LoggingClient, settings: Settings
 ) -> None:
     pid = logger_pid(client)
-    slow = client.submit(
-        "opening",
-        "open_run",
-        run="r",
-        settings=settings,
-        experiment="e",
-        notebook=None,
-        run_name=None,
-        kernel=KERNEL,
-        params={},
-    )
+    slow = open_run(client, settings, run="r")
     os.kill(pid, signal.SIGKILL)
     assert slow.wait(30)
     if slow.error is not None:  # killed before it answered (usual): it says so
@@ -233,16 +200,8 @@ def test_an_interrupt_is_for_the_cell_not_for_the_logging(
 def test_closing_the_pipe_lets_the_process_finish_then_exit(settings: Settings) -> None:
     client = LoggingClient()
     pid = logger_pid(client)
-    client.submit(
-        "opening",
-        "open_run",
-        run="r",
-        settings=settings,
-        experiment="gone",
-        notebook=None,
-        run_name="after-close",
-        kernel=KERNEL,
-        params={"a": "1"},
+    open_run(
+        client, settings, run="r", experiment="gone", run_name="after-close", params={"a": "1"}
     )
     client.submit("closing", "close_run", run="r", status="FINISHED", files={}, late_params={})
     client.close()  # as a kernel that exits right after sending
@@ -258,17 +217,7 @@ def test_flush_is_bounded_and_tells_once(client: LoggingClient, settings: Settin
     told: list[tuple[int, str | None]] = []
     logger_pid(client)
     record, call = a_fit()
-    client.submit(
-        "opening",
-        "open_run",
-        run="r",
-        settings=settings,
-        experiment="e",
-        notebook=None,
-        run_name=None,
-        kernel=KERNEL,
-        params={},
-    )
+    open_run(client, settings, run="r")
     for n in range(1, 4):
         client.submit(f"fit {n}", "log_fit", run="r", fit=f"r/{n}", record=record, call=call)
     left = client.flush(0.3, on_wait=lambda pending, current: told.append((pending, current)))
