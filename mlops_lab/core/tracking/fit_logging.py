@@ -219,9 +219,7 @@ def _steps(
     if call.X is not None:
         steps.append(("dataset", lambda: _log_dataset(call)))
         steps.append(("training metrics", lambda: _log_training_metrics(client, run_id, call)))
-    history = _metric_history(call)
-    if history:
-        steps.append(("metric history", lambda: _log_metric_history(client, run_id, history)))
+    steps.append(("metric history", lambda: _log_metric_history(client, run_id, call)))
     if is_search(call.estimator):
         lineage = parent.lineage_tags
         steps.append(("search results", lambda: _log_search(client, run_id, record, call, lineage)))
@@ -358,13 +356,12 @@ def _metric_history(call: FitCall) -> dict[str, list[float]]:
     return flat_history(evals) if isinstance(evals, dict) else {}
 
 
-def _log_metric_history(
-    client: MlflowClient, run_id: str, history: Mapping[str, list[float]]
-) -> None:
+def _log_metric_history(client: MlflowClient, run_id: str, call: FitCall) -> None:
     import time
 
     from mlflow.entities import Metric
 
+    history = _metric_history(call)
     now = int(time.time() * 1000)
     metrics = [Metric(k, v, now, step) for k, vs in history.items() for step, v in enumerate(vs)]
     for start in range(0, len(metrics), METRICS_BATCH):

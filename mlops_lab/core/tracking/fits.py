@@ -358,7 +358,7 @@ class FitHooks:
             return wrapped(*args, **kwargs)
         try:
             native = NativeCall.bind(package, wrapped, args, kwargs)
-        except TypeError:  # arguments the function refuses: let it say so itself
+        except Exception:  # arguments it refuses (let it say so) or we cannot read
             return wrapped(*args, **kwargs)
         call = FitCall(
             estimator=None,

@@ -52,12 +52,14 @@ class NativeCall:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> NativeCall:
-        """Raises ``TypeError`` for arguments the function itself would refuse: the caller
-        then runs the user's call as it was and lets the library say what is wrong."""
+        """Raises for arguments that cannot be read (``TypeError`` for those the function
+        itself would refuse): the caller then runs the user's call untouched and untracked,
+        and the library says what is wrong, if anything."""
         name = package.__name__
-        bound = inspect.signature(wrapped).bind(*args, **kwargs)
+        signature = inspect.signature(wrapped)
+        bound = signature.bind(*args, **kwargs)
         given = bound.arguments
-        rounds = given.get(_ROUNDS, inspect.signature(wrapped).parameters[_ROUNDS].default)
+        rounds = given.get(_ROUNDS, signature.parameters[_ROUNDS].default)
         params = {**dict(given.get("params") or {}), _ROUNDS: rounds}
         evals: dict[str, dict[str, list[Any]]]
         if name == "lightgbm":
