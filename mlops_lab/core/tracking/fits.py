@@ -12,8 +12,8 @@ wrappers only observe: the call itself is the library's.
 cell or the user's own module is the user; scikit-learn itself (``Pipeline`` fitting its
 steps, ``GridSearchCV`` fitting candidates, ``cross_val_score`` fitting folds), any other
 installed package (``XGBClassifier.fit`` calling ``xgboost.train``) and the standard
-library are not. So a grid search is one fit, a
-cross-validation is none, and no list of meta-estimators has to be kept up to date.
+library are not. So a grid search is one fit, a cross-validation is none, and no list of
+meta-estimators has to be kept up to date.
 
 Wrapping happens as the framework's modules are imported (``wrapt``'s post-import hooks),
 so turning tracking on never imports scikit-learn itself (about a second), and classes
