@@ -4,7 +4,9 @@ Runs on the logging worker (:mod:`~mlops_lab.core.tracking.worker`), never in th
 cell. A child run holds that fit's params (taken at fit time), its training dataset
 (name and fingerprint), training metrics and confusion matrix, its model (unless
 ``log-models = "none"``) and, for a parameter search, the best params, the CV results and
-one grandchild run per candidate. Keys follow MLflow's autolog (``training_accuracy_score``,
+one grandchild run per candidate. A boosted model's evaluation on the sets it watched
+(``xgboost.train``'s ``evals``, an ``XGBClassifier``'s ``eval_set``) is a metric history,
+one step per round. Keys follow MLflow's autolog (``training_accuracy_score``,
 ``best_cv_score``, ``RandomForestClassifier_score_X_test``) so what users know from MLflow
 reads the same. Each step is independent: a plot that fails does not lose the model.
 """
@@ -37,13 +39,15 @@ ESTIMATOR_NAME = "estimator_name"  # MLflow autolog's tag keys, kept for familia
 ESTIMATOR_CLASS = "estimator_class"
 ERROR_TAG = "mlops.error"
 
-FLAVOR_PACKAGES = {
+FLAVOR_PACKAGES: dict[str, list[str | tuple[str, ...]]] = {
     "sklearn": ["scikit-learn", "cloudpickle", "numpy", "scipy", "pandas"],
-    "xgboost": ["xgboost", "scikit-learn", "numpy", "scipy", "pandas"],
+    "xgboost": [("xgboost", "xgboost-cpu"), "scikit-learn", "numpy", "scipy", "pandas"],
     "lightgbm": ["lightgbm", "scikit-learn", "numpy", "scipy", "pandas"],
 }
 """What a logged model needs to load, pinned to the kernel's versions (MLflow would infer
-them in a subprocess, 2.5 s a model)."""
+them in a subprocess, 2.5 s a model). A tuple lists distributions of the same module
+(``xgboost-cpu`` installs ``import xgboost``): whichever is installed is pinned."""
+METRICS_BATCH = 1000  # MLflow's limit on metrics per log_batch
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ class FitRecord:
     """One fit's run, named when the fit returns; its id is known once it is logged."""
 
     name: str
-    """``<Estimator>-<n>``: the class and how many of that class this notebook run fitted."""
+    """``<Estimator>-<n>``: the class and how many of that class this notebook run fitted
+    (``xgboost.train-<n>`` for a native training call: both libraries' models are a class
+    named ``Booster``, and a failed call has none)."""
     estimator_name: str
     estimator_class: str
     params: dict[str, str]
@@ -71,10 +77,12 @@ class FitRecord:
     """Post-training metrics logged so far (a second ``score`` on the same data: step 1)."""
 
     @classmethod
-    def of(cls, estimator: Any, count: int, params: dict[str, str]) -> FitRecord:
-        kind = type(estimator)
+    def of(cls, call: FitCall, count: int, params: dict[str, str]) -> FitRecord:
+        if call.estimator is None:  # a native training call that failed
+            return cls(f"{call.kind}-{count}", call.kind, call.kind, params)
+        kind = type(call.estimator)
         return cls(
-            f"{kind.__name__}-{count}",
+            f"{call.kind}-{count}",
             kind.__name__,
             f"{kind.__module__}.{kind.__qualname__}",
             params,
@@ -125,9 +133,13 @@ def flavor_of(estimator: Any) -> str:
     return module if module in FLAVOR_PACKAGES else "sklearn"
 
 
-def fit_params(estimator: Any) -> dict[str, Any]:
-    """What to log as params: a search's own settings (not its seed estimator's defaults),
-    any other estimator's params including its steps' (a pipeline's ``clf__C``)."""
+def fit_params(call: FitCall) -> dict[str, Any]:
+    """What to log as params: a native training call's params and rounds, a search's own
+    settings (not its seed estimator's defaults), any other estimator's params including
+    its steps' (a pipeline's ``clf__C``)."""
+    if call.params is not None:
+        return dict(call.params)
+    estimator = call.estimator
     deep = not is_search(estimator)
     try:
         return dict(estimator.get_params(deep=deep))
@@ -210,6 +222,7 @@ def _steps(
     if call.X is not None:
         steps.append(("dataset", lambda: _log_dataset(call)))
         steps.append(("training metrics", lambda: _log_training_metrics(client, run_id, call)))
+    steps.append(("metric history", lambda: _log_metric_history(client, run_id, call)))
     if is_search(call.estimator):
         lineage = parent.lineage_tags
         steps.append(("search results", lambda: _log_search(client, run_id, record, call, lineage)))
@@ -355,6 +368,32 @@ def _log_training_metrics(client: MlflowClient, run_id: str, call: FitCall) -> N
         client.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in found.items()])
     if y_pred is not None:
         _log_confusion_matrix(call, y_pred)
+
+
+def _metric_history(call: FitCall) -> dict[str, list[float]]:
+    """A native call's recorded history, or a boosting estimator's ``evals_result_``
+    (``XGBClassifier``'s and ``LGBMClassifier``'s ``eval_set``)."""
+    from mlops_lab.core.tracking.native_training import flat_history
+
+    if call.metric_history:
+        return call.metric_history
+    try:  # xgboost raises when fitted without an eval_set
+        evals = getattr(call.estimator, "evals_result_", None)
+    except Exception:
+        return {}
+    return flat_history(evals) if isinstance(evals, dict) else {}
+
+
+def _log_metric_history(client: MlflowClient, run_id: str, call: FitCall) -> None:
+    import time
+
+    from mlflow.entities import Metric
+
+    history = _metric_history(call)
+    now = int(time.time() * 1000)
+    metrics = [Metric(k, v, now, step) for k, vs in history.items() for step, v in enumerate(vs)]
+    for start in range(0, len(metrics), METRICS_BATCH):
+        client.log_batch(run_id, metrics=metrics[start : start + METRICS_BATCH])
 
 
 def _log_confusion_matrix(call: FitCall, y_pred: Any) -> None:

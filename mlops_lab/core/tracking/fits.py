@@ -4,13 +4,16 @@ A notebook trains several models; each is tracked as its own run. To know where 
 starts, the fit methods of scikit-learn's estimators (and of XGBoost's and LightGBM's
 scikit-learn estimators) are wrapped, and so are the methods that evaluate a fitted model
 (``predict``, ``predict_proba``, ``decision_function``, ``score``) and scikit-learn's
-common metric functions. The wrappers only observe: the call itself is the library's.
+common metric functions. XGBoost's and LightGBM's own ``train`` functions are wrapped too
+(:mod:`~mlops_lab.core.tracking.native_training`): their ``Booster`` is the model. The
+wrappers only observe: the call itself is the library's.
 
 **A fit counts when the user made it.** The code that called ``fit`` decides: a notebook
 cell or the user's own module is the user; scikit-learn itself (``Pipeline`` fitting its
 steps, ``GridSearchCV`` fitting candidates, ``cross_val_score`` fitting folds), any other
-installed package and the standard library are not. So a grid search is one fit, a
-cross-validation is none, and no list of meta-estimators has to be kept up to date.
+installed package (``XGBClassifier.fit`` calling ``xgboost.train``) and the standard
+library are not. So a grid search is one fit, a cross-validation is none, and no list of
+meta-estimators has to be kept up to date.
 
 Wrapping happens as the framework's modules are imported (``wrapt``'s post-import hooks),
 so turning tracking on never imports scikit-learn itself (about a second), and classes
@@ -21,6 +24,7 @@ cost an attribute check when tracking is off. This module never imports MLflow.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import math
 import os
@@ -32,11 +36,13 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType, ModuleType
 from typing import Any
 
 import wrapt
+
+from mlops_lab.core.tracking.native_training import TRAINING_FUNCTIONS, NativeCall
 
 FIT_METHODS = ("fit", "fit_predict")
 PREDICT_METHODS = ("predict", "predict_proba", "decision_function")
@@ -87,6 +93,20 @@ class FitCall:
     ended_ms: int
     error: str | None = None
     """The fit's exception, in one line (the exception itself may not pickle)."""
+    training_function: str | None = None
+    """``xgboost.train`` or ``lightgbm.train`` for a native training call, whose
+    ``estimator`` is the ``Booster`` it returned (None if it failed) and whose data is not
+    shipped (a ``DMatrix`` cannot be pickled); None for an estimator's fit."""
+    params: dict[str, Any] | None = None
+    """A native training call's params dict and ``num_boost_round``; None for an
+    estimator, whose params are its ``get_params()``."""
+    metric_history: dict[str, list[float]] = field(default_factory=dict)
+    """A native training call's evaluation per round (``eval-logloss``: one value a round)."""
+
+    @property
+    def kind(self) -> str:
+        """What the fit's run is named after: the training function, or the class."""
+        return self.training_function or type(self.estimator).__name__
 
 
 @dataclass(frozen=True)
@@ -233,6 +253,8 @@ class FitHooks:
                 wrapt.register_post_import_hook(self._on_module_import, f"sklearn.{sub}")
         else:
             self._on_module_import(package)
+            with self._lock:
+                self._wrap_training(package)
 
     def _on_module_import(self, module: ModuleType) -> None:
         try:
@@ -266,6 +288,17 @@ class FitHooks:
                 )
                 setattr(klass, name, wrapt.FunctionWrapper(original, wrapper))
                 self._wrapped.append((klass, name, original))
+
+    def _wrap_training(self, package: ModuleType) -> None:
+        name = TRAINING_FUNCTIONS.get(package.__name__, "")
+        original = getattr(package, name, None)
+        key = (ModuleType, f"{package.__name__}.{name}")
+        if not inspect.isfunction(original) or key in self._seen:
+            return
+        self._seen.add(key)
+        wrapper = wrapt.FunctionWrapper(original, functools.partial(self._train, package))
+        setattr(package, name, wrapper)
+        self._wrapped.append((package, name, original))
 
     def _wrap_metrics(self, metrics: ModuleType) -> None:
         for name in SKLEARN_METRICS:
@@ -307,14 +340,55 @@ class FitHooks:
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
-            text = str(exc).strip().splitlines()
-            error = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-            call.ended_ms, call.error = _now_ms(), error
+            call.ended_ms, call.error = _now_ms(), _one_line(exc)
             self._report_fit(call)
             raise
         call.ended_ms = _now_ms()
         self._report_fit(call)
         return result
+
+    def _train(
+        self,
+        package: ModuleType,
+        wrapped: Any,
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """``xgboost.train``/``lightgbm.train``: the returned Booster is the fitted model."""
+        __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
+        if self._quiet():
+            return wrapped(*args, **kwargs)
+        caller = user_caller()
+        if caller is None:
+            return wrapped(*args, **kwargs)
+        try:
+            native = NativeCall.bind(package, wrapped, args, kwargs)
+        except Exception:  # arguments it refuses (let it say so) or we cannot read
+            return wrapped(*args, **kwargs)
+        call = FitCall(
+            estimator=None,
+            method=wrapped.__name__,
+            X=None,
+            y=None,
+            sample_weight=None,
+            data_name=name_in(caller, native.data),
+            started_ms=_now_ms(),
+            ended_ms=0,
+            training_function=native.function,
+            params=native.params,
+        )
+        del caller
+        try:
+            booster = wrapped(*native.args, **native.kwargs)
+        except BaseException as exc:
+            call.ended_ms, call.error = _now_ms(), _one_line(exc)
+            self._report_fit(call)
+            raise
+        call.ended_ms = _now_ms()
+        call.estimator, call.metric_history = booster, native.history()
+        self._report_fit(call)
+        return booster
 
     def _report_fit(self, call: FitCall) -> None:
         with contextlib.suppress(TypeError):  # cannot be weakly referenced: no scores
@@ -425,6 +499,11 @@ def _is_method(value: Any) -> bool:
         return True
     descriptor = hasattr(value, "__get__") and not isinstance(value, type)
     return descriptor and not isinstance(value, staticmethod | classmethod | property)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _now_ms() -> int:

@@ -94,11 +94,23 @@ def requirements_txt(versions: dict[str, str] | None = None) -> str:
     return "".join(f"{name}=={versions[name]}\n" for name in sorted(versions))
 
 
-def pinned(packages: list[str], versions: dict[str, str] | None = None) -> list[str]:
-    """``name==version`` for each of ``packages`` that is installed, in the given order."""
+def pinned(
+    packages: Sequence[str | tuple[str, ...]], versions: dict[str, str] | None = None
+) -> list[str]:
+    """``name==version`` for each of ``packages`` that is installed, in the given order.
+
+    A tuple names alternative distributions of one module (``("xgboost", "xgboost-cpu")``):
+    the first of them that is installed is pinned, since the requirement must name the
+    distribution the kernel actually has.
+    """
     versions = installed_versions() if versions is None else versions
-    names = [_canonical(p) for p in packages]
-    return [f"{n}=={versions[n]}" for n in names if n in versions]
+    found: list[str] = []
+    for package in packages:
+        choices = (package,) if isinstance(package, str) else package
+        names = [n for n in map(_canonical, choices) if n in versions]
+        if names:
+            found.append(f"{names[0]}=={versions[names[0]]}")
+    return found
 
 
 # --- notebooks -------------------------------------------------------------------------

@@ -457,11 +457,8 @@ class TrackingSession:
         if run is None:
             return
         estimator = call.estimator
-        cls = type(estimator).__name__
-        count = self._fit_counts[cls] = self._fit_counts.get(cls, 0) + 1
-        record = fit_logging.FitRecord.of(
-            estimator, count, self._masked(fit_logging.fit_params(estimator))
-        )
+        count = self._fit_counts[call.kind] = self._fit_counts.get(call.kind, 0) + 1
+        record = fit_logging.FitRecord.of(call, count, self._masked(fit_logging.fit_params(call)))
         if call.error is None:
             with contextlib.suppress(TypeError):  # unhashable (a dataclass): no later scores
                 self._fit_records[estimator] = (run.key, record)
