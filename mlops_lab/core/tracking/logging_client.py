@@ -14,12 +14,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 PROCESS_MODULE = "mlops_lab.core.tracking.logging_process"
@@ -133,17 +135,22 @@ class LoggingClient:
         answer_read, answer_write = os.pipe()
         from mlops_lab.core.tracking.logging_process import ONE_THREAD
 
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", PROCESS_MODULE, str(request_read), str(answer_write)],
-            pass_fds=(request_read, answer_write),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            env={**os.environ, **ONE_THREAD},
-            # A process group of its own: Jupyter kills a kernel's group at shutdown, and
-            # this process must finish first. Not a session of its own: Linux schedules
-            # each session as a group of equal weight, which would void its low priority.
-            process_group=0,
-        )
+        log = self._log_file()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", PROCESS_MODULE, str(request_read), str(answer_write)],
+                pass_fds=(request_read, answer_write),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                env={**os.environ, **ONE_THREAD},
+                # A process group of its own: Jupyter kills a kernel's group at shutdown, and
+                # this process must finish first. Not a session of its own: Linux schedules
+                # each session as a group of equal weight, which would void its low priority.
+                process_group=0,
+            )
+        finally:
+            os.close(log)  # the child has its own copy
         os.close(request_read)
         os.close(answer_write)
         self._requests = Connection(request_write, readable=False)
@@ -151,6 +158,14 @@ class LoggingClient:
         threading.Thread(
             target=self._read_answers, args=(answers,), name="mlops-answers", daemon=True
         ).start()
+
+    @staticmethod
+    def _log_file() -> int:
+        """Where the process's own warnings go: not the kernel's stderr, which ipykernel
+        shows in the user's cell (MLflow warns on every model it saves). Failures reach
+        the user as :class:`LoggingFailure` lines; this file is for digging deeper."""
+        path = Path(tempfile.gettempdir()) / f"mlops-lab-logging-{os.getpid()}.log"
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     # -- answers -------------------------------------------------------------------------
 

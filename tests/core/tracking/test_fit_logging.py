@@ -72,8 +72,8 @@ class Notebook:
     def on_fit(self, call: FitCall) -> None:
         name = type(call.estimator).__name__
         count = self.counts[name] = self.counts.get(name, 0) + 1
-        params = {k: str(v) for k, v in fit_params(call.estimator).items()}
-        record = FitRecord.of(call.estimator, count, params)
+        params = {k: str(v) for k, v in fit_params(call).items()}
+        record = FitRecord.of(call, count, params)
         self.fits.append(Fitted(call, record, pickle_fit(call)))
 
     def log(self, fitted: Fitted, options: FitOptions | None = None) -> FitLogged:

@@ -86,8 +86,8 @@ def logger_pid(client: LoggingClient) -> int:
 def a_fit(count: int = 1) -> tuple[FitRecord, bytes]:
     X, y = load_digits(return_X_y=True)
     tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
-    record = FitRecord.of(tree, count, {k: str(v) for k, v in fit_params(tree).items()})
     call = FitCall(tree, "fit", X, y, None, "X", started_ms=1, ended_ms=2)
+    record = FitRecord.of(call, count, {k: str(v) for k, v in fit_params(call).items()})
     return record, pickle_fit(call)
 
 
