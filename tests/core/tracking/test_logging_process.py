@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,7 +93,7 @@ def a_fit(count: int = 1) -> tuple[FitRecord, bytes]:
 
 
 def test_a_low_priority_one_thread_child_answers_in_order(
-    client: LoggingClient, settings: Settings
+    client: LoggingClient, settings: Settings, capfd: pytest.CaptureFixture[str]
 ) -> None:
     pid = logger_pid(client)
     child = psutil.Process(pid)
@@ -124,6 +125,11 @@ def test_a_low_priority_one_thread_child_answers_in_order(
     )
     assert client.flush(120) == 0 and closed.error is None and evaluation.error is None
     assert client.take_failures() == []
+    # MLflow's warnings (one per saved model) go to a log file, not to the kernel's stderr,
+    # which ipykernel would show in the user's cell.
+    assert "mlflow" not in capfd.readouterr().err
+    log = Path(tempfile.gettempdir()) / f"mlops-lab-logging-{os.getpid()}.log"
+    assert "mlflow" in log.read_text()
 
     store = MlflowClient(settings.tracking_uri)
     parent = store.get_run(closed.value)
