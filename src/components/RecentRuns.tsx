@@ -38,7 +38,14 @@ export function RecentRuns(props: IRecentRunsProps): JSX.Element {
           />
         </label>
       )}
-      <ul className="jp-MlopsLab-recentList">
+      <ul
+        className={
+          'jp-MlopsLab-recentList' +
+          // No metric to show (the notebook runs logged none): the name takes
+          // the value's room.
+          (chosen ? '' : ' jp-MlopsLab-recentList-noMetric')
+        }
+      >
         {page.runs.map(run => {
           const label = runLabel(run);
           const value = chosen ? run.metrics[chosen] : undefined;
@@ -60,17 +67,19 @@ export function RecentRuns(props: IRecentRunsProps): JSX.Element {
               >
                 {run.status}
               </span>
-              <span
-                className="jp-MlopsLab-recentValue"
-                data-column={chosen ? `metrics.${chosen}` : undefined}
-                title={
-                  value !== undefined && value !== null
-                    ? `${chosen} = ${value}`
-                    : undefined
-                }
-              >
-                {formatMetric(value)}
-              </span>
+              {chosen && (
+                <span
+                  className="jp-MlopsLab-recentValue"
+                  data-column={`metrics.${chosen}`}
+                  title={
+                    value !== undefined && value !== null
+                      ? `${chosen} = ${value}`
+                      : undefined
+                  }
+                >
+                  {formatMetric(value)}
+                </span>
+              )}
             </li>
           );
         })}
