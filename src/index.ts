@@ -32,7 +32,12 @@ import { createExplorerWidget, EXPLORER_ID } from './explorer/RunsExplorer';
 import { mlopsIcon } from './icons';
 import { SidebarModel } from './model';
 import { ColumnChoices } from './runs/columns';
-import { DEFAULT_PAGE_SIZE, RunsModel, SnapshotOpener } from './runs/model';
+import {
+  DEFAULT_PAGE_SIZE,
+  RunsModel,
+  SnapshotOpener,
+  TOP_LEVEL_FILTER
+} from './runs/model';
 import { createSnapshotWidget } from './snapshot';
 import { IMlopsLabAPI } from './tokens';
 
@@ -125,7 +130,14 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       trans,
       isVisible: (): boolean => widget.isVisible
     });
-    const runsModel = new RunsModel({ api, trans, stateDB, openSnapshot });
+    // The sidebar lists notebook runs only; their model runs are in the explorer.
+    const runsModel = new RunsModel({
+      api,
+      trans,
+      stateDB,
+      openSnapshot,
+      baseFilter: TOP_LEVEL_FILTER
+    });
     const widget: SidebarWidget = new SidebarWidget({
       model,
       runsModel,

@@ -44,6 +44,13 @@ SWEEP_CHILDREN = [
 ]
 # The child run whose details list a logged model of 46,231 bytes ("46.2 kB").
 SWEEP_MODEL_RUN = "dark-elk-3"
+# What per-fit tracking leaves: a notebook run, a child run per model fit, and under the
+# grid search's child a grandchild run per candidate (the explorer's three levels).
+GRID_EXPERIMENT = "galata-grid"
+GRID_NOTEBOOK = "grid-notebook"
+GRID_FOREST = "RandomForestClassifier-1"
+GRID_SEARCH = "GridSearchCV-1"
+GRID_CANDIDATES = [(0.1, 0.91), (1.0, 0.88), (10.0, 0.84)]  # (C, mean_test_score), best first
 
 
 def _snapshot_notebook() -> dict:
@@ -83,6 +90,7 @@ def make_runs(root: Path) -> None:
     home = root / ".mlops"
     home.mkdir(parents=True, exist_ok=True)
     client = MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+    make_grid(client, home)
     make_sweep(client, home)
     experiment_id = client.create_experiment(
         EXPERIMENT, artifact_location=(home / "artifacts" / EXPERIMENT).as_uri()
@@ -181,6 +189,42 @@ def make_sweep(client: "MlflowClient", home: Path) -> None:  # noqa: F821
         metrics=[Metric("rmse", 0.5, base + 10_000, 0)],
     )
     client.set_terminated(other.info.run_id, end_time=base + 10_500)
+
+
+def make_grid(client: "MlflowClient", home: Path) -> None:  # noqa: F821
+    """A notebook run with two model runs, the grid search's holding three candidates,
+    named and tagged as ``%mlops track`` names and tags them, in their own experiment."""
+    from mlflow.entities import Metric, Param
+
+    experiment_id = client.create_experiment(
+        GRID_EXPERIMENT, artifact_location=(home / "artifacts" / GRID_EXPERIMENT).as_uri()
+    )
+    base = int(time.time() * 1000) - 10_800_000
+    source = {"mlflow.source.name": "notebooks/grid.ipynb"}
+
+    def run(name: str, start: int, parent: str | None, params: dict, metrics: dict) -> str:
+        tags = {**source, **({"mlflow.parentRunId": parent} if parent else {})}
+        created = client.create_run(experiment_id, start_time=start, run_name=name, tags=tags)
+        run_id = created.info.run_id
+        client.log_batch(
+            run_id,
+            params=[Param(k, str(v)) for k, v in params.items()],
+            metrics=[Metric(k, v, start, 0) for k, v in metrics.items()],
+        )
+        client.set_terminated(run_id, end_time=start + 500)
+        return run_id
+
+    notebook = run(GRID_NOTEBOOK, base, None, {}, {})
+    run(GRID_FOREST, base + 1000, notebook, {"n_estimators": 200}, {"training_score": 0.97})
+    search = run(GRID_SEARCH, base + 2000, notebook, {"best_C": 0.1}, {"best_cv_score": 0.91})
+    for position, (c_value, score) in enumerate(GRID_CANDIDATES, start=1):
+        run(
+            f"{GRID_SEARCH}-candidate-{position}",
+            base + 2000,
+            search,
+            {"C": c_value},
+            {"mean_test_score": score},
+        )
 
 
 def log_model_files(

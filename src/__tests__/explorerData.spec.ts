@@ -1,5 +1,5 @@
 /**
- * The explorer's data: child runs nested under their parent on the page, the
+ * The explorer's data: runs nested under their parent on the page to any depth, the
  * column choice per experiment (kept in a real state database), and the
  * parallel-coordinates axes and lines read from the server's comparison.
  */
@@ -13,7 +13,7 @@ import {
   visibleColumns
 } from '../runs/columns';
 import { childrenFilter, RunsModel } from '../runs/model';
-import { nestRuns } from '../runs/nesting';
+import { IRunNode, nestRuns, nodesById } from '../runs/nesting';
 import { parallelCoordinates, sweptParams } from '../runs/parallel';
 import { FakeApi, makePage, makeRun } from './fakeApi';
 import { compareAnswer, recordedError } from './recorded';
@@ -26,6 +26,12 @@ function child(name: string, parent: RunSummary | string): RunSummary {
   };
 }
 
+/** The tree as nested arrays of names, easy to read in an expectation. */
+type Shape = [string, Shape[]];
+function shape(nodes: IRunNode[]): Shape[] {
+  return nodes.map(node => [node.run.run_name ?? '', shape(node.children)]);
+}
+
 describe('nestRuns', () => {
   it('puts children under their parent when both are on the page', () => {
     const parent = makeRun('notebook');
@@ -34,9 +40,54 @@ describe('nestRuns', () => {
     const b = child('b', parent);
     // Newest first: the children come before their parent on the page.
     const rows = nestRuns([a, other, b, parent]);
-    expect(rows.map(r => r.run.run_name)).toEqual(['other', 'notebook']);
-    expect(rows[1].children.map(r => r.run_name)).toEqual(['a', 'b']);
+    expect(shape(rows)).toEqual([
+      ['other', []],
+      [
+        'notebook',
+        [
+          ['a', []],
+          ['b', []]
+        ]
+      ]
+    ]);
     expect(rows.every(r => r.orphanOf === null)).toBe(true);
+  });
+
+  it('nests a search run and its candidates three levels deep, in page order', () => {
+    const notebook = makeRun('notebook');
+    const forest = child('RandomForestClassifier-1', notebook);
+    const search = child('GridSearchCV-1', notebook);
+    const candidates = [1, 2, 3].map(i =>
+      child(`GridSearchCV-1-candidate-${i}`, search)
+    );
+    // Mixed as a page sorted by a metric may hold them.
+    const rows = nestRuns([
+      candidates[1],
+      search,
+      makeRun('baseline'),
+      candidates[0],
+      notebook,
+      forest,
+      candidates[2]
+    ]);
+    expect(shape(rows)).toEqual([
+      ['baseline', []],
+      [
+        'notebook',
+        [
+          [
+            'GridSearchCV-1',
+            [
+              ['GridSearchCV-1-candidate-2', []],
+              ['GridSearchCV-1-candidate-1', []],
+              ['GridSearchCV-1-candidate-3', []]
+            ]
+          ],
+          ['RandomForestClassifier-1', []]
+        ]
+      ]
+    ]);
+    expect(nodesById(rows).size).toBe(7);
   });
 
   it('keeps a child whose parent is not on the page as a row with its parent id', () => {
@@ -47,15 +98,62 @@ describe('nestRuns', () => {
     expect(rows[1].children).toEqual([]);
   });
 
-  it('loses no run of the page', () => {
-    const top = makeRun('top');
-    const mid = child('mid', top);
-    const low = child('low', mid);
-    const rows = nestRuns([low, mid, top]);
-    const shown = rows.flatMap(r => [r.run, ...r.children]);
-    expect(new Set(shown.map(r => r.run_name))).toEqual(
-      new Set(['top', 'mid', 'low'])
-    );
+  it('keeps a search run whose notebook run is on another page, with its candidates under it', () => {
+    const search = child('GridSearchCV-1', 'notebook-elsewhere');
+    const candidate = child('GridSearchCV-1-candidate-1', search);
+    const lost = child('GridSearchCV-2-candidate-1', 'search-elsewhere');
+    const rows = nestRuns([candidate, lost, search]);
+    expect(shape(rows)).toEqual([
+      ['GridSearchCV-2-candidate-1', []],
+      ['GridSearchCV-1', [['GridSearchCV-1-candidate-1', []]]]
+    ]);
+    expect(rows.map(r => r.orphanOf)).toEqual([
+      'search-elsewhere',
+      'notebook-elsewhere'
+    ]);
+    expect(rows[1].children[0].orphanOf).toBeNull();
+  });
+
+  it('shows a run naming itself as its parent once, at the top, with no hint', () => {
+    const self = { ...makeRun('self') };
+    self.parent_run_id = self.run_id;
+    const under = child('under', self);
+    const rows = nestRuns([self, under]);
+    expect(shape(rows)).toEqual([['self', [['under', []]]]]);
+    expect(rows[0].orphanOf).toBeNull();
+  });
+
+  it('breaks a loop of parents and still shows each run once', () => {
+    // a -> b -> c -> a, and d under b: no run of the loop is on top.
+    const a = makeRun('a');
+    const b = child('b', a);
+    const c = child('c', b);
+    a.parent_run_id = c.run_id;
+    const d = child('d', b);
+    const rows = nestRuns([makeRun('first'), c, a, d, b]);
+    expect(shape(rows)).toEqual([
+      ['first', []],
+      // The loop's first run on the page becomes a top-level row.
+      ['c', [['a', [['b', [['d', []]]]]]]]
+    ]);
+    expect(rows[1].orphanOf).toBe(b.run_id);
+    expect(nodesById(rows).size).toBe(5);
+  });
+
+  it('shows a run listed twice on the page once', () => {
+    const run = makeRun('twice');
+    expect(shape(nestRuns([run, { ...run }]))).toEqual([['twice', []]]);
+  });
+
+  it('loses no run of the page, whatever its parents', () => {
+    const runs = [makeRun('top')];
+    // A chain 2000 deep: nested without running out of stack.
+    for (let i = 1; i < 2000; i++) {
+      runs.push(child(`r${i}`, runs[i - 1]));
+    }
+    const rows = nestRuns(runs.slice().reverse());
+    expect(rows).toHaveLength(1);
+    expect(nodesById(rows).size).toBe(2000);
   });
 });
 

@@ -6,7 +6,14 @@
 import { StateDB } from '@jupyterlab/statedb';
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { RunsModel, STATE_KEY } from '../runs/model';
+import {
+  childrenFilter,
+  joinFilters,
+  RunsModel,
+  STATE_KEY,
+  TOP_LEVEL_FILTER
+} from '../runs/model';
+import { notebookFilter } from '../runs/notebookFilter';
 import { FakeApi, makePage, makeRun } from './fakeApi';
 import {
   compareAnswer,
@@ -309,5 +316,36 @@ describe('RunsModel', () => {
     const count = seen.length;
     await model.refresh();
     expect(seen.length).toBe(count);
+  });
+});
+
+describe('RunsModel with a base filter (the sidebar: notebook runs only)', () => {
+  it("asks every page with the base filter, AND the user's, and shows only the user's", async () => {
+    const api = new FakeApi();
+    const model = new RunsModel({ api, trans, baseFilter: TOP_LEVEL_FILTER });
+    await model.loadExperiments();
+    expect(api.queries[0].filter).toBe('tags.`mlflow.parentRunId` IS NULL');
+    expect(model.state.filter).toBe('');
+
+    const mine = notebookFilter('work/train.ipynb');
+    await model.setFilter(mine);
+    expect(api.queries[api.queries.length - 1].filter).toBe(
+      `tags.\`mlflow.parentRunId\` IS NULL AND ${mine}`
+    );
+    expect(model.state.filter).toBe(mine);
+
+    // Children are still asked for by their parent alone.
+    await model.fetchChildren('p1');
+    expect(api.queries[api.queries.length - 1].filter).toBe(
+      childrenFilter('p1')
+    );
+    model.dispose();
+  });
+
+  it('joins filters, leaving out the empty ones', () => {
+    expect(joinFilters('a = 1', ' b = 2 ')).toBe('a = 1 AND b = 2');
+    expect(joinFilters('', 'b = 2')).toBe('b = 2');
+    expect(joinFilters('a = 1', '  ')).toBe('a = 1');
+    expect(joinFilters('', '')).toBe('');
   });
 });

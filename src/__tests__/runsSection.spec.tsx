@@ -128,6 +128,25 @@ describe('RunsSection', () => {
     model.dispose();
   });
 
+  it('gives the names the room of the value when no run has a metric', async () => {
+    const api = new FakeApi();
+    api.onRuns = async () => makePage([makeRun('grid-notebook')]);
+    const model = new RunsModel({ api, trans });
+    widget = mount(model);
+    const node = widget.node;
+    await waitFor(
+      () => node.querySelectorAll('.jp-MlopsLab-recentRun').length === 1
+    );
+    expect(node.querySelector('.jp-MlopsLab-recentValue')).toBeNull();
+    expect(
+      node.querySelector('select[aria-label="Metric shown in the list"]')
+    ).toBeNull();
+    expect(node.querySelector('.jp-MlopsLab-recentList')?.classList).toContain(
+      'jp-MlopsLab-recentList-noMetric'
+    );
+    model.dispose();
+  });
+
   it("lists the run's models with their size in the explorer's details", async () => {
     const model = new RunsModel({ api: new FakeApi(), trans });
     widget = mountExplorer(model);

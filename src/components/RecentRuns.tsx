@@ -1,7 +1,9 @@
 /**
- * The sidebar's compact list of runs: name, status and one chosen metric, sized
- * for the sidebar's default width. A run opens in the Runs explorer, where the
- * wide table, the columns, the details and the comparison live.
+ * The sidebar's compact list of notebook runs: name, status and one chosen
+ * metric, sized for the sidebar's default width. The page it is given holds no
+ * model or candidate runs (its model asks the server for `TOP_LEVEL_FILTER`);
+ * a run opens in the Runs explorer, where its model runs are nested under it
+ * and the wide table, the columns, the details and the comparison live.
  */
 import React, { useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
@@ -36,7 +38,14 @@ export function RecentRuns(props: IRecentRunsProps): JSX.Element {
           />
         </label>
       )}
-      <ul className="jp-MlopsLab-recentList">
+      <ul
+        className={
+          'jp-MlopsLab-recentList' +
+          // No metric to show (the notebook runs logged none): the name takes
+          // the value's room.
+          (chosen ? '' : ' jp-MlopsLab-recentList-noMetric')
+        }
+      >
         {page.runs.map(run => {
           const label = runLabel(run);
           const value = chosen ? run.metrics[chosen] : undefined;
@@ -52,28 +61,25 @@ export function RecentRuns(props: IRecentRunsProps): JSX.Element {
                 onClick={() => props.onOpenRun(run.run_id)}
               >
                 {label}
-                {run.parent_run_id && (
-                  <span className="jp-MlopsLab-childMark" aria-hidden="true">
-                    {' ↳'}
-                  </span>
-                )}
               </button>
               <span
                 className={`jp-MlopsLab-status jp-MlopsLab-status-${run.status.toLowerCase()}`}
               >
                 {run.status}
               </span>
-              <span
-                className="jp-MlopsLab-recentValue"
-                data-column={chosen ? `metrics.${chosen}` : undefined}
-                title={
-                  value !== undefined && value !== null
-                    ? `${chosen} = ${value}`
-                    : undefined
-                }
-              >
-                {formatMetric(value)}
-              </span>
+              {chosen && (
+                <span
+                  className="jp-MlopsLab-recentValue"
+                  data-column={`metrics.${chosen}`}
+                  title={
+                    value !== undefined && value !== null
+                      ? `${chosen} = ${value}`
+                      : undefined
+                  }
+                >
+                  {formatMetric(value)}
+                </span>
+              )}
             </li>
           );
         })}

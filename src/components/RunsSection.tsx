@@ -1,8 +1,9 @@
 /**
  * The "Runs" section of the sidebar: the experiment picker and a compact list of
- * its recent runs (name, status, one chosen metric), optionally only the current
- * notebook's; each run opens in the Runs explorer in the main area, which holds
- * the wide table, the filter, the details and the comparison.
+ * its recent notebook runs (name, status, one chosen metric; no model or
+ * candidate runs), optionally only the current notebook's; each run opens in
+ * the Runs explorer in the main area, which holds the wide table with the model
+ * runs nested, the filter, the details and the comparison.
  */
 import React, { useEffect, useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';

@@ -1,8 +1,9 @@
 /**
  * One page of runs: name, status, start time, then the page's params and
  * metrics (headers sort through the server), a checkbox per run to compare, and
- * Previous / Next. The explorer passes the columns the user chose and nests child
- * runs under their notebook run (expand / collapse).
+ * Previous / Next. The explorer passes the columns the user chose and nests runs
+ * under their parent to any depth (a notebook run, its model runs, a search's
+ * candidates), each level expanded and collapsed per row.
  */
 import React from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
@@ -11,7 +12,7 @@ import type { RunsPage, RunSummary } from '../api/types';
 import type { IColumnChoice } from '../runs/columns';
 import { formatMetric, formatTime, runLabel } from '../runs/format';
 import type { IRunsState, Loadable, RunsModel } from '../runs/model';
-import { nestRuns } from '../runs/nesting';
+import { IRunNode, nestRuns, nodesById } from '../runs/nesting';
 import { ColumnKind, ISort, sortIndicator } from '../runs/sorting';
 
 export interface IRunsTableProps {
@@ -27,8 +28,8 @@ export interface IRunsTableProps {
   /** The param and metric columns to show; all of the page's without it. */
   columns?: IColumnChoice;
   /**
-   * Nest child runs under their parent on the page; `expanded` holds the parents
-   * whose children are shown. Without it, every run is a row of its own.
+   * Nest runs under their parent on the page, to any depth; `expanded` holds the
+   * runs whose children are shown. Without it, every run is a row of its own.
    */
   nesting?: {
     expanded: ReadonlySet<string>;
@@ -39,6 +40,114 @@ export interface IRunsTableProps {
      */
     fetched?: ReadonlyMap<string, Loadable<RunSummary[]>>;
   };
+}
+
+/** Where a row sits in the table: how deep, and what it shows about its children. */
+interface IRowPlace {
+  depth: number;
+  /** The children known for the run (on the page or fetched), for the count. */
+  childCount: number;
+  open: boolean;
+  orphanOf: string | null;
+  /** The React key, unique in the table; the run id when left out. */
+  key?: string;
+}
+
+type RowRenderer = (run: RunSummary, place: IRowPlace) => JSX.Element;
+
+/**
+ * The depth of a row for its CSS (`--jp-MlopsLab-depth`), which moves the
+ * run's name right by one step per level.
+ */
+function depthStyle(depth: number): React.CSSProperties {
+  return { ['--jp-MlopsLab-depth' as string]: String(depth) };
+}
+
+/**
+ * The rows of the page's tree: each top-level run, and under each expanded run
+ * its children (the ones fetched from the server once they arrive, the page's
+ * own until then), one level deeper, recursively.
+ *
+ * A run is never shown inside itself: a child already on the path from the top
+ * (a loop in the fetched runs) is skipped.
+ */
+function nestedRows(
+  roots: IRunNode[],
+  nesting: NonNullable<IRunsTableProps['nesting']>,
+  options: {
+    renderRow: RowRenderer;
+    trans: TranslationBundle;
+    /** Columns after the selection column, for the note rows. */
+    columnCount: number;
+  }
+): JSX.Element[] {
+  const { renderRow, trans } = options;
+  const onPage = nodesById(roots);
+  const rows: JSX.Element[] = [];
+
+  const visit = (
+    run: RunSummary,
+    pageChildren: readonly IRunNode[],
+    orphanOf: string | null,
+    depth: number,
+    path: readonly string[]
+  ): void => {
+    const open = nesting.expanded.has(run.run_id);
+    const fetched = nesting.fetched?.get(run.run_id);
+    const children: [RunSummary, readonly IRunNode[]][] =
+      fetched?.status === 'ready'
+        ? fetched.value.map(child => [
+            child,
+            onPage.get(child.run_id)?.children ?? []
+          ])
+        : pageChildren.map(node => [node.run, node.children]);
+    const key = [...path, run.run_id].join('/');
+    rows.push(
+      renderRow(run, {
+        depth,
+        childCount: children.length,
+        open,
+        orphanOf,
+        key
+      })
+    );
+    if (!open) {
+      return;
+    }
+    const below = [...path, run.run_id];
+    for (const [child, grandchildren] of children) {
+      if (!below.includes(child.run_id)) {
+        visit(child, grandchildren, null, depth + 1, below);
+      }
+    }
+    const note =
+      fetched?.status === 'loading'
+        ? trans.__('Fetching the child runs…')
+        : fetched?.status === 'failed'
+          ? fetched.message
+          : fetched?.status === 'ready' && children.length === 0
+            ? trans.__('No child runs.')
+            : null;
+    if (note) {
+      rows.push(
+        <tr
+          key={`${key}.note`}
+          className="jp-MlopsLab-childNote"
+          data-depth={depth + 1}
+          style={depthStyle(depth + 1)}
+          role={fetched?.status === 'failed' ? 'alert' : undefined}
+        >
+          <td />
+          <td colSpan={options.columnCount}>{note}</td>
+        </tr>
+      );
+    }
+  };
+
+  for (const root of roots) {
+    visit(root.run, root.children, root.orphanOf, 0, []);
+  }
+  return rows;
 }
 
 export function RunsTable(props: IRunsTableProps): JSX.Element {
@@ -73,20 +182,12 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     );
   };
 
-  const renderRow = (
-    run: RunSummary,
-    place: {
-      depth: number;
-      childCount: number;
-      open: boolean;
-      orphanOf: string | null;
-    }
-  ): JSX.Element => {
+  const renderRow: RowRenderer = (run, place) => {
     const selected = props.selectedIds.has(run.run_id);
     const label = runLabel(run);
     return (
       <tr
-        key={run.run_id}
+        key={place.key ?? run.run_id}
         className={
           'jp-MlopsLab-runRow' +
           (run.run_id === props.activeRunId ? ' jp-MlopsLab-active' : '') +
@@ -94,6 +195,8 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         }
         data-run-id={run.run_id}
         data-parent-run-id={run.parent_run_id ?? undefined}
+        data-depth={nesting ? place.depth : undefined}
+        style={nesting ? depthStyle(place.depth) : undefined}
         aria-selected={selected}
       >
         <td className="jp-MlopsLab-col-select">
@@ -106,12 +209,12 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
           />
         </td>
         <td className="jp-MlopsLab-runName">
-          {nesting && place.depth === 0 && (
+          {nesting && (
             <button
               className="jp-MlopsLab-expand"
-              // A child run is not a notebook run: it has no children to show.
-              disabled={Boolean(run.parent_run_id)}
-              aria-expanded={run.parent_run_id ? undefined : place.open}
+              // Any run may have children (a notebook run its model runs, a
+              // search run its candidates), on this page or another one.
+              aria-expanded={place.open}
               aria-label={
                 place.open
                   ? trans.__('Hide the child runs of %1', label)
@@ -208,55 +311,10 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         </thead>
         <tbody>
           {nesting
-            ? nestRuns(page.runs).flatMap(({ run, children, orphanOf }) => {
-                const open = nesting.expanded.has(run.run_id);
-                const fetched = nesting.fetched?.get(run.run_id);
-                const shown =
-                  fetched?.status === 'ready' ? fetched.value : children;
-                const rows = [
-                  renderRow(run, {
-                    depth: 0,
-                    childCount: shown.length,
-                    open,
-                    orphanOf
-                  })
-                ];
-                if (!open) {
-                  return rows;
-                }
-                rows.push(
-                  ...shown.map(child =>
-                    renderRow(child, {
-                      depth: 1,
-                      childCount: 0,
-                      open: false,
-                      orphanOf: null
-                    })
-                  )
-                );
-                const note =
-                  fetched?.status === 'loading'
-                    ? trans.__('Fetching the child runs…')
-                    : fetched?.status === 'failed'
-                      ? fetched.message
-                      : fetched?.status === 'ready' && shown.length === 0
-                        ? trans.__('No child runs.')
-                        : null;
-                if (note) {
-                  rows.push(
-                    <tr
-                      key={`${run.run_id}.note`}
-                      className="jp-MlopsLab-childNote"
-                      role={fetched?.status === 'failed' ? 'alert' : undefined}
-                    >
-                      <td />
-                      <td colSpan={3 + paramKeys.length + metricKeys.length}>
-                        {note}
-                      </td>
-                    </tr>
-                  );
-                }
-                return rows;
+            ? nestedRows(nestRuns(page.runs), nesting, {
+                renderRow,
+                trans,
+                columnCount: 3 + paramKeys.length + metricKeys.length
               })
             : page.runs.map(run =>
                 renderRow(run, {

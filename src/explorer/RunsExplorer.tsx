@@ -1,6 +1,7 @@
 /**
- * The Runs explorer in JupyterLab's main area: the wide runs table with child
- * runs nested under their notebook run, the columns the user chose (remembered
+ * The Runs explorer in JupyterLab's main area: the wide runs table with runs
+ * nested under their parent to any depth (a notebook run, its model runs, a
+ * search's candidates), the columns the user chose (remembered
  * per experiment), the server's sort, filter and paging, a run's details in a
  * side panel, and the comparison of the selected runs (a bar chart per shown
  * metric, parallel coordinates of the swept params, the compare chart with its
@@ -79,6 +80,17 @@ function useColumnChoice(
   return [value, update];
 }
 
+/** The runs expanded in the table, and the children fetched for them, per experiment. */
+interface ITreeState {
+  experimentId: string | null;
+  expanded: ReadonlySet<string>;
+  fetched: ReadonlyMap<string, Loadable<RunSummary[]>>;
+}
+
+function emptyTree(experimentId: string | null): ITreeState {
+  return { experimentId, expanded: new Set(), fetched: new Map() };
+}
+
 export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
   const { model, trans } = props;
   const state = useModelState(model);
@@ -87,15 +99,17 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
     props.columns,
     state.experimentId
   );
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
-  const [fetched, setFetched] = useState<
-    ReadonlyMap<string, Loadable<RunSummary[]>>
-  >(new Map());
-  // Another experiment: nothing stays expanded or fetched.
-  useEffect(() => {
-    setExpanded(new Set());
-    setFetched(new Map());
-  }, [state.experimentId]);
+  const [tree, setTree] = useState<ITreeState>(() =>
+    emptyTree(state.experimentId)
+  );
+  // Another experiment: nothing stays expanded or fetched. Derived while
+  // rendering rather than reset by an effect, so a click made before an effect
+  // ran is never undone, and a late answer for the old experiment is dropped.
+  const current =
+    tree.experimentId === state.experimentId
+      ? tree
+      : emptyTree(state.experimentId);
+  const { expanded, fetched } = current;
   const selectedIds = useMemo(
     () => new Set(state.selected.map(run => run.run_id)),
     [state.selected]
@@ -118,14 +132,22 @@ export function RunsExplorer(props: IRunsExplorerProps): JSX.Element {
   const toggleExpanded = (runId: string): void => {
     const next = new Set(expanded);
     if (next.delete(runId)) {
-      setExpanded(next);
+      setTree({ ...current, expanded: next });
       return;
     }
     next.add(runId);
-    setExpanded(next);
-    setFetched(map => new Map(map).set(runId, { status: 'loading' }));
+    setTree({
+      ...current,
+      expanded: next,
+      fetched: new Map(fetched).set(runId, { status: 'loading' })
+    });
+    const experimentId = current.experimentId;
     void model.fetchChildren(runId).then(children => {
-      setFetched(map => new Map(map).set(runId, children));
+      setTree(latest =>
+        latest.experimentId === experimentId
+          ? { ...latest, fetched: new Map(latest.fetched).set(runId, children) }
+          : latest
+      );
     });
   };
 

@@ -88,6 +88,11 @@ export interface IRunsModelOptions {
   openSnapshot?: SnapshotOpener | null;
   /** Runs per page. */
   pageSize?: number;
+  /**
+   * An MLflow filter every page is asked with, joined to the user's filter by
+   * AND and never shown as theirs: the sidebar asks for `TOP_LEVEL_FILTER`.
+   */
+  baseFilter?: string;
 }
 
 /**
@@ -122,6 +127,22 @@ export function childrenFilter(parentId: string): string {
   return `tags.\`mlflow.parentRunId\` = '${parentId.replace(/'/g, "''")}'`;
 }
 
+/**
+ * MLflow's filter for the runs nested under no other run: the notebook runs,
+ * without the model runs of their fits or a search's candidates. The server
+ * filters, so a page holds as many notebook runs as it can, whatever number of
+ * model runs a notebook made.
+ */
+export const TOP_LEVEL_FILTER = 'tags.`mlflow.parentRunId` IS NULL';
+
+/**
+ * Two MLflow filters as one (MLflow's filters have AND, no OR or parentheses,
+ * so joining them by AND keeps both whole).
+ */
+export function joinFilters(first: string, second: string): string {
+  return [first.trim(), second.trim()].filter(Boolean).join(' AND ');
+}
+
 /** The most runs `GET /compare` takes at once. */
 export const MAX_COMPARED = 50;
 
@@ -132,6 +153,7 @@ export class RunsModel implements IDisposable {
     this._stateDB = options.stateDB ?? null;
     this._openSnapshot = options.openSnapshot ?? null;
     this._pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this._baseFilter = options.baseFilter ?? '';
   }
 
   get state(): IRunsState {
@@ -519,7 +541,7 @@ export class RunsModel implements IDisposable {
     try {
       const value = await this._api.runs({
         experiment,
-        filter: filter || undefined,
+        filter: joinFilters(this._baseFilter, filter) || undefined,
         orderBy: orderByClause(sort),
         maxResults: this._pageSize,
         pageToken: fromStart ? undefined : this._tokens.current
@@ -619,6 +641,7 @@ export class RunsModel implements IDisposable {
   private readonly _stateDB: IStateDB | null;
   private readonly _openSnapshot: SnapshotOpener | null;
   private _pageSize: number;
+  private readonly _baseFilter: string;
   private readonly _tokens = new PageTokenStack();
   private _state: IRunsState = {
     experiments: { status: 'idle' },

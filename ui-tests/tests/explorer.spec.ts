@@ -3,7 +3,10 @@
  * logged (`jupyter_server_test_config.py`): in `galata-sweep`, the notebook run
  * `sweep-notebook` with three child runs (`brave-owl-1`, `calm-fox-2`,
  * `dark-elk-3`, params alpha and depth, metrics rmse and r2) and `baseline`;
- * `dark-elk-3` logged a model of 46,231 bytes.
+ * `dark-elk-3` logged a model of 46,231 bytes. In `galata-grid`, what per-fit
+ * tracking leaves: the notebook run `grid-notebook`, its model runs
+ * `RandomForestClassifier-1` and `GridSearchCV-1`, and under the search run its
+ * candidates `GridSearchCV-1-candidate-1` to `-3`.
  *
  * Run with the sidebar at its default width and in a wide window.
  */
@@ -16,9 +19,15 @@ const SIDEBAR_ID = 'mlops-lab:sidebar';
 const EXPLORER_ID = 'mlops-lab:runs-explorer';
 const EXPERIMENT = 'galata-sweep';
 const CHILDREN = ['dark-elk-3', 'calm-fox-2', 'brave-owl-1'];
+const GRID_EXPERIMENT = 'galata-grid';
+const CANDIDATES = [1, 2, 3].map(i => `GridSearchCV-1-candidate-${i}`);
 
 /** Open the sidebar (default width), then the explorer from its button. */
-async function openExplorer(page: IJupyterLabPageFixture): Promise<Locator> {
+async function openExplorer(
+  page: IJupyterLabPageFixture,
+  experiment = EXPERIMENT,
+  topLevelRows = 2
+): Promise<Locator> {
   await page.evaluate(async () => {
     await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
   });
@@ -31,14 +40,35 @@ async function openExplorer(page: IJupyterLabPageFixture): Promise<Locator> {
   await expect(explorer).toBeVisible();
   const picker = explorer.locator('select[aria-label="Experiment"]');
   await expect(picker).toBeVisible();
-  await picker.selectOption({ label: EXPERIMENT });
-  await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(2);
+  await picker.selectOption({ label: experiment });
+  await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(
+    topLevelRows
+  );
   return explorer;
 }
 
+/** The names of the rows at one depth of the tree, sorted. */
+async function namesAt(explorer: Locator, depth: number): Promise<string[]> {
+  const names = await explorer
+    .locator(
+      `.jp-MlopsLab-runRow[data-depth="${depth}"] .jp-MlopsLab-linkButton`
+    )
+    .allTextContents();
+  return names.sort();
+}
+
+/** Where a row's run name starts, in pixels from the left of the page. */
+async function nameLeft(row: Locator): Promise<number> {
+  const box = await row.locator('.jp-MlopsLab-linkButton').boundingBox();
+  expect(box).not.toBeNull();
+  return box!.x;
+}
+
+/** The row of the run named exactly `name` (not `GridSearchCV-1-candidate-1` for `GridSearchCV-1`). */
 function row(explorer: Locator, name: string): Locator {
+  const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   return explorer.locator('.jp-MlopsLab-runRow', {
-    has: explorer.page().locator('.jp-MlopsLab-linkButton', { hasText: name })
+    has: explorer.page().locator('.jp-MlopsLab-linkButton', { hasText: exact })
   });
 }
 
@@ -175,6 +205,106 @@ for (const [width, height] of [
         );
       }
       await attachScreenshot(page, `explorer-compare-${width}`, testInfo);
+    });
+  });
+}
+
+for (const [width, height] of [
+  [1024, 768],
+  [1800, 1000]
+]) {
+  test.describe(`Runs tree at ${width}px`, () => {
+    test.use({ viewport: { width, height } });
+
+    test('lists notebook runs in the sidebar and nests model runs and candidates level by level', async ({
+      page
+    }, testInfo) => {
+      // The sidebar's list: the notebook run only, whole at the default width.
+      await page.evaluate(async () => {
+        await window.jupyterapp.commands.execute('mlops-lab:open-sidebar');
+      });
+      const sidebar = page.locator(`[id="${SIDEBAR_ID}"]`);
+      const runs = sidebar.locator('.jp-MlopsLab-section-runs');
+      await runs
+        .locator('select[aria-label="Experiment"]')
+        .selectOption({ label: GRID_EXPERIMENT });
+      const recent = runs.locator('.jp-MlopsLab-recentRun');
+      await expect(recent).toHaveCount(1);
+      await expect(recent.locator('.jp-MlopsLab-recentName')).toHaveText(
+        'grid-notebook'
+      );
+      await expect(recent).toBeInViewport({ ratio: 1 });
+      // The name is not cut: it logged no metric, so it has the value's room.
+      const name = recent.locator('.jp-MlopsLab-recentName');
+      const [nameWidth, textWidth] = await name.evaluate(el => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return [
+          el.getBoundingClientRect().width,
+          range.getBoundingClientRect().width
+        ];
+      });
+      expect(textWidth).toBeLessThanOrEqual(nameWidth);
+      await attachScreenshot(sidebar, `sidebar-notebook-runs-${width}`, testInfo);
+
+      // The explorer: the notebook run alone, collapsed.
+      const explorer = await openExplorer(page, GRID_EXPERIMENT, 1);
+      const notebook = row(explorer, 'grid-notebook');
+      const toggle = notebook.locator('.jp-MlopsLab-expand');
+      await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+      await expect(notebook.locator('.jp-MlopsLab-childCount')).toHaveText(
+        '2 children'
+      );
+
+      // One level: the model runs, not yet the candidates (keyboard: Enter).
+      await toggle.focus();
+      await page.keyboard.press('Enter');
+      await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+      await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(3);
+      expect(await namesAt(explorer, 1)).toEqual([
+        'GridSearchCV-1',
+        'RandomForestClassifier-1'
+      ]);
+      await expect(
+        explorer.locator('.jp-MlopsLab-runRow[data-depth="2"]')
+      ).toHaveCount(0);
+      const search = row(explorer, 'GridSearchCV-1');
+      const searchToggle = search.locator('.jp-MlopsLab-expand');
+      await expect(searchToggle).toHaveAttribute('aria-expanded', 'false');
+      await expect(search.locator('.jp-MlopsLab-childCount')).toHaveText(
+        '3 children'
+      );
+
+      // Two levels: the search's candidates under it (keyboard: Space).
+      await searchToggle.focus();
+      await page.keyboard.press('Space');
+      await expect(searchToggle).toHaveAttribute('aria-expanded', 'true');
+      await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(6);
+      expect(await namesAt(explorer, 2)).toEqual(CANDIDATES);
+      // The candidates follow their search run, each level further right.
+      const order = await explorer
+        .locator('.jp-MlopsLab-runRow .jp-MlopsLab-linkButton')
+        .allTextContents();
+      const at = order.indexOf('GridSearchCV-1');
+      expect(order.slice(at + 1, at + 4).sort()).toEqual(CANDIDATES);
+      const candidate = row(explorer, CANDIDATES[0]);
+      expect(await nameLeft(search)).toBeGreaterThan(await nameLeft(notebook));
+      expect(await nameLeft(candidate)).toBeGreaterThan(
+        await nameLeft(search)
+      );
+      // A candidate's row shows its own param and metric, whole.
+      await expect(candidate.locator('td[data-column="params.C"]')).toHaveText(
+        '0.1'
+      );
+      await expect(candidate).toBeInViewport();
+      await attachScreenshot(page, `explorer-tree-${width}`, testInfo);
+
+      // Collapsing the search run hides its candidates; the notebook run's,
+      // both levels.
+      await searchToggle.click();
+      await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(3);
+      await toggle.click();
+      await expect(explorer.locator('.jp-MlopsLab-runRow')).toHaveCount(1);
     });
   });
 }
