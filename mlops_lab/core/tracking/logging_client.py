@@ -11,7 +11,10 @@ thread; everything else (MLflow's import included) in the process.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import queue
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,11 @@ from pathlib import Path
 from typing import Any
 
 PROCESS_MODULE = "mlops_lab.core.tracking.logging_process"
+PIPE_BYTES = 1 << 20
+"""Linux's largest pipe for an unprivileged process: the process's reader thread takes a
+big request in a few reads (each waits for its GIL), not in hundreds of 64 kB ones."""
+
+Request = tuple[int, str, dict[str, Any]]
 QUIET_FAILURES = {"RunNotOpen"}
 """Failures that only repeat one already reported (requests for a run that never opened)."""
 
@@ -86,7 +94,8 @@ class LoggingClient:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
-        self._requests: Connection | None = None
+        self._outbox: queue.Queue[Request | None] = queue.Queue()
+        self._sender: threading.Thread | None = None
         self._outstanding: OrderedDict[int, Pending] = OrderedDict()
         self._next_id = 0
         self._failures: list[LoggingFailure] = []
@@ -104,33 +113,50 @@ class LoggingClient:
     def submit(
         self, what: str, operation: str, on_done: OnDone | None = None, **kwargs: Any
     ) -> Pending:
-        """Send ``operation(**kwargs)`` to the process; returns at once."""
-        import cloudpickle
+        """Send ``operation(**kwargs)`` to the process; returns at once.
 
+        ``kwargs`` must not change afterwards (the session passes fresh values, a fit
+        already pickled): a sender thread pickles and writes them, so a cell never waits
+        for a busy process to read a 40 MB forest off the pipe.
+        """
         pending = Pending(what, on_done)
-        lost: OSError | None = None
         with self._lock:
             self._ensure_process()
             request_id = self._next_id
             self._next_id += 1
-            payload = cloudpickle.dumps((request_id, operation, kwargs))
             self._outstanding[request_id] = pending
-            assert self._requests is not None
-            try:
-                self._requests.send_bytes(payload)
-            except OSError as exc:  # the process died: the next request starts a new one
-                self._outstanding.pop(request_id)
-                self._process = None
-                lost = exc
-        if lost is not None:
-            error = LoggingProcessGone(f"the logging process is gone: {lost}")
-            self._keep(what, error)
-            pending.settle(error=error)
+            self._outbox.put((request_id, operation, kwargs))
         return pending
+
+    def _send(self, outbox: queue.Queue[Request | None], requests: Connection) -> None:
+        """The sender thread of one process: pickle and write, in order, until closed."""
+        import cloudpickle
+
+        while (request := outbox.get()) is not None:
+            request_id = request[0]
+            try:
+                payload = cloudpickle.dumps(request)
+            except Exception as exc:  # a value that does not pickle: that request fails
+                self._fail(request_id, exc)
+                continue
+            try:
+                requests.send_bytes(payload)
+            except OSError as exc:  # the process died; the reader fails what it held
+                self._fail(request_id, LoggingProcessGone(f"the logging process is gone: {exc}"))
+        requests.close()
+
+    def _fail(self, request_id: int, error: BaseException) -> None:
+        with self._lock:
+            pending = self._outstanding.pop(request_id, None)
+        if pending is not None:
+            self._keep(pending.what, error)
+            pending.settle(error=error)
 
     def _ensure_process(self) -> None:
         if self._process is not None and self._process.poll() is None:
             return
+        if self._sender is not None:  # a dead process's sender: fail what it holds, stop
+            self._outbox.put(None)
         request_read, request_write = os.pipe()
         answer_read, answer_write = os.pipe()
         from mlops_lab.core.tracking.logging_process import ONE_THREAD
@@ -153,7 +179,16 @@ class LoggingClient:
             os.close(log)  # the child has its own copy
         os.close(request_read)
         os.close(answer_write)
-        self._requests = Connection(request_write, readable=False)
+        with contextlib.suppress(OSError, AttributeError):  # a 1 MB pipe: fewer, larger reads
+            fcntl.fcntl(request_write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        self._outbox = queue.Queue()
+        self._sender = threading.Thread(
+            target=self._send,
+            args=(self._outbox, Connection(request_write, readable=False)),
+            name="mlops-requests",
+            daemon=True,
+        )
+        self._sender.start()
         answers = Connection(answer_read, writable=False)
         threading.Thread(
             target=self._read_answers, args=(answers,), name="mlops-answers", daemon=True
@@ -254,10 +289,14 @@ class LoggingClient:
             failures, self._failures = self._failures, []
         return failures
 
-    def close(self) -> None:
-        """Close the pipe: the process finishes what it was sent, then exits."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then close the pipe: the process finishes what it was
+        sent and exits. Waits ``timeout`` at most for the writing (at kernel exit, what is
+        not written is lost with the kernel)."""
         with self._lock:
-            if self._requests is not None:
-                self._requests.close()
-            self._requests = None
+            sender, self._sender = self._sender, None
+            if sender is not None:
+                self._outbox.put(None)
             self._process = None
+        if sender is not None:
+            sender.join(timeout)

@@ -583,3 +583,4 @@ class TrackingSession:
         if self.active is not None:
             with contextlib.suppress(Exception):  # nothing can be reported at exit
                 self.end(wait=EXIT_WAIT_S)
+        self._client.close(timeout=EXIT_WAIT_S)  # what is queued reaches the process
