@@ -33,6 +33,7 @@ import sys
 import sysconfig
 import threading
 import time
+import types
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -71,6 +72,10 @@ SKLEARN_METRICS = (
 
 _REMEMBERED_PREDICTIONS = 64
 _NAME_SEARCH_DEPTH = 8
+
+
+Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
+"""wrapt's wrapper signature: ``(wrapped, instance, args, kwargs)``."""
 
 
 @dataclass
@@ -276,9 +281,8 @@ class FitHooks:
                 continue
             for name in (*FIT_METHODS, *PREDICT_METHODS, SCORE_METHOD):
                 original = klass.__dict__.get(name)
-                if original is None or not _is_method(original) or (klass, name) in self._seen:
+                if original is None or (klass, name) in self._seen:
                     continue
-                self._seen.add((klass, name))
                 wrapper = (
                     self._fit
                     if name in FIT_METHODS
@@ -286,8 +290,31 @@ class FitHooks:
                     if name == SCORE_METHOD
                     else self._predict
                 )
-                setattr(klass, name, wrapt.FunctionWrapper(original, wrapper))
-                self._wrapped.append((klass, name, original))
+                if inspect.isfunction(original):
+                    self._seen.add((klass, name))
+                    setattr(klass, name, wrapt.FunctionWrapper(original, wrapper))
+                    self._wrapped.append((klass, name, original))
+                elif inspect.isfunction(getattr(original, "fn", None)):
+                    self._seen.add((klass, name))
+                    self._wrap_delegated(original, wrapper)
+
+    def _wrap_delegated(self, descriptor: Any, wrapper: Wrapper) -> None:
+        """A method that is there only when a step has it (scikit-learn's ``available_if``,
+        ``Pipeline.predict``): its function is wrapped inside the descriptor, which stays
+        as it is, so MLflow's own autolog (which patches such a method through its ``fn``)
+        still works beside us. The descriptor binds ``fn`` itself: our wrapper receives
+        the instance as the first argument."""
+
+        def as_method(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            if instance is None and args:
+                instance, args = args[0], args[1:]
+                wrapped = types.MethodType(wrapped, instance)
+            return wrapper(wrapped, instance, args, kwargs)
+
+        original = descriptor.fn
+        descriptor.fn = wrapt.FunctionWrapper(original, as_method)
+        self._wrapped.append((descriptor, "fn", original))
 
     def _wrap_training(self, package: ModuleType) -> None:
         name = TRAINING_FUNCTIONS.get(package.__name__, "")
@@ -490,15 +517,6 @@ class FitHooks:
             self._on_error(f"tracking {type(value).__name__}", exc)
         finally:
             self._busy.depth -= 1
-
-
-def _is_method(value: Any) -> bool:
-    """A plain function, or a descriptor giving one (``Pipeline.predict`` is scikit-learn's
-    ``available_if``, there only when the last step has it); wrapt wraps both."""
-    if inspect.isfunction(value):
-        return True
-    descriptor = hasattr(value, "__get__") and not isinstance(value, type)
-    return descriptor and not isinstance(value, staticmethod | classmethod | property)
 
 
 def _one_line(exc: BaseException) -> str:

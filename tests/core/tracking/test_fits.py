@@ -440,3 +440,34 @@ def test_modules_imported_after_uninstall_are_left_alone(tmp_path: Path) -> None
         "later module wrapped: False",
         "installed again: True",
     ]
+
+
+def test_mlflows_own_autolog_still_works_beside_the_hooks(tmp_path: Path) -> None:
+    """A user may turn on ``mlflow.sklearn.autolog()`` in a tracked kernel: MLflow patches
+    our wrapped methods (``Pipeline.predict`` through its ``available_if`` function), and
+    then the fit is MLflow's (its patch calls ours: the caller is MLflow, not the user)."""
+    lines = run_fresh(
+        f"""
+        import mlflow, mlflow.sklearn
+        from mlops_lab.core.tracking.fits import FitHooks
+        calls = []
+        hooks = FitHooks(calls.append, lambda e: None, lambda what, e: print("ERR", what, e))
+        hooks.install()
+        hooks.enabled = True
+        from sklearn.datasets import load_iris
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        X, y = load_iris(return_X_y=True)
+        mlflow.set_tracking_uri("sqlite:///{tmp_path}/mlflow.db")
+        mlflow.sklearn.autolog(silent=True)
+        with mlflow.start_run() as run:
+            model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+            model.predict(X)
+        print(len(calls), "training_accuracy_score" in mlflow.get_run(run.info.run_id).data.metrics)
+        mlflow.sklearn.autolog(disable=True)
+        hooks.uninstall()
+        """,
+        tmp_path,
+    )
+    assert lines[-1] == "0 True"
