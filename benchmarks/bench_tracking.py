@@ -1,7 +1,7 @@
 """Tracking benchmarks, run by hand (not in CI); they print the figures the README quotes.
 
     .venv/bin/python benchmarks/bench_tracking.py            # every part
-    .venv/bin/python benchmarks/bench_tracking.py notebooks  # part 3 only (about 6 minutes)
+    .venv/bin/python benchmarks/bench_tracking.py notebooks  # part 3 only (about 2 minutes)
     .venv/bin/python benchmarks/bench_tracking.py cell-overhead  # part 1 only
     .venv/bin/python benchmarks/bench_tracking.py runs-page  # part 2 only
 
@@ -351,7 +351,7 @@ def bench_cell_overhead() -> None:
     print(f"LogisticRegression().fit on iris (DataFrame), {FITS} fits each, seconds:")
     for label, fits in (
         ("no tracking", fits_untracked),
-        ("%mlops track (pinned requirements)", fits_tracked),
+        ("%mlops track (logged in background)", fits_tracked),
         ("plain mlflow.sklearn.autolog()", fits_plain),
     ):
         warm = statistics.median(fits[1:])
