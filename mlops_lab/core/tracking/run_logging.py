@@ -78,14 +78,16 @@ def open_run(
         history=kernel.history,
         first_cell=kernel.first_cell,
     )
+    installed = lineage.installed_versions()  # one scan of the distributions, not one a flavor
     requirements = {
-        flavor: lineage.pinned(packages) for flavor, packages in fit_logging.FLAVOR_PACKAGES.items()
+        flavor: lineage.pinned(packages, installed)
+        for flavor, packages in fit_logging.FLAVOR_PACKAGES.items()
     }
     return OpenedRun(
         run_id,
         experiment_id,
         fit_logging.ParentRun(run_id, experiment_id, tags),
-        fit_logging.FitOptions(getattr(settings, "log_models", True), requirements),
+        fit_logging.FitOptions(settings.log_models, requirements),
     )
 
 

@@ -412,3 +412,19 @@ def test_runs_of_one_notebook_get_names_that_tell_them_apart(tmp_path: Path) -> 
     names = [client.get_run(h.run_id).info.run_name for h in (first, second)]
     assert names[0] != names[1]
     assert all(re.fullmatch(r"in-\d{4}-\d{6}", name) for name in names), names
+
+
+def test_log_models_none_keeps_the_fit_runs_without_their_models(tmp_path: Path) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    session = session_for(tmp_path, {}, MLOPS_LAB_LOG_MODELS="none")
+    handle = session.start(experiment="no-models")
+    DecisionTreeClassifier(max_depth=2).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    session.end()
+    assert session.take_failures() == []
+    client = MlflowClient(resolve_settings(tmp_path).tracking_uri)
+    (fit,) = client.search_runs(
+        [handle.experiment_id], f"tags.mlflow.parentRunId = '{handle.run_id}'"
+    )
+    assert fit.data.params["max_depth"] == "2" and "training_accuracy_score" in fit.data.metrics
+    assert client.search_logged_models([handle.experiment_id]) == []
