@@ -8,12 +8,12 @@ common metric functions. XGBoost's and LightGBM's own ``train`` functions are wr
 (:mod:`~mlops_lab.core.tracking.native_training`): their ``Booster`` is the model. The
 wrappers only observe: the call itself is the library's.
 
-**A fit counts when the user made it.** The code that called ``fit`` decides: a notebook
-cell or the user's own module is the user; scikit-learn itself (``Pipeline`` fitting its
-steps, ``GridSearchCV`` fitting candidates, ``cross_val_score`` fitting folds), any other
-installed package (``XGBClassifier.fit`` calling ``xgboost.train``) and the standard
-library are not. So a grid search is one fit, a cross-validation is none, and no list of
-meta-estimators has to be kept up to date.
+**A fit counts when the user made it** (:mod:`~mlops_lab.core.tracking.callers`). The
+code that called ``fit`` decides: a notebook cell or the user's own module is the user;
+scikit-learn itself (``Pipeline`` fitting its steps, ``GridSearchCV`` fitting candidates,
+``cross_val_score`` fitting folds), any other installed package (``XGBClassifier.fit``
+calling ``xgboost.train``) and the standard library are not. So a grid search is one
+fit, a cross-validation is none, and no list of meta-estimators has to be kept up to date.
 
 Wrapping happens as the framework's modules are imported (``wrapt``'s post-import hooks),
 so turning tracking on never imports scikit-learn itself (about a second), and classes
@@ -27,10 +27,6 @@ import contextlib
 import functools
 import inspect
 import math
-import os
-import site
-import sys
-import sysconfig
 import threading
 import time
 import types
@@ -38,11 +34,12 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any
 
 import wrapt
 
+from mlops_lab.core.tracking.callers import name_in, user_caller
 from mlops_lab.core.tracking.native_training import TRAINING_FUNCTIONS, NativeCall
 
 FIT_METHODS = ("fit", "fit_predict")
@@ -71,7 +68,6 @@ SKLEARN_METRICS = (
 """``sklearn.metrics`` functions whose value on a tracked model's predictions is logged."""
 
 _REMEMBERED_PREDICTIONS = 64
-_NAME_SEARCH_DEPTH = 8
 
 
 Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
@@ -121,79 +117,6 @@ class Evaluation:
     estimator: Any
     key: str
     value: float
-
-
-# --- who called ------------------------------------------------------------------------
-
-
-def _library_roots() -> tuple[str, ...]:
-    paths = sysconfig.get_paths()
-    roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
-    roots.update(getattr(site, "getsitepackages", list)())
-    user_site = getattr(site, "getusersitepackages", lambda: None)()
-    if user_site:
-        roots.add(user_site)
-    return tuple(os.path.realpath(r) + os.sep for r in roots if r)
-
-
-_LIBRARY_ROOTS = _library_roots()
-_OUR_ROOT = os.path.realpath(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))) + os.sep
-_real_paths: dict[str, bool] = {}
-
-
-def _is_library(filename: str) -> bool:
-    """Installed code (site-packages, the standard library, frozen modules), cached."""
-    known = _real_paths.get(filename)
-    if known is None:
-        if filename.startswith("<"):
-            known = filename.startswith("<frozen")  # "<ipython-input-..>", "<string>": user
-        else:
-            real = os.path.realpath(filename)
-            known = real.startswith(_LIBRARY_ROOTS)
-        _real_paths[filename] = known
-    return known
-
-
-_our_paths: dict[str, bool] = {}
-
-
-def _is_ours(filename: str) -> bool:
-    known = _our_paths.get(filename)
-    if known is None:
-        known = _our_paths[filename] = os.path.realpath(filename).startswith(_OUR_ROOT)
-    return known
-
-
-def user_caller(depth: int = 2) -> FrameType | None:
-    """The frame of the code that made this call, if it is the user's; else None.
-
-    Our own frames are skipped; the first other frame decides. ``depth`` starts past
-    this function and the wrapper that calls it.
-    """
-    try:
-        frame: FrameType | None = sys._getframe(depth)
-    except ValueError:
-        return None
-    while frame is not None and _is_ours(frame.f_code.co_filename):
-        frame = frame.f_back
-    if frame is None or _is_library(frame.f_code.co_filename):
-        return None
-    return frame
-
-
-def name_in(frame: FrameType | None, value: Any) -> str | None:
-    """The variable name bound to ``value`` in the user's code, searched outward."""
-    if value is None:
-        return None
-    depth = 0
-    while frame is not None and depth < _NAME_SEARCH_DEPTH:
-        for namespace in (frame.f_locals, frame.f_globals):
-            for name, bound in namespace.items():
-                if bound is value and not name.startswith("_"):
-                    return name
-        frame = frame.f_back
-        depth += 1
-    return None
 
 
 # --- the hooks -------------------------------------------------------------------------
