@@ -71,6 +71,15 @@ def _restore(
     return error
 
 
+def one_line(exc: BaseException, kind: str | None = None) -> str:
+    """``<Type>: <first line of the message>``: how a failure is told in one line (a fit's
+    ``mlops.error`` tag, a ``logging failed`` line). ``kind`` names an error that arrived
+    as text from another process."""
+    text = str(exc).strip().splitlines()
+    name = kind or type(exc).__name__
+    return f"{name}: {text[0]}" if text else name
+
+
 class InvalidInput(MlopsError):
     """A user's input was wrong; ``param`` names the request parameter when there is one,
     so a form can show the message beside the right field."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlops_lab.core.config import Settings
+from mlops_lab.core.errors import one_line
 from mlops_lab.core.mlflow import tags as run_tags
 
 if TYPE_CHECKING:
@@ -511,8 +512,3 @@ def _example_and_signature(estimator: Any, X: Any) -> tuple[Any, Any]:
         return example, infer_signature(example, output)
     except Exception:
         return example, None
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

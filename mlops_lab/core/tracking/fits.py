@@ -39,6 +39,7 @@ from typing import Any
 
 import wrapt
 
+from mlops_lab.core.errors import one_line
 from mlops_lab.core.tracking.callers import name_in, user_caller
 from mlops_lab.core.tracking.native_training import TRAINING_FUNCTIONS, NativeCall
 
@@ -287,15 +288,7 @@ class FitHooks:
             ended_ms=0,
         )
         del caller  # no frame kept alive past this point
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.ended_ms, call.error = _now_ms(), _one_line(exc)
-            self._report_fit(call)
-            raise
-        call.ended_ms = _now_ms()
-        self._report_fit(call)
-        return result
+        return self._observe(call, wrapped, args, kwargs)
 
     def _train(
         self,
@@ -329,16 +322,35 @@ class FitHooks:
             params=native.params,
         )
         del caller
+
+        def trained(booster: Any) -> None:
+            call.estimator, call.metric_history = booster, native.history()
+
+        return self._observe(call, wrapped, native.args, native.kwargs, trained)
+
+    def _observe(
+        self,
+        call: FitCall,
+        fit: Callable[..., Any],
+        args: Any,
+        kwargs: Any,
+        fitted: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """Run the user's fit, time it and report it, failed or not; its error is raised
+        unchanged. ``fitted`` completes the call from the result (a Booster). No lambda
+        around ``fit``: its frame would show in the user's traceback."""
+        __tracebackhide__ = True  # IPython leaves our frame out of the user's traceback
         try:
-            booster = wrapped(*native.args, **native.kwargs)
+            result = fit(*args, **kwargs)
         except BaseException as exc:
-            call.ended_ms, call.error = _now_ms(), _one_line(exc)
+            call.ended_ms, call.error = _now_ms(), one_line(exc)
             self._report_fit(call)
             raise
         call.ended_ms = _now_ms()
-        call.estimator, call.metric_history = booster, native.history()
+        if fitted is not None:
+            fitted(result)
         self._report_fit(call)
-        return booster
+        return result
 
     def _report_fit(self, call: FitCall) -> None:
         with contextlib.suppress(TypeError):  # cannot be weakly referenced: no scores
@@ -440,11 +452,6 @@ class FitHooks:
             self._on_error(f"tracking {type(value).__name__}", exc)
         finally:
             self._busy.depth -= 1
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _now_ms() -> int:

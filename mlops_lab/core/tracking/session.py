@@ -194,7 +194,6 @@ class SessionStatus:
 
     run_id: str | None
     experiment: str | None
-    opening: bool
     fits: int
     pending: int
     current: str | None
@@ -279,7 +278,6 @@ class TrackingSession:
         return SessionStatus(
             run_id=run.opened_id if run else None,
             experiment=run.experiment if run else None,
-            opening=run is not None and run.opened_id is None,
             fits=sum(self._fit_counts.values()),
             pending=self._client.pending,
             current=self._client.current,
