@@ -27,6 +27,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from mlops_lab.core.errors import one_line
+
 PROCESS_MODULE = "mlops_lab.core.tracking.logging_process"
 PIPE_BYTES = 1 << 20
 """Linux's largest pipe for an unprivileged process: the process's reader thread takes a
@@ -97,6 +99,8 @@ class LoggingClient:
         self._outbox: queue.Queue[Request | None] = queue.Queue()
         self._sender: threading.Thread | None = None
         self._outstanding: OrderedDict[int, Pending] = OrderedDict()
+        self._sent: set[int] = set()
+        """The requests sent to the current process (a dead one fails only its own)."""
         self._next_id = 0
         self._failures: list[LoggingFailure] = []
 
@@ -125,6 +129,7 @@ class LoggingClient:
             request_id = self._next_id
             self._next_id += 1
             self._outstanding[request_id] = pending
+            self._sent.add(request_id)
             self._outbox.put((request_id, operation, kwargs))
         return pending
 
@@ -190,8 +195,12 @@ class LoggingClient:
         )
         self._sender.start()
         answers = Connection(answer_read, writable=False)
+        self._sent = set()
         threading.Thread(
-            target=self._read_answers, args=(answers,), name="mlops-answers", daemon=True
+            target=self._read_answers,
+            args=(answers, self._process, self._sent),
+            name="mlops-answers",
+            daemon=True,
         ).start()
 
     @staticmethod
@@ -204,15 +213,18 @@ class LoggingClient:
 
     # -- answers -------------------------------------------------------------------------
 
-    def _read_answers(self, answers: Connection) -> None:
+    def _read_answers(
+        self, answers: Connection, process: subprocess.Popen[bytes], sent: set[int]
+    ) -> None:
         while True:
             try:
                 request_id, ok, value = answers.recv()
             except (EOFError, OSError):
-                self._orphan_outstanding()
+                self._orphan(process, sent)
                 return
             with self._lock:
                 pending = self._outstanding.pop(request_id, None)
+                sent.discard(request_id)
             if pending is None:
                 continue
             error: BaseException | None = None
@@ -226,11 +238,13 @@ class LoggingClient:
             except Exception as exc:  # our own on_done failed: still reported
                 self._keep(pending.what, exc)
 
-    def _orphan_outstanding(self) -> None:
+    def _orphan(self, process: subprocess.Popen[bytes], sent: set[int]) -> None:
+        """``process`` is gone: fail what it was sent and never answered. Requests sent
+        since to a new process are not its own (they raced with its pipe closing)."""
         with self._lock:
-            left = list(self._outstanding.values())
-            self._outstanding.clear()
-            self._process = None
+            left = [self._outstanding.pop(i) for i in sorted(sent) if i in self._outstanding]
+            if self._process is process:
+                self._process = None
         for pending in left:
             error = LoggingProcessGone("the logging process exited before answering")
             pending.settle(error=error)
@@ -271,10 +285,8 @@ class LoggingClient:
     def _keep(self, what: str, exc: BaseException | None, detail: str = "") -> None:
         if exc is None:
             return
-        text = str(exc).strip().splitlines()
-        error = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-        if isinstance(exc, RemoteError):
-            error = f"{exc.type_name}: {text[0] if text else ''}".rstrip(": ")
+        kind = exc.type_name if isinstance(exc, RemoteError) else None
+        error = one_line(exc, kind)
         with self._lock:
             self._failures.append(LoggingFailure(what, error, detail))
 
