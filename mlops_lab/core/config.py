@@ -31,6 +31,10 @@ from mlops_lab.core.masking import mask_uri
 ROOT_ENV = "MLOPS_LAB_ROOT"
 """Set by the server extension so kernels it starts resolve the same default stores."""
 
+EXECUTION_ENV = "MLOPS_LAB_EXECUTION_ID"
+"""Set in a job execution's kernel, beside ``MLFLOW_RUN_ID``: ``%mlops track`` there logs
+into the execution's run instead of opening one of its own."""
+
 PYPROJECT_TABLE = "mlops-lab"
 
 MEGABYTE = 1_000_000
@@ -58,6 +62,8 @@ class SettingSpec:
     """A positive number of megabytes; a TOML number is accepted as well as a string."""
     choices: tuple[str, ...] = ()
     """When set, the only values accepted (a word such as ``all`` or ``none``)."""
+    count_range: tuple[int, int] | None = None
+    """When set, a whole number within these bounds (a TOML integer is accepted too)."""
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -88,6 +94,30 @@ SPECS: tuple[SettingSpec, ...] = (
         "whether tracked model fits log their model (all or none)",
         default="all",
         choices=("all", "none"),
+    ),
+    SettingSpec(
+        "job_concurrency",
+        "job-concurrency",
+        "MLOPS_LAB_JOB_CONCURRENCY",
+        "job executions run at once on this machine (default: the number of cores)",
+        default=str(os.cpu_count() or 1),
+        count_range=(1, 256),
+    ),
+    SettingSpec(
+        "kernel_pool",
+        "kernel-pool",
+        "MLOPS_LAB_KERNEL_POOL",
+        "kernels kept started for the next job executions (0: start each one cold)",
+        default="2",
+        count_range=(0, 64),
+    ),
+    SettingSpec(
+        "sweep_limit",
+        "sweep-limit",
+        "MLOPS_LAB_SWEEP_LIMIT",
+        "most executions one sweep may make",
+        default="100",
+        count_range=(1, 100_000),
     ),
 )
 _BY_KEY = {s.key: s for s in SPECS}
@@ -161,6 +191,20 @@ class Settings:
         """
         return self._get("log_models") == "all"
 
+    @property
+    def job_concurrency(self) -> int:
+        """Executions a runner keeps going at once: its warm worker processes."""
+        return int(self._get("job_concurrency"))
+
+    @property
+    def kernel_pool(self) -> int:
+        """Kernels started ahead of the next executions (each worker keeps at most one)."""
+        return int(self._get("kernel_pool"))
+
+    @property
+    def sweep_limit(self) -> int:
+        return int(self._get("sweep_limit"))
+
     def describe(self) -> list[Setting]:
         """Every setting in a stable order, for ``info`` and ``/health``."""
         return [self.values[s.name] for s in SPECS]
@@ -201,7 +245,8 @@ def read_pyproject_table(path: Path) -> dict[str, str]:
                 f"Known keys: {', '.join(_BY_KEY)}."
             )
         spec = _BY_KEY[key]
-        if spec.is_megabytes and isinstance(value, int | float) and not isinstance(value, bool):
+        numeric = spec.is_megabytes or spec.count_range is not None
+        if numeric and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not value:
             raise ConfigError(
@@ -218,6 +263,8 @@ def _kind(spec: SettingSpec) -> str:
         return "positive number of megabytes"
     if spec.choices:
         return f"string, one of {_quoted(spec.choices)}"
+    if spec.count_range:
+        return f"whole number from {spec.count_range[0]} to {spec.count_range[1]}"
     return "non-empty string"
 
 
@@ -251,6 +298,8 @@ def resolve_settings(
             _check_megabytes(spec, values[spec.name])
         if spec.choices:
             _check_choice(spec, values[spec.name])
+        if spec.count_range:
+            _check_count(spec, values[spec.name])
 
     # Defaults that depend on other settings: derived after the explicit sources.
     home = Path(values["home"].value or root_path / ".mlops")
@@ -308,6 +357,20 @@ def _check_choice(spec: SettingSpec, setting: Setting) -> None:
     raise ConfigError(
         f"{_where(spec, setting)} must be one of {_quoted(spec.choices)}, got "
         f"{setting.value!r}. Set it to one of those, or remove it to use the default "
+        f"{spec.default}."
+    )
+
+
+def _check_count(spec: SettingSpec, setting: Setting) -> None:
+    """A count must be a whole number in its range; say where the bad value came from."""
+    assert spec.count_range is not None
+    low, high = spec.count_range
+    text = (setting.value or "").strip()
+    if text.lstrip("-").isdigit() and low <= int(text) <= high:
+        return
+    raise ConfigError(
+        f"{_where(spec, setting)} must be a whole number from {low} to {high}, got "
+        f"{setting.value!r}. Set it in that range, or remove it to use the default "
         f"{spec.default}."
     )
 

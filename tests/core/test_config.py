@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,27 @@ def test_bad_log_models_names_the_file(tmp_path: Path, value: str, got: str) -> 
     message = str(caught.value)
     assert "log-models" in message and str(pyproject) in message
     assert f"one of 'all', 'none', got {got}" in message
+
+
+def test_job_settings_default_to_the_cores_a_pool_of_two_and_a_limit_of_100(
+    tmp_path: Path,
+) -> None:
+    settings = resolve_settings(tmp_path, environ={})
+    assert settings.job_concurrency == (os.cpu_count() or 1)
+    assert (settings.kernel_pool, settings.sweep_limit) == (2, 100)
+
+
+def test_job_settings_read_toml_integers_and_the_environment(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.mlops-lab]\njob-concurrency = 3\nkernel-pool = 0\n")
+    settings = resolve_settings(tmp_path, environ={"MLOPS_LAB_SWEEP_LIMIT": "500"})
+    assert (settings.job_concurrency, settings.kernel_pool, settings.sweep_limit) == (3, 0, 500)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "257"])
+def test_a_bad_job_concurrency_says_the_range_and_where(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_settings(tmp_path, environ={"MLOPS_LAB_JOB_CONCURRENCY": value})
+    assert str(caught.value).startswith(
+        "environment variable MLOPS_LAB_JOB_CONCURRENCY must be a whole number from 1 to 256, "
+        f"got '{value}'."
+    )

@@ -20,3 +20,13 @@ PARENT_RUN_ID = "mlflow.parentRunId"
 
 END_REASON = "mlops.end.reason"
 """Why a run was closed by someone other than its kernel (the kernel died)."""
+
+JOB_ID = "mlops.job.id"
+EXECUTION_ID = "mlops.job.execution_id"
+ATTEMPT = "mlops.job.attempt"
+SWEEP_ID = "mlops.job.sweep_id"
+"""A job execution's run (one per attempt) and a sweep's parent run carry these."""
+ERROR = "mlops.error"
+"""One line saying why a run failed (a fit's exception, a job's failing cell)."""
+SWEEP_BEST_EXECUTION = "mlops.sweep.best_execution_id"
+SWEEP_BEST_RUN = "mlops.sweep.best_run_id"

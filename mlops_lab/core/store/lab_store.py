@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import getpass
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from filelock import Timeout as LockTimeout
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from mlops_lab.core.errors import Unavailable
 from mlops_lab.core.masking import mask_uri
@@ -49,6 +51,17 @@ class LabStore:
                     f"that has held {exc.lock_file} for minutes. Stop that process, then retry."
                 ) from exc
             self._ready = True
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session on the current schema, committed on success and rolled back on error.
+
+        For the stores of the core's packages (``core/jobs/store.py``) that keep their
+        queries beside the code that uses them but share this engine and schema.
+        """
+        self._ensure_schema()
+        with session_scope(self._sessions) as session:
+            yield session
 
     def ping(self) -> None:
         """Raise :class:`Unavailable` unless the store answers and its schema is current."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mlops_lab.core.store.entities import AuditEvent, LiveRun
@@ -76,3 +76,111 @@ class LiveRunRow(Base):
             history_session=self.history_session,
             first_cell=self.first_cell,
         )
+
+
+# -- jobs (core/jobs/store.py reads and writes these) ---------------------------------------
+
+
+class JobRow(Base):
+    """A notebook with its parameters and options: what one or many executions run."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), nullable=False)
+    notebook: Mapped[str] = mapped_column(String(4096), nullable=False)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    kernel_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    timeout: Mapped[float | None] = mapped_column(Float, nullable=True)
+    retries: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    retry_backoff: Mapped[float] = mapped_column(Float, nullable=False, default=10.0)
+    experiment: Mapped[str] = mapped_column(String(512), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+class SweepRow(Base):
+    """A grid of executions of one job under one parent MLflow run."""
+
+    __tablename__ = "sweeps"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), nullable=False)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    grid: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    metric: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    goal: Mapped[str] = mapped_column(String(8), nullable=False, default="max")
+    concurrency: Mapped[int] = mapped_column(Integer, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    best_execution_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    best_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True, unique=True)
+
+
+class ExecutionRow(Base):
+    """One run of a job, from QUEUED to a final state, through one or more attempts.
+
+    ``values`` holds the parameters in clear for the worker that runs it (a secret must
+    reach the kernel) and is emptied when the execution ends; ``parameters`` is the
+    masked copy every face shows.
+    """
+
+    __tablename__ = "executions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), nullable=False)
+    sweep_id: Mapped[str | None] = mapped_column(ForeignKey("sweeps.id"), nullable=True)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    experiment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cells_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    cells_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    current_cell: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    output_path: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True, unique=True)
+
+    __table_args__ = (
+        Index("ix_executions_state_created", "state", "created_at"),
+        Index("ix_executions_job", "job_id"),
+        Index("ix_executions_sweep", "sweep_id"),
+    )
+
+
+class AttemptRow(Base):
+    """One try of an execution: its own MLflow run and output notebook."""
+
+    __tablename__ = "execution_attempts"
+
+    execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class RunnerRow(Base):
+    """A process that claims queued executions; its heartbeat says it is alive."""
+
+    __tablename__ = "job_runners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

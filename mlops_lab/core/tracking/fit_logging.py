@@ -38,7 +38,7 @@ MAX_SHIPPED_BYTES = 256 * 1024 * 1024
 
 ESTIMATOR_NAME = "estimator_name"  # MLflow autolog's tag keys, kept for familiarity
 ESTIMATOR_CLASS = "estimator_class"
-ERROR_TAG = "mlops.error"
+ERROR_TAG = run_tags.ERROR
 
 FLAVOR_PACKAGES: dict[str, list[str | tuple[str, ...]]] = {
     "sklearn": ["scikit-learn", "cloudpickle", "numpy", "scipy", "pandas"],

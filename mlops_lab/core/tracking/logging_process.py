@@ -76,9 +76,12 @@ class Server:
         run_name: str | None,
         kernel: run_logging.Kernel,
         params: Mapping[str, str],
+        adopt_run: str | None = None,
     ) -> tuple[str, str]:
         try:
-            opened = run_logging.open_run(settings, experiment, notebook, run_name, kernel, params)
+            opened = run_logging.open_run(
+                settings, experiment, notebook, run_name, kernel, params, adopt_run
+            )
         except BaseException as exc:
             self._unopened[run] = f"{type(exc).__name__}: {exc}"
             raise
@@ -110,7 +113,13 @@ class Server:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
             run_logging.close_run(
-                state.settings, state.opened.run_id, status, Path(tmp), list(files), late_params
+                state.settings,
+                state.opened.run_id,
+                status,
+                Path(tmp),
+                list(files),
+                late_params,
+                terminate=not state.opened.adopted,
             )
         del self._runs[run]
         return state.opened.run_id

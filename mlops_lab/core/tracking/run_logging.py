@@ -31,6 +31,8 @@ class OpenedRun:
     experiment_id: str
     parent: fit_logging.ParentRun
     options: fit_logging.FitOptions
+    adopted: bool = False
+    """A job execution's run: its runner ends it, with the output notebook."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,14 @@ def open_run(
     run_name: str | None,
     kernel: Kernel,
     params: Mapping[str, str],
+    adopt_run: str | None = None,
 ) -> OpenedRun:
-    """Create the notebook's run with its lineage tags and params; record it as live."""
+    """Create the notebook's run with its lineage tags and params; record it as live.
+
+    ``adopt_run`` is a job execution's run (its kernel has ``MLFLOW_RUN_ID``): that run
+    is used instead of a new one, and nothing records it as live, since the job's runner
+    owns its end.
+    """
     import mlflow
 
     from mlops_lab.core.mlflow.connection import client_for, ensure_experiment, mlflow_errors
@@ -61,8 +69,10 @@ def open_run(
     client = client_for(settings)
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.registry_uri)
-    experiment_id = ensure_experiment(settings, experiment)
     tags = start_tags(settings, notebook)
+    if adopt_run is not None:
+        return _adopted(settings, adopt_run, tags, params)
+    experiment_id = ensure_experiment(settings, experiment)
     with mlflow_errors(settings):
         run = client.create_run(experiment_id, tags=tags, run_name=run_name)
         run_id = run.info.run_id
@@ -78,17 +88,44 @@ def open_run(
         history=kernel.history,
         first_cell=kernel.first_cell,
     )
+    return OpenedRun(
+        run_id,
+        experiment_id,
+        fit_logging.ParentRun(run_id, experiment_id, tags),
+        _fit_options(settings),
+    )
+
+
+def _adopted(
+    settings: Settings, run_id: str, tags: dict[str, str], params: Mapping[str, str]
+) -> OpenedRun:
+    """The execution's run, with the params it lacks (the runner logged the injected ones)."""
+    from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
+
+    client = client_for(settings)
+    with mlflow_errors(settings):
+        run = client.get_run(run_id)
+        fresh = {k: v for k, v in params.items() if k not in run.data.params}
+        if fresh:
+            fit_logging.log_params(client, run_id, fresh)
+    experiment_id = str(run.info.experiment_id)
+    lineage_tags = {**tags, **{k: v for k, v in run.data.tags.items() if k in tags}}
+    return OpenedRun(
+        run_id,
+        experiment_id,
+        fit_logging.ParentRun(run_id, experiment_id, lineage_tags),
+        _fit_options(settings),
+        adopted=True,
+    )
+
+
+def _fit_options(settings: Settings) -> fit_logging.FitOptions:
     installed = lineage.installed_versions()  # one scan of the distributions, not one a flavor
     requirements = {
         flavor: lineage.pinned(packages, installed)
         for flavor, packages in fit_logging.FLAVOR_PACKAGES.items()
     }
-    return OpenedRun(
-        run_id,
-        experiment_id,
-        fit_logging.ParentRun(run_id, experiment_id, tags),
-        fit_logging.FitOptions(settings.log_models, requirements),
-    )
+    return fit_logging.FitOptions(settings.log_models, requirements)
 
 
 def start_tags(settings: Settings, path: Path | None) -> dict[str, str]:
@@ -144,8 +181,10 @@ def close_run(
     folder: Path,
     artifacts: list[str],
     late_params: Mapping[str, str],
+    terminate: bool = True,
 ) -> None:
-    """Log the end-of-run files (written by the kernel under ``folder``) and close the run.
+    """Log the end-of-run files (written by the kernel under ``folder``) and close the run
+    (unless ``terminate`` is off: a job execution's run is ended by its runner).
 
     Late params (a parameters cell run after ``track``) whose name the run already has
     are left out: MLflow refuses a changed value, and the refusal would lose the files.
@@ -165,8 +204,10 @@ def close_run(
             if snapshot is not None:
                 client.set_tag(run_id, run_tags.NOTEBOOK_ARTIFACT, snapshot)
     finally:
-        with mlflow_errors(settings):
-            client_for(settings).set_terminated(run_id, status, end_time=int(time.time() * 1000))
+        if terminate:
+            with mlflow_errors(settings):
+                end_time = int(time.time() * 1000)
+                client_for(settings).set_terminated(run_id, status, end_time=end_time)
         beacon = _beacons.pop(run_id, None)
         if beacon is not None:  # only now: a crash before this still gets the run closed
             beacon.close()

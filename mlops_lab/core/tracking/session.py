@@ -37,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mlops_lab.core.config import Settings
+from mlops_lab.core.config import EXECUTION_ENV, Settings
 from mlops_lab.core.errors import ErrorCode, InvalidInput, MlopsError
 from mlops_lab.core.masking import MASK, is_secret_name
 from mlops_lab.core.tracking import fit_logging, lineage, run_logging
@@ -349,6 +349,7 @@ class TrackingSession:
             run_name=run_name(path),
             kernel=run_logging.Kernel(self._kernel_id, self._history, first_cell),
             params=params,
+            adopt_run=self._execution_run(),
         )
         self._hooks.enabled = autolog
         if autolog:
@@ -359,6 +360,12 @@ class TrackingSession:
         if warm:  # a running process answers in time for the id to be shown
             handle.wait(OPEN_WAIT_S)
         return handle
+
+    def _execution_run(self) -> str | None:
+        """In a job execution's kernel, the execution's run: the notebook logs into it."""
+        if self._environ.get(EXECUTION_ENV):
+            return self._environ.get("MLFLOW_RUN_ID") or None
+        return None
 
     def _parameter_values(self, names: list[str]) -> dict[str, str]:
         """The parameters' *current* values, masked, so papermill's injected ones win.
@@ -515,8 +522,8 @@ class TrackingSession:
                 names = lineage.parameter_names(lineage.read_notebook(run.notebook))
             late = self._parameter_values(names)  # a parameters cell run after `track`
             files = self._end_files(run)
-            if run.opened_id is not None:
-                self._leave_fluent_run(run.opened_id, status)
+            if run.opened_id is not None and self._execution_run() is None:
+                self._leave_fluent_run(run.opened_id, status)  # a job's runner ends its run
             closed = self._client.submit(
                 "closing the notebook's run",
                 "close_run",
