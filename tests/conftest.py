@@ -15,6 +15,19 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 OUR_ENV = [ROOT_ENV, *(spec.env for spec in SPECS)]
 
 
+# A job runner a test started leaves soon after its last job, even one a kernel started.
+os.environ["MLOPS_LAB_RUNNER_IDLE_S"] = "20"
+
+
+@pytest.fixture(autouse=True)
+def stop_job_runners() -> Iterator[None]:
+    """Every job runner a test started (through a submit) is stopped when the test ends."""
+    yield
+    from mlops_lab.core.jobs.service import stop_started_runners
+
+    stop_started_runners()
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test sees the developer's MLFLOW_TRACKING_URI or a root left by a server."""

@@ -75,7 +75,7 @@ def ensure_runner(settings: Settings) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **_settings_env(settings)}
     with runner_log(settings).open("ab") as out:
-        subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "mlops_lab.core.jobs.service", "--root", str(settings.root)],
             cwd=settings.root,
             env=env,
@@ -84,7 +84,25 @@ def ensure_runner(settings: Settings) -> None:
             stderr=out,
             start_new_session=True,  # not killed with the terminal or server that started it
         )
+    _started.append(process)
     _wait_for_lock(settings, timeout=10.0)
+
+
+_started: list[subprocess.Popen[bytes]] = []
+
+
+def stop_started_runners(timeout: float = 30.0) -> None:
+    """Stop the runners this process started (tests; a CLI that must not leave one)."""
+    for process in _started:
+        if process.poll() is None:
+            process.terminate()
+    for process in _started:
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    _started.clear()
 
 
 def _wait_for_lock(settings: Settings, timeout: float) -> None:
