@@ -252,7 +252,7 @@ def _parameter(found: Mapping[str, str]) -> ParameterInfo:
     else:  # papermill's "None" means no annotation: the default says what it is
         kind = _type_of(default) if is_literal else "any"
     if kind == "float" and isinstance(default, int) and not isinstance(default, bool):
-        default = float(default)  # `k: float = 2`: the form shows 2.0, as the kernel gets
+        default = float(default)  # `k: float = 2`: a form shows a float field, 2.0
     return ParameterInfo(
         name=str(found["name"]),
         type=kind,
