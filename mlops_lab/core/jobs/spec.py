@@ -6,11 +6,7 @@ the notebook does not declare or a value of the wrong type, an unknown kernel, a
 whose grid is too big. Every face (REST, magic, CLI) goes through these functions, so
 the same mistake reads the same everywhere.
 
-Parameter types come from papermill's reading of the cell tagged ``parameters``. Papermill
-only reports a type the cell writes down (``alpha: float = 0.5`` or a ``# type:``
-comment); for ``alpha = 0.5`` we take the type of the default, since that is what a data
-scientist means by it. A default of ``None`` says nothing about the type, so such a
-parameter is ``any``.
+How the cell tagged ``parameters`` is read (types, defaults) is ``parameter_cell``'s part.
 """
 
 from __future__ import annotations
@@ -19,11 +15,9 @@ import ast
 import difflib
 import itertools
 import json
-import logging
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,35 +25,13 @@ import nbformat
 
 from mlops_lab.core.errors import InvalidInput, NotFound
 from mlops_lab.core.jobs.entities import NotebookParameters, ParameterInfo
+from mlops_lab.core.jobs.parameter_cell import jsonable, literal, parameters_cell, read_parameters
 
-PARAMETERS_TAG = "parameters"
 DEFAULT_KERNEL = "python3"
 MAX_RETRIES = 10
 
 TYPES = ("int", "float", "bool", "str", "list", "dict", "None", "any")
 """The kinds a parameter can be checked against; ``any`` accepts every JSON value."""
-
-SCALAR_TYPES = frozenset({"int", "float", "bool", "str", "None", "any"})
-"""Types whose command-line value may be a comma-separated sweep (never list or dict)."""
-
-_ANNOTATIONS = {
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "str": "str",
-    "None": "None",
-    "NoneType": "None",
-    "list": "list",
-    "List": "list",
-    "tuple": "list",
-    "Tuple": "list",
-    "Sequence": "list",
-    "dict": "dict",
-    "Dict": "dict",
-    "Mapping": "dict",
-}
-"""Annotation heads we narrow to a checkable type; anything else (``Optional[...]``,
-unions, classes) is ``any``, so a value is never refused for a type we cannot check."""
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
@@ -159,25 +131,15 @@ def installed_kernels() -> list[str]:
 
 
 def inspect_parameters(root: Path, notebook: str, kernels: list[str]) -> NotebookParameters:
-    """What a form needs to submit ``notebook``: its parameters with types and defaults.
-
-    Papermill reads the cell tagged ``parameters`` line by line; a line it cannot read
-    (two ``=`` on it, as in ``url = "a?b=c"``, or a dotted annotation) it skips, yet still
-    lets the value be injected. Such names are read again here with Python's parser, so
-    a user may pass them too.
-    """
+    """What a form needs to submit ``notebook``: its parameters with types and defaults."""
     path = resolve_notebook(root, notebook)
     node = _read_notebook(path, notebook)
     kernelspec = node.metadata.get("kernelspec") or {}
     kernel_name = str(kernelspec.get("name") or DEFAULT_KERNEL)
-    cell = _parameters_cell(node)
+    cell = parameters_cell(node)
     parameters: list[ParameterInfo] = []
     if cell is not None:
-        language = _language(node)
-        found = _papermill_parameters(cell, kernel_name, language)
-        parameters = [_parameter(parameter) for parameter in found]
-        if language == "python":
-            parameters = _with_missed(cell.source, parameters)
+        parameters = read_parameters(node, cell, kernel_name)
     return NotebookParameters(
         notebook=relative_notebook(root, path),
         has_parameters_cell=cell is not None,
@@ -185,168 +147,6 @@ def inspect_parameters(root: Path, notebook: str, kernels: list[str]) -> Noteboo
         kernel_name=kernel_name,
         kernels=list(kernels),
     )
-
-
-def _parameters_cell(node: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
-    """The first cell tagged ``parameters``: the one papermill injects after."""
-    for cell in node.cells:
-        if PARAMETERS_TAG in (cell.get("metadata", {}).get("tags") or []):
-            return cell
-    return None
-
-
-@contextmanager
-def _quiet_papermill() -> Iterator[None]:
-    """Papermill logs and warns about cells it cannot read; the caller is a form or a
-    command whose output those lines would clutter, and our result says it all."""
-    logger = logging.getLogger("papermill")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
-def _language(node: nbformat.NotebookNode) -> str:
-    """The notebook's language, found as papermill finds it (``python`` when unsaid)."""
-    return str(
-        node.metadata.get("language_info", {}).get("name")
-        or node.metadata.get("kernelspec", {}).get("language")
-        or "python"
-    )
-
-
-def _papermill_parameters(
-    cell: nbformat.NotebookNode, kernel_name: str, language: str
-) -> list[dict[str, str]]:
-    """Papermill's reading of the parameters cell, by the translator it injects with.
-
-    This is what ``papermill.inspect_notebook`` does after opening the file; calling the
-    translator on the notebook already read and checked avoids that function's two traps:
-    it formats the path with ``str.format`` (a notebook named ``run {1}.ipynb`` fails) and
-    raises when the notebook has no ``kernelspec``, which a job may still run with the
-    kernel it is given.
-    """
-    from papermill.exceptions import PapermillException
-    from papermill.translators import papermill_translators
-
-    with _quiet_papermill():
-        try:
-            translator = papermill_translators.find_translator(kernel_name, language)
-            found = translator.inspect(cell)
-        except (PapermillException, NotImplementedError):  # a language papermill cannot read
-            return []
-    return [dict(parameter._asdict()) for parameter in found]
-
-
-def _parameter(found: Mapping[str, str]) -> ParameterInfo:
-    """One of papermill's parameters, its type narrowed and its default made a value."""
-    default_text = str(found.get("default") or "")
-    default, is_literal = _literal(default_text)
-    annotation = str(found.get("inferred_type_name") or "None")
-    if annotation != "None":
-        kind = _narrow(annotation)
-    else:  # papermill's "None" means no annotation: the default says what it is
-        kind = _type_of(default) if is_literal else "any"
-    if kind == "float" and isinstance(default, int) and not isinstance(default, bool):
-        default = float(default)  # `k: float = 2`: a form shows a float field, 2.0
-    return ParameterInfo(
-        name=str(found["name"]),
-        type=kind,
-        default=default if is_literal else None,
-        default_text=default_text,
-        help=str(found.get("help") or ""),
-    )
-
-
-def _with_missed(source: str, parameters: list[ParameterInfo]) -> list[ParameterInfo]:
-    """``parameters`` plus the top-level assignments of the cell that papermill's line
-    reader skipped, in the cell's order."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # IPython syntax (magics) in the cell: papermill's reading stands
-        return parameters
-    known = {p.name for p in parameters}
-    order: dict[str, int] = {}
-    missed: list[ParameterInfo] = []
-    for statement in tree.body:
-        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            name, value = statement.target.id, statement.value
-            annotation: str | None = ast.unparse(statement.annotation)
-        elif (
-            isinstance(statement, ast.Assign)
-            and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name)
-        ):
-            name, value, annotation = statement.targets[0].id, statement.value, None
-        else:
-            continue
-        order.setdefault(name, len(order))
-        if name in known or value is None:
-            continue
-        known.add(name)
-        text = ast.get_source_segment(source, value) or ast.unparse(value)
-        default, is_literal = _literal(text)
-        if annotation is not None:
-            kind = _narrow(annotation)
-        else:
-            kind = _type_of(default) if is_literal else "any"
-        missed.append(
-            ParameterInfo(
-                name=name,
-                type=kind,
-                default=default if is_literal else None,
-                default_text=text,
-            )
-        )
-    return sorted([*parameters, *missed], key=lambda p: order.get(p.name, len(order)))
-
-
-def _literal(text: str) -> tuple[Any, bool]:
-    """``text`` as a JSON value when it is a Python literal; (None, False) otherwise."""
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None, False
-    try:
-        return _jsonable(value), True
-    except TypeError:
-        return None, False
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` with tuples made lists; TypeError when it holds no JSON equivalent (a set,
-    bytes, a complex number): such a value could not travel through REST or the store."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
-        return {key: _jsonable(item) for key, item in value.items()}
-    raise TypeError(type(value).__name__)
-
-
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "any"
-    if isinstance(value, bool):
-        return "bool"
-    for kind in (int, float, str, list, dict):
-        if isinstance(value, kind):
-            return kind.__name__
-    return "any"
-
-
-def _narrow(annotation: str) -> str:
-    """``float`` -> float, ``List[int]`` -> list, ``Optional[int]`` -> any (see _ANNOTATIONS)."""
-    text = annotation.strip().strip("'\"")
-    text = text.removeprefix("typing.").removeprefix("collections.abc.")
-    if "|" in text:
-        return "any"
-    return _ANNOTATIONS.get(text.split("[", 1)[0].strip(), "any")
 
 
 # --- values -------------------------------------------------------------------------
@@ -486,7 +286,7 @@ def _check_value(value: Any, info: ParameterInfo, declared: NotebookParameters) 
     kind = info.type
     if kind == "any":
         try:
-            return _jsonable(value)
+            return jsonable(value)
         except TypeError:
             raise _wrong(value, info, declared) from None
     if kind == "None":
@@ -513,7 +313,7 @@ def _check_value(value: Any, info: ParameterInfo, declared: NotebookParameters) 
     if not ok:
         raise _wrong(value, info, declared)
     try:
-        return _jsonable(value)
+        return jsonable(value)
     except TypeError:
         raise _wrong(value, info, declared) from None
 
@@ -540,7 +340,7 @@ def _parse_text(text: str, info: ParameterInfo, declared: NotebookParameters) ->
         return _check_value(value, info, declared)
     stripped = text.strip()
     if kind == "any":
-        value, is_literal = _literal(stripped)
+        value, is_literal = literal(stripped)
         if is_literal:
             # "1,2" is a Python tuple: a sweep, as for every scalar; "[1, 2]" is one list
             return _values(value, info, declared, text) if _is_tuple(stripped) else value
@@ -577,7 +377,7 @@ def _is_tuple(text: str) -> bool:
 
 def _any_text(text: str) -> Any:
     """A value of an ``any`` parameter: a Python literal when it is one, else the text."""
-    value, is_literal = _literal(text)
+    value, is_literal = literal(text)
     return value if is_literal else text
 
 
@@ -639,7 +439,7 @@ def _structured(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         pass
-    value, is_literal = _literal(text)
+    value, is_literal = literal(text)
     return value if is_literal else _NOT_PARSED
 
 

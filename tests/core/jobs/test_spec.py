@@ -15,7 +15,7 @@ import pytest
 
 from mlops_lab.core.errors import InvalidInput, NotFound
 from mlops_lab.core.jobs import spec
-from mlops_lab.core.jobs.entities import NotebookParameters
+from mlops_lab.core.jobs.entities import NotebookParameters, ParameterInfo
 
 TYPED_CELL = """\
 alpha: float = 0.5
@@ -359,7 +359,7 @@ def test_the_none_type_reads_none_and_null() -> None:
     declared = NotebookParameters(
         notebook="nb.ipynb",
         has_parameters_cell=True,
-        parameters=[spec.ParameterInfo(name="nothing", type="None")],
+        parameters=[ParameterInfo(name="nothing", type="None")],
         kernel_name="python3",
         kernels=["python3"],
     )
