@@ -19,9 +19,10 @@ OUR_ENV = [ROOT_ENV, *(spec.env for spec in SPECS)]
 os.environ["MLOPS_LAB_RUNNER_IDLE_S"] = "20"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def stop_job_runners() -> Iterator[None]:
-    """Every job runner a test started (through a submit) is stopped when the test ends."""
+    """Every job runner the tests started (through a submit) is stopped at the end; until
+    then a runner serves every test on its root, and leaves after 20 s without work."""
     yield
     from mlops_lab.core.jobs.service import stop_started_runners
 

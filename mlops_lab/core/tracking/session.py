@@ -561,9 +561,14 @@ class TrackingSession:
             mlflow.end_run(status)
 
     def _end_files(self, run: RunHandle) -> dict[str, str]:
-        """The end-of-run artifacts by path: snapshot, executed code, environment."""
+        """The end-of-run artifacts by path: snapshot, executed code, environment.
+
+        In a job execution the runner logs the output notebook, with its outputs, under
+        the same name: the saved file (without them) must not overwrite it.
+        """
         files: dict[str, str] = {}
-        if run.notebook is not None and run.notebook.is_file():
+        in_job = self._execution_run() is not None
+        if run.notebook is not None and run.notebook.is_file() and not in_job:
             snapshot = self._redactor.notebook(lineage.read_notebook(run.notebook))
             files[f"{NOTEBOOK_ARTIFACT_DIR}/{run.notebook.name}"] = (
                 json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n"
