@@ -89,7 +89,7 @@ describe('summarizeHealth', () => {
       "Configuration error: Unknown key 'traking-uri' in [tool.mlops-lab] of " +
         "<root>/pyproject.toml. Did you mean 'tracking-uri'? Known keys: home, " +
         'tracking-uri, registry-uri, artifact-root, store-url, mlflow-ui-url, ' +
-        'max-served-artifact-mb, log-models.'
+        'max-served-artifact-mb, log-models, job-concurrency, kernel-pool, sweep-limit.'
     );
   });
 
