@@ -7,8 +7,9 @@ variables whose *names* say they are credentials (never logged to MLflow in clea
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -79,3 +80,33 @@ def is_secret_name(name: str) -> bool:
 def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``params`` with every credential-looking value replaced by ``***``."""
     return {k: (MASK if is_secret_name(str(k)) else v) for k, v in params.items()}
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each of ``secrets`` and every URI password masked.
+
+    For values known to be secret (a job's credential-looking parameters), wherever they
+    show up: printed by a cell, echoed in a traceback, written into a notebook. Longer
+    secrets are replaced first, so one that contains another is masked whole.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return mask_uri_passwords(text)
+
+
+def json_spellings(secrets: Iterable[str]) -> list[str]:
+    """Every way ``secrets`` can be spelled inside a notebook's JSON text.
+
+    A value appears as is, escaped as a JSON string (``\\`` and ``"`` doubled up), and
+    inside code papermill injected (Python string literal escaping) which JSON then
+    escapes again; masking the JSON text with all of them leaves none readable.
+    """
+    spellings: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in {secret, repr(secret)[1:-1], secret.replace('"', '\\"')}:
+            spellings.add(form)
+            spellings.add(json.dumps(form, ensure_ascii=False)[1:-1])
+            spellings.add(json.dumps(form)[1:-1])
+    return sorted(spellings, key=len, reverse=True)
