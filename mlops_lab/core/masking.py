@@ -94,19 +94,26 @@ def mask_secrets(text: str, secrets: Iterable[str]) -> str:
     return mask_uri_passwords(text)
 
 
-def json_spellings(secrets: Iterable[str]) -> list[str]:
-    """Every way ``secrets`` can be spelled inside a notebook's JSON text.
-
-    A value appears as is, escaped as a JSON string (``\\`` and ``"`` doubled up), and
-    inside code papermill injected (Python string literal escaping) which JSON then
-    escapes again; masking the JSON text with all of them leaves none readable.
+def secret_spellings(secrets: Iterable[str]) -> list[str]:
+    """Every way Python code or output spells ``secrets``: as is, in a ``repr``, and as
+    papermill writes a string parameter (``unicode_escape`` plus ``\\"``), longest first.
     """
     spellings: set[str] = set()
     for secret in secrets:
         if not secret:
             continue
-        for form in {secret, repr(secret)[1:-1], secret.replace('"', '\\"')}:
-            spellings.add(form)
-            spellings.add(json.dumps(form, ensure_ascii=False)[1:-1])
-            spellings.add(json.dumps(form)[1:-1])
+        escaped = secret.encode("unicode_escape").decode("utf-8")
+        spellings.update({secret, repr(secret)[1:-1], escaped, escaped.replace('"', '\\"')})
+    return sorted(spellings, key=len, reverse=True)
+
+
+def json_spellings(secrets: Iterable[str]) -> list[str]:
+    """Every way ``secrets`` can be spelled inside a notebook's JSON text.
+
+    Each of :func:`secret_spellings`, as is and escaped as a JSON string (with and
+    without ``ensure_ascii``): masking the JSON text with all of them leaves none readable.
+    """
+    spellings: set[str] = set()
+    for form in secret_spellings(secrets):
+        spellings.update({form, json.dumps(form, ensure_ascii=False)[1:-1], json.dumps(form)[1:-1]})
     return sorted(spellings, key=len, reverse=True)

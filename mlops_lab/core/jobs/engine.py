@@ -20,6 +20,8 @@ kernel's process group, so no asyncio object crosses threads.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import logging
 import os
 import signal
@@ -41,7 +43,7 @@ from papermill.parameterize import parameterize_notebook
 
 from mlops_lab.core.jobs.entities import CellError, ExecutionState
 from mlops_lab.core.jobs.kernels import ReadyKernel, signal_kernel, start_kernel, wait_until_ready
-from mlops_lab.core.masking import json_spellings, mask_params, mask_secrets
+from mlops_lab.core.masking import json_spellings, mask_params, mask_secrets, secret_spellings
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +155,8 @@ class _Attempt:
         self.pool = pool
         self.began = time.monotonic()
         self.deadline = self.began + request.timeout if request.timeout is not None else None
-        self.secrets = tuple(s for s in request.secrets if s)
-        self.spellings = json_spellings(self.secrets)
+        self.secrets = tuple(secret_spellings(request.secrets))
+        self.spellings = json_spellings(request.secrets)
 
         self.kernel: ReadyKernel | None = None
         self.pooled = False
@@ -397,17 +399,21 @@ class _Attempt:
                 self._log.flush()
 
     def mask_notebook(self, nb: nbformat.NotebookNode) -> str:
-        """``nb`` as JSON text with no secret left in it (``nb`` itself is unchanged)."""
-        papermill_meta = nb.metadata.get("papermill", {})
-        parameters = papermill_meta.get("parameters")
-        if parameters:
-            papermill_meta["parameters"] = mask_params(parameters)
-        try:
-            text = nbformat.writes(nb)
-        finally:
-            if parameters:
-                papermill_meta["parameters"] = parameters
-        return mask_secrets(text, self.spellings)
+        """``nb`` as JSON text with no secret left in it (``nb`` itself is unchanged).
+
+        Consecutive stream outputs are joined first, as a notebook viewer shows them: a
+        secret printed in two pieces is whole again on screen, so it must be when masked.
+        """
+        shown = copy.copy(nb)
+        shown.cells = [_joined_streams(cell) for cell in nb.cells]
+        shown.metadata = copy.copy(nb.metadata)
+        papermill_meta = shown.metadata.get("papermill")
+        if papermill_meta and papermill_meta.get("parameters"):
+            shown.metadata["papermill"] = {
+                **papermill_meta,
+                "parameters": mask_params(papermill_meta["parameters"]),
+            }
+        return mask_secrets(nbformat.writes(shown), self.spellings)
 
     # --- the ending --------------------------------------------------------------------
 
@@ -483,6 +489,30 @@ class _Attempt:
                 cell, "DeadKernelError", f"the kernel died while running {where}"
             )
         return ExecutionState.SUCCEEDED, None
+
+
+def _joined_streams(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``cell``, or a copy whose runs of same-stream outputs are one output each."""
+    outputs = cell.get("outputs") or []
+    if not any(
+        a.get("output_type") == b.get("output_type") == "stream" and a.get("name") == b.get("name")
+        for a, b in itertools.pairwise(outputs)
+    ):
+        return cell
+    joined: list[nbformat.NotebookNode] = []
+    for output in outputs:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and output.get("output_type") == last.get("output_type") == "stream"
+            and output.get("name") == last.get("name")
+        ):
+            joined[-1] = nbformat.NotebookNode({**last, "text": last["text"] + output["text"]})
+        else:
+            joined.append(output)
+    shown = copy.copy(cell)
+    shown["outputs"] = joined
+    return shown
 
 
 class _LogStream:
