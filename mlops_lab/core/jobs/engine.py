@@ -42,7 +42,13 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from mlops_lab.core.jobs.entities import CellError, ExecutionState
-from mlops_lab.core.jobs.kernels import ReadyKernel, signal_kernel, start_kernel, wait_until_ready
+from mlops_lab.core.jobs.kernels import (
+    KernelPool,
+    ReadyKernel,
+    signal_kernel,
+    start_kernel,
+    wait_until_ready,
+)
 from mlops_lab.core.masking import json_spellings, mask_params, mask_secrets, secret_spellings
 
 log = logging.getLogger(__name__)
@@ -118,7 +124,7 @@ def run_attempt(
     *,
     on_progress: Callable[[Progress], None],
     cancelled: Callable[[], bool],
-    pool: Any = None,
+    pool: KernelPool | None = None,
     limits: AttemptLimits | None = None,
 ) -> AttemptOutcome:
     """Run ``request.notebook`` once in a fresh kernel and say how it ended.
@@ -146,7 +152,7 @@ class _Attempt:
         limits: AttemptLimits,
         on_progress: Callable[[Progress], None],
         cancelled: Callable[[], bool],
-        pool: Any,
+        pool: KernelPool | None,
     ) -> None:
         self.request = request
         self.limits = limits
@@ -171,6 +177,7 @@ class _Attempt:
         self.cell_error: tuple[int, str, str, float] | None = None
         self.cells_finished_at: float | None = None
         self.exception: BaseException | None = None
+        self.ended_at: float | None = None
 
         self.stop_reason: str | None = None  # cancelled | timeout | heartbeat | finish
         self.interrupted_at: float | None = None
@@ -296,6 +303,9 @@ class _Attempt:
         except BaseException as error:  # every ending becomes an outcome
             self.exception = error
         finally:
+            self.ended_at = time.monotonic()
+            if self.abandoned and self.kernel is not None:
+                self.kernel.kill()
             if nb_man is not None:
                 try:
                     nb_man.notebook_complete()
@@ -329,7 +339,7 @@ class _Attempt:
         """A pooled kernel when one is ready, else one started now for this attempt."""
         request = self.request
         if self.pool is not None:
-            kernel: ReadyKernel | None = self.pool.take(request.kernel_name)
+            kernel = self.pool.take(request.kernel_name)
             if kernel is not None:
                 self.pooled = True
                 return kernel
@@ -438,38 +448,42 @@ class _Attempt:
         )
 
     def _where(self) -> tuple[int | None, str]:
-        """The cell the attempt was in when it ended, and how to say it."""
+        """The cell the attempt was in when it ended, and a phrase saying so.
+
+        The phrase counts from 1 as people do (``cell 2/3``); the index is 0-based like
+        papermill's ``cell_index``, both in the notebook as submitted.
+        """
         index = self.current if self.current is not None else self.last_started
-        shown = self.submitted_index(index) if index is not None else None
+        if index is None:
+            if self.kernel_ready_at is None:
+                return None, "while the kernel was starting"
+            return None, "before the first cell"
+        shown = self.submitted_index(index)
         if shown is None:
-            started = self.kernel_ready_at is not None
-            return None, "the parameters cell" if index is not None else (
-                "before the first cell" if started else "while the kernel was starting"
-            )
-        return shown, f"cell {shown + 1}/{self.cells_total}"
+            return None, "while running the injected parameters cell"
+        return shown, f"while running cell {shown + 1}/{self.cells_total}"
 
     def _ending(self) -> tuple[ExecutionState, CellError | None]:
         all_done = self.cells_finished_at is not None and self.cell_error is None
         cell, where = self._where()
+        # the deadline passed before the attempt failed: nbclient's interrupt at the deadline
+        # (KeyboardInterrupt), or the kernel start giving up, may beat the watchdog's check
+        failed_at = self.cell_error[3] if self.cell_error is not None else self.ended_at
         timed_out = self.stop_reason == "timeout" or (
-            self.deadline is not None
-            and self.cell_error is not None
-            and self.cell_error[3] >= self.deadline
+            self.deadline is not None and failed_at is not None and failed_at >= self.deadline
         )
         if self.stop_reason == "cancelled" and not all_done:
-            return ExecutionState.CANCELLED, CellError(cell, "Cancelled", f"cancelled in {where}")
+            return ExecutionState.CANCELLED, CellError(cell, "Cancelled", f"cancelled {where}")
         if timed_out and not all_done:
             return ExecutionState.TIMED_OUT, CellError(
-                cell,
-                "TimeoutError",
-                f"still running {where} when the {self.request.timeout:g} s timeout ran out",
+                cell, "TimeoutError", f"the {self.request.timeout:g} s timeout ran out {where}"
             )
         if self.stop_reason == "heartbeat":
             return ExecutionState.FAILED, CellError(
                 cell,
                 "KernelUnresponsive",
                 f"the kernel stopped answering its heartbeat for "
-                f"{self.limits.heartbeat_grace:g} s in {where}; it was killed",
+                f"{self.limits.heartbeat_grace:g} s {where}; it was killed",
             )
         if self.cell_error is not None:
             index, ename, evalue, _ = self.cell_error
@@ -477,18 +491,13 @@ class _Attempt:
         if all_done:
             return ExecutionState.SUCCEEDED, None
         error = self.exception
-        if isinstance(error, DeadKernelError) or (error is None and self.killed_at is not None):
+        if isinstance(error, DeadKernelError) or error is None:
+            # None: killed (or left behind) with no error of its own; it did not finish
             return ExecutionState.FAILED, CellError(
-                cell, "DeadKernelError", f"the kernel died while running {where}"
+                cell, "DeadKernelError", f"the kernel died {where}"
             )
-        if error is not None:
-            message = str(error) or repr(error)
-            return ExecutionState.FAILED, CellError(cell, type(error).__name__, message)
-        if self.abandoned:
-            return ExecutionState.FAILED, CellError(
-                cell, "DeadKernelError", f"the kernel died while running {where}"
-            )
-        return ExecutionState.SUCCEEDED, None
+        message = str(error) or repr(error)
+        return ExecutionState.FAILED, CellError(cell, type(error).__name__, message)
 
 
 def _joined_streams(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -100,9 +100,10 @@ async def wait_until_ready(client: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         msg_id = client.kernel_info()
-        if await _reply(client.shell_channel, msg_id, 1.0, "kernel_info_reply") and await _reply(
-            client.iopub_channel, msg_id, 0.3, "status"
-        ):
+        left = max(deadline - time.monotonic(), 0.05)
+        if await _reply(
+            client.shell_channel, msg_id, min(1.0, left), "kernel_info_reply"
+        ) and await _reply(client.iopub_channel, msg_id, 0.3, "status"):
             return
         if not await client.is_alive():
             raise RuntimeError("the kernel died before it answered kernel_info")

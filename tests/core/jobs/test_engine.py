@@ -207,7 +207,7 @@ def test_a_cell_busy_past_the_timeout_is_interrupted_and_times_out(
 
     assert outcome.state == ExecutionState.TIMED_OUT
     assert outcome.error is not None and outcome.error.cell_index == 1
-    assert "cell 2/3" in outcome.error.message and "2.5 s timeout" in outcome.error.message
+    assert outcome.error.message == "the 2.5 s timeout ran out while running cell 2/3"
     assert outcome.duration_s < 2.5 + FAST.interrupt_grace + 2
     # interrupted, not killed: the traceback of the interrupt is in the output notebook
     saved = nbformat.read(request_for(notebook).output_path, as_version=4)
@@ -227,6 +227,19 @@ def test_a_cell_ignoring_the_interrupt_is_killed_at_the_timeout(
     assert outcome.state == ExecutionState.TIMED_OUT
     assert outcome.error is not None and outcome.error.cell_index == 0
     assert outcome.duration_s < 2 + FAST.interrupt_grace + 3
+
+
+def test_a_timeout_during_the_kernel_start_times_out_the_attempt(
+    write_notebook: WriteNotebook,
+) -> None:
+    notebook = write_notebook("never_starts.ipynb", ["x = 1"])
+
+    outcome = run(request_for(notebook, timeout=0.3))
+
+    assert outcome.state == ExecutionState.TIMED_OUT
+    assert outcome.error is not None and outcome.error.cell_index is None
+    assert outcome.error.message == "the 0.3 s timeout ran out while the kernel was starting"
+    assert outcome.duration_s < 0.3 + FAST.interrupt_grace + 2
 
 
 def test_a_kernel_that_stops_answering_its_heartbeat_is_killed(
