@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 # user's IPython history database, which concurrent kernels would otherwise share.
 KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 
+# Failed starts in a row after which the pool stops trying a kernel name (attempts then
+# start their kernels cold, which reports the error to the user).
+_GIVE_UP = 3
+
 
 @dataclass
 class ReadyKernel:
@@ -260,7 +264,7 @@ class KernelPool:
         short = [
             (len(kernels), name)
             for name, kernels in self._ready.items()
-            if len(kernels) < self.size and self._failures.get(name, 0) < 3
+            if len(kernels) < self.size and self._failures.get(name, 0) < _GIVE_UP
         ]
         return min(short)[1] if short else None
 
@@ -275,7 +279,12 @@ class KernelPool:
             assert name is not None
             try:
                 kernel = start_kernel(name, env=self._env, cwd=self._cwd)
-            except Exception:  # the cold path still works; say why once
+            except InvalidInput as error:  # not installed: trying again will not help
+                log.warning("the kernel pool keeps no %r kernels: %s", name, error)
+                with self._lock:
+                    self._failures[name] = _GIVE_UP
+                continue
+            except Exception:  # the cold path still works; say why
                 log.exception("the kernel pool could not start a %r kernel", name)
                 with self._lock:
                     self._failures[name] = self._failures.get(name, 0) + 1

@@ -258,6 +258,24 @@ def test_a_kernel_that_stops_answering_its_heartbeat_is_killed(
     assert outcome.duration_s < FAST.heartbeat_grace + 6
 
 
+def test_a_kernel_busy_in_python_code_keeps_answering_its_heartbeat(
+    write_notebook: WriteNotebook,
+) -> None:
+    notebook = write_notebook(
+        "busy.ipynb",
+        ["import time\nstart = time.time()\nwhile time.time() - start < 3:\n    sum(range(1000))"],
+    )
+
+    outcome = run_attempt(
+        request_for(notebook),
+        on_progress=lambda _: None,
+        cancelled=lambda: False,
+        limits=AttemptLimits(heartbeat_grace=1.0),
+    )
+
+    assert outcome.state == ExecutionState.SUCCEEDED, outcome.error
+
+
 def test_cancel_interrupts_the_busy_cell_and_runs_no_more(write_notebook: WriteNotebook) -> None:
     notebook = write_notebook(
         "cancelled.ipynb", ["x = 1", "import time\ntime.sleep(60)", "print('after')"]
@@ -349,17 +367,19 @@ def test_a_pooled_kernel_gets_the_environment_and_folder_before_the_first_cell(
         "env.ipynb",
         [
             "import os\nprint(os.environ['MLFLOW_RUN_ID'], os.getcwd(),"
-            " os.environ['MLOPS_TEST_POOL'])"
+            " os.environ['MLOPS_TEST_POOL'])",
+            "import helper_next_to_the_notebook",
         ],
     )
+    (notebook.parent / "helper_next_to_the_notebook.py").write_text("VALUE = 1\n")
 
     outcome = run(request_for(notebook, env={"MLFLOW_RUN_ID": "run-warm"}), pool=pool)
 
     assert outcome.state == ExecutionState.SUCCEEDED and outcome.pooled
-    assert outputs(request_for(notebook).output_path) == [f"run-warm {notebook.parent} yes\n"]
+    assert outputs(request_for(notebook).output_path) == [f"run-warm {notebook.parent} yes\n", ""]
     # the bootstrap was silent: no extra cell, output or execution count
     saved = nbformat.read(request_for(notebook).output_path, as_version=4)
-    assert len(saved.cells) == 1 and saved.cells[0].execution_count == 1
+    assert len(saved.cells) == 2 and saved.cells[0].execution_count == 1
 
 
 def test_no_variable_survives_into_the_next_attempt(
