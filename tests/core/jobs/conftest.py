@@ -9,8 +9,6 @@ import nbformat
 import psutil
 import pytest
 
-WriteNotebook = Callable[..., Path]
-
 
 def kernel_processes() -> set[int]:
     """Pids of the kernels this test process started that still exist (zombies included)."""
@@ -27,7 +25,7 @@ def kernel_processes() -> set[int]:
 
 
 @pytest.fixture
-def write_notebook(tmp_path: Path) -> WriteNotebook:
+def write_notebook(tmp_path: Path) -> Callable[..., Path]:
     """Write a Python 3 notebook of code cells into ``tmp_path/work`` and return its path.
 
     ``parameters`` (a source) becomes the first cell, tagged ``parameters``.

@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,10 @@ from mlops_lab.core.jobs.engine import (
 )
 from mlops_lab.core.jobs.entities import ExecutionState
 from mlops_lab.core.jobs.kernels import KernelPool
-from tests.core.jobs.conftest import WriteNotebook
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_kernel_left")]
+
+WriteNotebook = Callable[..., Path]  # the ``write_notebook`` fixture (conftest.py)
 
 FAST = AttemptLimits(heartbeat_grace=2.0, interrupt_grace=1.0, finish_grace=1.0, abandon_grace=5.0)
 
