@@ -7,8 +7,9 @@ variables whose *names* say they are credentials (never logged to MLflow in clea
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -79,3 +80,40 @@ def is_secret_name(name: str) -> bool:
 def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``params`` with every credential-looking value replaced by ``***``."""
     return {k: (MASK if is_secret_name(str(k)) else v) for k, v in params.items()}
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each of ``secrets`` and every URI password masked.
+
+    For values known to be secret (a job's credential-looking parameters), wherever they
+    show up: printed by a cell, echoed in a traceback, written into a notebook. Longer
+    secrets are replaced first, so one that contains another is masked whole.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return mask_uri_passwords(text)
+
+
+def secret_spellings(secrets: Iterable[str]) -> list[str]:
+    """Every way Python code or output spells ``secrets``: as is, in a ``repr``, and as
+    papermill writes a string parameter (``unicode_escape`` plus ``\\"``), longest first.
+    """
+    spellings: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        escaped = secret.encode("unicode_escape").decode("utf-8")
+        spellings.update({secret, repr(secret)[1:-1], escaped, escaped.replace('"', '\\"')})
+    return sorted(spellings, key=len, reverse=True)
+
+
+def json_spellings(secrets: Iterable[str]) -> list[str]:
+    """Every way ``secrets`` can be spelled inside a notebook's JSON text.
+
+    Each of :func:`secret_spellings`, as is and escaped as a JSON string (with and
+    without ``ensure_ascii``): masking the JSON text with all of them leaves none readable.
+    """
+    spellings: set[str] = set()
+    for form in secret_spellings(secrets):
+        spellings.update({form, json.dumps(form, ensure_ascii=False)[1:-1], json.dumps(form)[1:-1]})
+    return sorted(spellings, key=len, reverse=True)

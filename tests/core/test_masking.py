@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mlops_lab.core.masking import (
     is_secret_name,
+    json_spellings,
     mask_params,
+    mask_secrets,
     mask_uri,
     mask_uri_passwords,
+    secret_spellings,
     uri_passwords,
 )
 
@@ -70,3 +75,30 @@ def test_mask_params_keeps_ordinary_values() -> None:
 def test_uri_passwords_anywhere_in_a_text(text: str, masked: str, passwords: list[str]) -> None:
     assert mask_uri_passwords(text) == masked
     assert uri_passwords(text) == passwords
+
+
+def test_mask_secrets_masks_every_occurrence_longest_first_and_uri_passwords() -> None:
+    text = "token abc123 and abc123456 in postgresql://u:pw9@h/db"
+
+    masked = mask_secrets(text, ["abc123", "abc123456", ""])
+
+    assert masked == "token *** and *** in postgresql://u:***@h/db"
+
+
+def test_secret_spellings_cover_repr_and_papermill_string_escaping() -> None:
+    secret = 'a"b\\cö'
+
+    spellings = secret_spellings([secret])
+
+    assert secret in spellings
+    assert repr(secret)[1:-1] in spellings
+    assert 'a\\"b\\\\c\\xf6' in spellings  # how papermill writes it in the injected cell
+
+
+def test_json_spellings_mask_a_secret_inside_notebook_json() -> None:
+    secret = 'a"b\\cö'
+    text = json.dumps({"source": f"key = {secret!r}", "out": secret}, ensure_ascii=True)
+
+    masked = mask_secrets(text, json_spellings([secret]))
+
+    assert json.loads(masked) == {"source": "key = '***'", "out": "***"}

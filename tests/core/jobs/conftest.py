@@ -1,0 +1,61 @@
+"""Fixtures for the engine and pool tests: small notebooks, and a check that no kernel is left."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+
+def kernel_processes() -> set[int]:
+    """Pids of the kernels this test process started that still exist (zombies included)."""
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in child.cmdline()):
+                found.add(child.pid)
+        except psutil.ZombieProcess:
+            found.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+@pytest.fixture
+def write_notebook(tmp_path: Path) -> Callable[..., Path]:
+    """Write a Python 3 notebook of code cells into ``tmp_path/work`` and return its path.
+
+    ``parameters`` (a source) becomes the first cell, tagged ``parameters``.
+    """
+    folder = tmp_path / "work"
+    folder.mkdir(exist_ok=True)
+
+    def write(name: str, cells: list[str], *, parameters: str | None = None) -> Path:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        if parameters is not None:
+            cell = nbformat.v4.new_code_cell(parameters)
+            cell.metadata["tags"] = ["parameters"]
+            nb.cells.append(cell)
+        nb.cells.extend(nbformat.v4.new_code_cell(source) for source in cells)
+        path = folder / name
+        nbformat.write(nb, path)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def no_kernel_left() -> Iterator[None]:
+    """Fail the test when a kernel it started still exists (or was never reaped) at its end."""
+    before = kernel_processes()
+    yield
+    left = kernel_processes() - before
+    assert not left, f"kernels still running after the test: {sorted(left)}"
