@@ -14,12 +14,13 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import InvalidInput, NotFound, TooLarge
-from mlops_lab.core.jobs import spec
+from mlops_lab.core.jobs import runs, spec
 from mlops_lab.core.jobs.entities import (
     Execution,
     ExecutionLog,
@@ -148,15 +149,18 @@ def _submit(
             created_at=moment,
         )
     store = job_store(settings)
-    submission = store.add(job, executions, sweep_entity, request.idempotency_key)
-    if submission.sweep is not None and submission.sweep.run_id is None and not submission.reused:
-        from mlops_lab.core.jobs.runs import open_sweep_run
-
-        run_id = open_sweep_run(settings, job, submission.sweep)
-        store.set_sweep_run(submission.sweep.id, run_id)
-        submission = Submission(
-            executions=submission.executions, sweep=store.get_sweep(submission.sweep.id)
+    key = request.idempotency_key
+    earlier = store.by_idempotency_key(key) if key else None
+    if earlier is not None:
+        return earlier
+    if sweep_entity is not None:
+        # The parent run exists before any execution can be claimed and look for it.
+        sweep_entity = replace(
+            sweep_entity, run_id=runs.open_sweep_run(settings, job, sweep_entity)
         )
+    submission = store.add(job, executions, sweep_entity, key)
+    if submission.reused and sweep_entity is not None and sweep_entity.run_id:
+        runs.discard_run(settings, sweep_entity.run_id)  # the same key won meanwhile
     _ensure_runner(settings)
     return submission
 

@@ -50,6 +50,10 @@ class Executor(ABC):
     def busy(self) -> int: ...
 
     @abstractmethod
+    def ready(self) -> bool:
+        """True once every worker has started (and can take an execution)."""
+
+    @abstractmethod
     def shutdown(self) -> None: ...
 
 
@@ -94,6 +98,9 @@ class LocalExecutor(Executor):
 
     def busy(self) -> int:
         return sum(1 for s in self._slots if s.execution_id is not None)
+
+    def ready(self) -> bool:
+        return all(s.ready for s in self._slots)
 
     def start(self, claimed: Claimed) -> None:
         slot = next(s for s in self._slots if s.ready and s.execution_id is None)

@@ -113,6 +113,14 @@ def open_sweep_run(settings: Settings, job: Job, sweep: Sweep) -> str:
     return str(run.info.run_id)
 
 
+def discard_run(settings: Settings, run_id: str) -> None:
+    """Delete a run made for nothing (a sweep whose submit turned out to be a repeat)."""
+    from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
+
+    with mlflow_errors(settings):
+        client_for(settings).delete_run(run_id)
+
+
 def close_sweep_run(
     settings: Settings, sweep: Sweep, executions: list[Execution]
 ) -> tuple[str | None, float | None]:

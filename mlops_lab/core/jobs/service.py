@@ -169,9 +169,12 @@ class JobRunner:
             for finished in self.executor.poll(POLL_S):
                 if finished.died is not None:
                     self._lost(finished.execution_id, finished.died)
-            if self.executor.busy():
-                last_work = time.monotonic()
+            if self.executor.busy() or not self.executor.ready():
+                last_work = time.monotonic()  # starting workers is not idling
             elif time.monotonic() - last_work > idle_exit:
+                if self.store.has_queued():  # a retry waiting for its back-off
+                    last_work = time.monotonic()
+                    continue
                 log.info("mlops-lab: no job for %.0f s; the runner leaves", idle_exit)
                 return
 

@@ -308,6 +308,11 @@ class JobStore:
                 .values(cells_done=cells_done, cells_total=cells_total, current_cell=current_cell)
             )
 
+    def has_queued(self) -> bool:
+        with self.store.transaction() as session:
+            query = select(ExecutionRow.id).where(ExecutionRow.state == State.QUEUED.value)
+            return session.scalar(query.limit(1)) is not None
+
     def cancel_requested(self, execution_id: str) -> bool:
         with self.store.transaction() as session:
             return bool(
@@ -396,10 +401,6 @@ class JobStore:
             )
 
     # -- sweeps -------------------------------------------------------------------------------
-
-    def set_sweep_run(self, sweep_id: str, run_id: str) -> None:
-        with self.store.transaction() as session:
-            session.execute(update(SweepRow).where(SweepRow.id == sweep_id).values(run_id=run_id))
 
     def finish_sweep_if_done(self, sweep_id: str) -> Sweep | None:
         """Mark the sweep finished when its last execution ended; None while some run.
