@@ -165,7 +165,12 @@ def _submit(
         sweep_entity = replace(
             sweep_entity, run_id=runs.open_sweep_run(settings, job, sweep_entity)
         )
-    submission = store.add(job, executions, sweep_entity, key)
+    try:
+        submission = store.add(job, executions, sweep_entity, key)
+    except BaseException:
+        if sweep_entity is not None and sweep_entity.run_id:
+            runs.discard_run(settings, sweep_entity.run_id)  # no half-written sweep
+        raise
     if submission.reused and sweep_entity is not None and sweep_entity.run_id:
         runs.discard_run(settings, sweep_entity.run_id)  # the same key won meanwhile
     return submission
