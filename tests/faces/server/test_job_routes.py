@@ -15,44 +15,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from tornado.httpclient import HTTPClientError
 
 from mlops_lab.faces.server.openapi import DOCUMENT
-
-PARAMETERS = 'alpha = 0.5\nepochs = 3\nname = "base"\nflags = [1, 2]\nverbose = False\n'
-
-
-def write_notebook(path: Path, *sources: str, parameters: str | None = PARAMETERS) -> None:
-    """A notebook whose first cell (tagged ``parameters``) holds ``parameters``."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        notebook.cells.append(cell)
-    notebook.cells.extend(nbformat.v4.new_code_cell(source) for source in sources)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
+from tests.faces.server.roots import add_job_notebooks
 
 
 @pytest.fixture
 def notebooks(jp_root_dir: Path) -> Path:
-    """``train.ipynb`` (typed parameters), ``plain.ipynb`` (none), and two broken files."""
-    write_notebook(
-        jp_root_dir / "train.ipynb",
-        'print(f"alpha={alpha} epochs={epochs}")',
-        "result = alpha * epochs\nresult",
-    )
-    write_notebook(jp_root_dir / "plain.ipynb", "print('no parameters')", parameters=None)
-    (jp_root_dir / "not-json.ipynb").write_text("{ this is not json")
-    (jp_root_dir / "not-a-notebook.ipynb").write_text('{"hello": "world"}')
-    return jp_root_dir
+    return add_job_notebooks(jp_root_dir)
 
 
 async def call(jp_fetch, method: str, *path: str, body: Any = None, **kwargs: Any) -> Any:

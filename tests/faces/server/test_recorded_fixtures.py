@@ -21,7 +21,7 @@ from tornado.httpclient import HTTPClientError
 
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.version import __version__
-from tests.faces.server.roots import misconfigured_root
+from tests.faces.server.roots import add_job_notebooks, misconfigured_root
 from tests.runs_data import Models, Runs, add_models, make_runs
 
 FIXTURES = Path(__file__).resolve().parents[3] / "src" / "__tests__" / "fixtures"
@@ -63,10 +63,11 @@ class Normaliser:
         return re.sub(r"\b\d+(\.\d+)? ms\b", "<n> ms", value)
 
 
-async def answer(jp_fetch, *path: str, params: Any = None) -> dict[str, Any]:
-    """The status and JSON body of a GET, error statuses included."""
+async def answer(jp_fetch, *path: str, params: Any = None, body: Any = None) -> dict[str, Any]:
+    """The status and JSON body of a GET (a POST with ``body``), error statuses included."""
+    post = {} if body is None else {"method": "POST", "body": json.dumps(body)}
     try:
-        response = await jp_fetch("mlops-lab", "api", *path, params=params or {})
+        response = await jp_fetch("mlops-lab", "api", *path, params=params or {}, **post)
         status, body = response.code, response.body
     except HTTPClientError as error:
         assert error.response is not None
@@ -126,6 +127,29 @@ async def test_runs_answers(jp_fetch, jp_root_dir: Path, tmp_path: Path, runs: R
     await record("run_detail", "runs", runs.alpha)
     await record("run_not_found", "runs", "abc")
     await record("compare", "compare", params=[("run_id", runs.alpha), ("run_id", runs.beta)])
+
+
+async def test_job_form_answers(jp_fetch, jp_root_dir: Path) -> None:
+    """What the Run-as-job form reads, and the server's 400s it shows beside a field."""
+    add_job_notebooks(jp_root_dir)
+    normalise = Normaliser(jp_root_dir)
+
+    async def record(name: str, *path: str, params: Any = None, body: Any = None) -> None:
+        live = normalise(await answer(jp_fetch, *path, params=params, body=body))
+        if "kernels" in live["body"]:  # the kernels installed differ from machine to machine
+            assert "python3" in live["body"]["kernels"]
+            live["body"]["kernels"] = ["python3"]
+        check(name, live)
+
+    await record("job_parameters", "jobs", "parameters", params={"notebook": "train.ipynb"})
+    await record("job_parameters_none", "jobs", "parameters", params={"notebook": "plain.ipynb"})
+    await record(
+        "job_submit_bad_type",
+        "jobs",
+        body={"notebook": "train.ipynb", "parameters": {"alpha": "abc"}},
+    )
+    await record("job_submit_bad_timeout", "jobs", body={"notebook": "train.ipynb", "timeout": 0})
+    await record("executions_empty", "executions")
 
 
 class TestBrokenConfiguration:
