@@ -59,6 +59,9 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
   // One key per form content: a second click on the same content is the same
   // submit; an edit makes a new one.
   const key = useRef(newKey());
+  // Read synchronously: a second click before React re-renders the disabled
+  // button must not send a second request.
+  const inFlight = useRef(false);
 
   useEffect(() => {
     let cancelled = false;
@@ -116,7 +119,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
   };
 
   const submit = async (): Promise<void> => {
-    if (submitting) {
+    if (inFlight.current) {
       return;
     }
     const built = buildRequest(notebook, fields, options, key.current, trans);
@@ -124,6 +127,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
       setErrors(built.errors);
       return;
     }
+    inFlight.current = true;
     setSubmitting(true);
     setErrors({});
     setFormError(null);
@@ -153,6 +157,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
         setFormError(message);
       }
     } finally {
+      inFlight.current = false;
       setSubmitting(false);
     }
   };

@@ -8,6 +8,7 @@
  * tick until the server says it is complete.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { UUID } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { Execution, Submission } from '../api/types';
@@ -228,9 +229,13 @@ export class JobsModel {
   private _disposed = false;
 }
 
-/** A fresh idempotency key. */
+/**
+ * A fresh idempotency key. Lumino's uuid4 rather than `crypto.randomUUID`, which
+ * browsers only offer on https or localhost: JupyterLab is often served over
+ * plain http on a remote host.
+ */
 export function newKey(): string {
-  return crypto.randomUUID();
+  return UUID.uuid4();
 }
 
 function messageOf(reason: unknown): string {
