@@ -109,6 +109,8 @@ async def test_parameters_of_a_bad_notebook(
         ({"notebook": "../../etc/passwd"}, "notebook", "../../etc/passwd"),
         ({"notebook": "not-json.ipynb"}, "notebook", "not-json.ipynb"),
         ({"notebook": "not-a-notebook.ipynb"}, "notebook", "not-a-notebook.ipynb"),
+        ({"notebook": "a\u0000b.ipynb"}, "notebook", "not a valid path"),
+        ({"notebook": "\uda6d.ipynb"}, "notebook", "not a valid path"),
         ({"notebook": "plain.ipynb", "parameters": {"alpha": 1}}, "alpha", "parameters"),
         ({"parameters": {}}, "notebook", "notebook"),
         (
