@@ -13,36 +13,18 @@ import type {
   Sweep
 } from '../api/types';
 import type { IExecutionsQuery, IJobsAPI } from '../jobs/client';
-import { emptyExecutionsAnswer, jobParametersAnswer } from './recorded';
+import {
+  emptyExecutionsAnswer,
+  executionAnswer,
+  jobParametersAnswer
+} from './recorded';
 
-/** An execution as the server shapes one, with the given fields. */
+/**
+ * An execution as the server shapes one (the recorded SUCCEEDED execution of
+ * `train.ipynb`), with the given fields changed.
+ */
 export function makeExecution(change: Partial<Execution> = {}): Execution {
-  return {
-    id: 'exec0001abcd',
-    job_id: 'job00001abcd',
-    job_name: 'train',
-    notebook: 'train.ipynb',
-    parameters: { alpha: 0.75 },
-    kernel_name: 'python3',
-    state: 'QUEUED',
-    created_at: '2026-11-23T16:00:00Z',
-    created_by: 'someone',
-    experiment_id: null,
-    run_id: null,
-    sweep_id: null,
-    attempt: 1,
-    max_attempts: 1,
-    cells_done: 0,
-    cells_total: 0,
-    current_cell: null,
-    started_at: null,
-    finished_at: null,
-    error: null,
-    output_path: null,
-    cancel_requested: false,
-    attempts: [],
-    ...change
-  };
+  return { ...executionAnswer(), ...change };
 }
 
 export class FakeJobsApi implements IJobsAPI {

@@ -16,7 +16,11 @@ import { JobsSection } from '../components/JobsSection';
 import { RunAsJob } from '../components/RunAsJob';
 import { ACTIVE_DELAY, IDLE_DELAY, JobsModel } from '../jobs/model';
 import { FakeJobsApi, makeExecution } from './fakeJobs';
-import { recordedError } from './recorded';
+import {
+  executionLogAnswer,
+  executionsPageAnswer,
+  recordedError
+} from './recorded';
 
 const trans = nullTranslator.load('mlops_lab');
 
@@ -96,13 +100,14 @@ describe('JobsModel', () => {
 
   it('puts a re-run at the top and keeps one call per click', async () => {
     const api = new FakeJobsApi();
-    api.onExecutions = async () => page(makeExecution({ state: 'FAILED' }));
+    api.onExecutions = async () =>
+      page(makeExecution({ id: 'exec0001abcd', state: 'FAILED' }));
     const model = new JobsModel({ api, trans });
     await model.refresh();
     api.onExecutions = async () =>
       page(
         makeExecution({ id: 'exec0002abcd', state: 'QUEUED' }),
-        makeExecution({ state: 'FAILED' })
+        makeExecution({ id: 'exec0001abcd', state: 'FAILED' })
       );
     await Promise.all([
       model.rerun('exec0001abcd'),
@@ -161,12 +166,17 @@ describe('JobsSection', () => {
     model.dispose();
   });
 
-  it('cancels a running execution and links a finished one to its run', async () => {
+  it('cancels a queued execution and links a finished one to its run', async () => {
     const api = new FakeJobsApi();
     const model = new JobsModel({ api, trans });
     api.onExecutions = async () =>
       page(
-        makeExecution({ id: 'a', state: 'RUNNING' }),
+        makeExecution({
+          id: 'a',
+          state: 'QUEUED',
+          run_id: null,
+          experiment_id: null
+        }),
         makeExecution({
           id: 'b',
           state: 'SUCCEEDED',
@@ -174,6 +184,14 @@ describe('JobsSection', () => {
           experiment_id: '3'
         })
       );
+    // A queued execution has no MLflow run yet, cancelled or not.
+    api.onCancel = async id =>
+      makeExecution({
+        id,
+        state: 'CANCELLED',
+        run_id: null,
+        experiment_id: null
+      });
     const opened: string[] = [];
     widget = mount(
       <JobsSection
@@ -201,6 +219,39 @@ describe('JobsSection', () => {
     expect(
       widget.node.querySelector('[data-execution-id="a"] .jp-MlopsLab-jobRun')
     ).toBeNull();
+    model.dispose();
+  });
+
+  it('renders the recorded page and log of a real execution', async () => {
+    const api = new FakeJobsApi();
+    api.onExecutions = async () => executionsPageAnswer();
+    api.onLog = async () => executionLogAnswer();
+    const model = new JobsModel({ api, trans });
+    const opened: string[] = [];
+    widget = mount(
+      <JobsSection
+        model={model}
+        trans={trans}
+        onOpenOutput={execution => opened.push(execution.id)}
+      />
+    );
+    await act(() => model.refresh());
+    const item = (): HTMLElement | null =>
+      widget!.node.querySelector('[data-execution-id="<execution>"]');
+    await waitFor(() => item() !== null);
+    expect(item()!.dataset.state).toBe('SUCCEEDED');
+    expect(item()!.textContent).toContain('3/3 cells');
+    expect(item()!.textContent).toContain('alpha=2.5');
+    expect(item()!.querySelector('progress')).toBeNull();
+    (item()!.querySelector('.jp-MlopsLab-jobOutput') as HTMLElement).click();
+    expect(opened).toEqual(['<execution>']);
+    await act(() => model.toggleLog('<execution>'));
+    await waitFor(
+      () => item()!.querySelector('.jp-MlopsLab-jobLogText') !== null
+    );
+    expect(
+      item()!.querySelector('.jp-MlopsLab-jobLogText')!.textContent
+    ).toContain('alpha=2.5 epochs=3');
     model.dispose();
   });
 

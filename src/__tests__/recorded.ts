@@ -8,6 +8,8 @@
  */
 import type {
   Comparison,
+  Execution,
+  ExecutionLog,
   ExecutionPage,
   ExperimentList,
   Health,
@@ -25,7 +27,10 @@ import experiments from './fixtures/experiments.json';
 import experimentsByName from './fixtures/experiments_by_name.json';
 import experimentsMisconfigured from './fixtures/experiments_misconfigured.json';
 import experimentsPage from './fixtures/experiments_page.json';
+import executionLog from './fixtures/execution_log.json';
+import executionSucceeded from './fixtures/execution_succeeded.json';
 import executionsEmpty from './fixtures/executions_empty.json';
+import executionsPage from './fixtures/executions_page.json';
 import healthMisconfigured from './fixtures/health_misconfigured.json';
 import healthOk from './fixtures/health_ok.json';
 import jobParameters from './fixtures/job_parameters.json';
@@ -54,7 +59,10 @@ const ANSWERS = {
   experiments_by_name: experimentsByName,
   experiments_misconfigured: experimentsMisconfigured,
   experiments_page: experimentsPage,
+  execution_log: executionLog,
+  execution_succeeded: executionSucceeded,
   executions_empty: executionsEmpty,
+  executions_page: executionsPage,
   health_misconfigured: healthMisconfigured,
   health_ok: healthOk,
   job_parameters: jobParameters,
@@ -103,6 +111,12 @@ export const jobParametersAnswer = (
 ): NotebookParameters => body<NotebookParameters>(name);
 export const emptyExecutionsAnswer = (): ExecutionPage =>
   body<ExecutionPage>('executions_empty');
+export const executionsPageAnswer = (): ExecutionPage =>
+  body<ExecutionPage>('executions_page');
+export const executionAnswer = (): Execution =>
+  body<Execution>('execution_succeeded');
+export const executionLogAnswer = (): ExecutionLog =>
+  body<ExecutionLog>('execution_log');
 
 /** The recorded error answer as the client throws it. */
 export function recordedError(name: AnswerName): MlopsLabResponseError {

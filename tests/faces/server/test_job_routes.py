@@ -246,7 +246,7 @@ def test_every_job_route_is_in_the_document() -> None:
 # -- a real job, end to end ----------------------------------------------------------------
 
 
-async def wait_finished(jp_fetch, execution_id: str, timeout: float = 60) -> dict[str, Any]:
+async def wait_finished(jp_fetch, execution_id: str, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         status, execution = await call(jp_fetch, "GET", "executions", execution_id)

@@ -10,9 +10,11 @@ answer, so a fixture that drifts from the server fails here, not in a user's sid
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +152,59 @@ async def test_job_form_answers(jp_fetch, jp_root_dir: Path) -> None:
     )
     await record("job_submit_bad_timeout", "jobs", body={"notebook": "train.ipynb", "timeout": 0})
     await record("executions_empty", "executions")
+
+
+def normalise_execution(value: Any, ids: dict[str, str]) -> Any:
+    """Ids, users and times of an execution's answers as placeholders: ``ids`` maps each
+    id seen to its placeholder; every time becomes ``<time>``."""
+    if isinstance(value, dict):
+        return {
+            k: "<time>"
+            if k in ("created_at", "started_at", "finished_at") and v is not None
+            else "<user>"
+            if k == "created_by"
+            else normalise_execution(v, ids)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [normalise_execution(v, ids) for v in value]
+    if isinstance(value, str):
+        for old, new in ids.items():
+            value = value.replace(old, new)
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "<time>", value)
+    return value
+
+
+@pytest.mark.kernel
+async def test_job_execution_answers(jp_fetch, jp_root_dir: Path) -> None:
+    """A real execution of ``train.ipynb`` (real kernel, real papermill): the answers the
+    Jobs section shows, once it has SUCCEEDED."""
+    add_job_notebooks(jp_root_dir)
+    submitted = await answer(
+        jp_fetch, "jobs", body={"notebook": "train.ipynb", "parameters": {"alpha": 2.5}}
+    )
+    assert submitted["status"] == 201, submitted
+    [execution] = submitted["body"]["executions"]
+    deadline = time.monotonic() + 120  # a cold runner on a busy 2-core machine
+    while True:
+        live = await answer(jp_fetch, "executions", execution["id"])
+        if live["body"]["state"] not in ("QUEUED", "RUNNING") or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert live["body"]["state"] == "SUCCEEDED", live
+    ids = {
+        execution["id"]: "<execution>",
+        execution["job_id"]: "<job>",
+        live["body"]["run_id"]: "<run:execution>",
+    }
+    normalise = Normaliser(jp_root_dir)
+
+    def record(name: str, recorded: dict[str, Any]) -> None:
+        check(name, normalise_execution(normalise(recorded), ids))
+
+    record("execution_succeeded", live)
+    record("executions_page", await answer(jp_fetch, "executions"))
+    record("execution_log", await answer(jp_fetch, "executions", execution["id"], "log"))
 
 
 class TestBrokenConfiguration:
