@@ -10,8 +10,8 @@ import { expect, test } from '@jupyterlab/galata';
 const SIDEBAR_ID = 'mlops-lab:sidebar';
 const NOTEBOOK = 'job_params.ipynb';
 
-/** A notebook whose first cell is tagged `parameters`. */
-function notebook(): string {
+/** A notebook whose first cell is tagged `parameters`, then `more` cells. */
+function notebook(...more: string[]): string {
   const code = (id: string, source: string, tags: string[] = []) => ({
     id,
     cell_type: 'code',
@@ -35,7 +35,8 @@ function notebook(): string {
       code('params', 'alpha = 0.5\nepochs = 3\nverbose = False', [
         'parameters'
       ]),
-      code('work', 'print(f"result={alpha * epochs}")')
+      code('work', 'print(f"result={alpha * epochs}")'),
+      ...more.map((source, i) => code(`more${i}`, source))
     ]
   });
 }
@@ -126,5 +127,39 @@ test.describe('Run as job', () => {
       body: await page.screenshot(),
       contentType: 'image/png'
     });
+  });
+
+  test('a %mlops job run cell saves its notebook before it runs', async ({
+    page,
+    tmpPath
+  }) => {
+    await page.contents.uploadContent(
+      notebook(`%mlops job run ${NOTEBOOK} --help`),
+      'text',
+      `${tmpPath}/${NOTEBOOK}`
+    );
+    await page.notebook.openByPath(`${tmpPath}/${NOTEBOOK}`);
+    await page.notebook.activate(NOTEBOOK);
+    const path = `${tmpPath}/${NOTEBOOK}`;
+    /** The source of the notebook's second cell as saved on disk. */
+    const savedSource = () =>
+      page.evaluate(async path => {
+        const model = await window.jupyterapp.serviceManager.contents.get(
+          path,
+          { content: true }
+        );
+        const source = model.content.cells[1].source;
+        return Array.isArray(source) ? source.join('') : source;
+      }, path);
+
+    // An ordinary cell run leaves the edit unsaved.
+    await page.notebook.setCell(1, 'code', 'print("edited")');
+    await page.notebook.runCell(1);
+    expect(await savedSource()).not.toContain('edited');
+
+    // A cell submitting a notebook as a job saves this one first: a job runs
+    // the file, and the magic waits for it to be written.
+    await page.notebook.runCell(2);
+    await expect.poll(savedSource).toContain('edited');
   });
 });
