@@ -4,6 +4,10 @@ Each verb is a thin call into :mod:`mlops_lab.core.jobs.api`, which validates an
 queues; these handlers only read the request, name the user, and render the core's
 entities as they are. A POST with a cookie (the browser) must carry the XSRF token:
 ``APIHandler`` checks it before the verb runs, as for every jupyter_server POST.
+
+Each verb reads the settings before it looks at the request, so a broken configuration
+is the same 503 naming the file and key on every route, even for a request that is
+also wrong.
 """
 
 from __future__ import annotations
@@ -110,12 +114,13 @@ class JobParametersHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def get(self) -> None:
+        settings = self.app.settings_
         notebook = self.get_query_argument("notebook", None)
         if not notebook:
             raise InvalidInput(
                 "Name the notebook: ?notebook=PATH, relative to the root.", param="notebook"
             )
-        parameters = await self.call_core(jobs.notebook_parameters, self.app.settings_, notebook)
+        parameters = await self.call_core(jobs.notebook_parameters, settings, notebook)
         self.finish_model(parameters)
 
 
@@ -136,10 +141,9 @@ class JobsHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def post(self) -> None:
+        settings = self.app.settings_
         request = parse_job_request(self.json_body())
-        submission = await self.call_core(
-            jobs.submit, self.app.settings_, request, actor=self.actor
-        )
+        submission = await self.call_core(jobs.submit, settings, request, actor=self.actor)
         self.finish_model(submission, status=201)
 
 
@@ -167,9 +171,10 @@ class ExecutionsHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def get(self) -> None:
+        settings = self.app.settings_
         page = await self.call_core(
             jobs.list_executions,
-            self.app.settings_,
+            settings,
             job_id=self.get_query_argument("job_id", None),
             sweep_id=self.get_query_argument("sweep_id", None),
             state=self.get_query_argument("state", None),
@@ -196,7 +201,8 @@ class ExecutionHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def get(self, execution_id: str) -> None:
-        execution = await self.call_core(jobs.get_execution, self.app.settings_, execution_id)
+        settings = self.app.settings_
+        execution = await self.call_core(jobs.get_execution, settings, execution_id)
         self.finish_model(execution)
 
 
@@ -226,6 +232,7 @@ class ExecutionLogHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def get(self, execution_id: str) -> None:
+        settings = self.app.settings_
         raw = self.get_query_argument("offset", "0")
         try:
             offset = int(raw)
@@ -233,9 +240,7 @@ class ExecutionLogHandler(JobsHandlerBase):
             offset = -1
         if offset < 0:
             raise InvalidInput(f"offset must be an integer >= 0, got '{raw}'.", param="offset")
-        log = await self.call_core(
-            jobs.read_log, self.app.settings_, execution_id, offset, MAX_LOG_BYTES
-        )
+        log = await self.call_core(jobs.read_log, settings, execution_id, offset, MAX_LOG_BYTES)
         self.finish_model(log)
 
 
@@ -255,7 +260,8 @@ class ExecutionNotebookHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def get(self, execution_id: str) -> None:
-        path, content = await self.call_core(jobs.output_notebook, self.app.settings_, execution_id)
+        settings = self.app.settings_
+        path, content = await self.call_core(jobs.output_notebook, settings, execution_id)
         self.finish_model(OutputNotebook(path=path, content=content))
 
 
@@ -276,7 +282,8 @@ class ExecutionCancelHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def post(self, execution_id: str) -> None:
-        execution = await self.call_core(jobs.cancel, self.app.settings_, execution_id)
+        settings = self.app.settings_
+        execution = await self.call_core(jobs.cancel, settings, execution_id)
         self.finish_model(execution)
 
 
@@ -299,6 +306,7 @@ class ExecutionRerunHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def post(self, execution_id: str) -> None:
+        settings = self.app.settings_
         body = self.json_body(required=False)
         try:
             rerun = RerunRequest.model_validate(body)
@@ -308,7 +316,7 @@ class ExecutionRerunHandler(JobsHandlerBase):
             raise InvalidInput(f"{param}: {first['msg']}.", param=param) from None
         submission = await self.call_core(
             jobs.rerun,
-            self.app.settings_,
+            settings,
             execution_id,
             idempotency_key=rerun.idempotency_key,
             actor=self.actor,
@@ -332,7 +340,8 @@ class SweepHandler(JobsHandlerBase):
     @web.authenticated
     @authorized
     async def get(self, sweep_id: str) -> None:
-        sweep = await self.call_core(jobs.get_sweep, self.app.settings_, sweep_id)
+        settings = self.app.settings_
+        sweep = await self.call_core(jobs.get_sweep, settings, sweep_id)
         self.finish_model(sweep)
 
 
