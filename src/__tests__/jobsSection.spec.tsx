@@ -344,4 +344,18 @@ describe('RunAsJob', () => {
       )?.textContent
     ).toContain('timeout must be more than 0');
   });
+
+  it('runs the same values again on purpose with a new key', async () => {
+    const api = new FakeJobsApi();
+    await mountForm(api, []);
+    const submit = widget!.node.querySelector(
+      '.jp-MlopsLab-jobSubmit'
+    ) as HTMLButtonElement;
+    await act(async () => submit.click());
+    await waitFor(() => api.submitted.length === 1 && !submit.disabled);
+    await act(async () => submit.click());
+    await waitFor(() => api.submitted.length === 2);
+    const [first, second] = api.submitted.map(r => r.idempotency_key);
+    expect(first).not.toEqual(second);
+  });
 });

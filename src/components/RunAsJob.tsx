@@ -56,8 +56,9 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
   const [formError, setFormError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [done, setDone] = useState<string | null>(null);
-  // One key per form content: a second click on the same content is the same
-  // submit; an edit makes a new one.
+  // One key per submit: a retry of a request that failed on the way (same
+  // content) is the same submit; an edit, or a submit that succeeded, makes a
+  // new one, so running the same values again on purpose is a new execution.
   const key = useRef(newKey());
   // Read synchronously: a second click before React re-renders the disabled
   // button must not send a second request.
@@ -134,15 +135,18 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
     try {
       await props.save();
       const submission = await api.submit(built.request);
+      key.current = newKey();
       props.onSubmitted(submission);
       const count = submission.executions.length;
       setDone(
-        count === 1
-          ? trans.__(
-              'Queued execution %1.',
-              submission.executions[0].id.slice(0, 8)
-            )
-          : trans.__('Queued %1 executions.', count)
+        submission.reused
+          ? trans.__('Already queued by an earlier click: nothing new.')
+          : count === 1
+            ? trans.__(
+                'Queued execution %1.',
+                submission.executions[0].id.slice(0, 8)
+              )
+            : trans.__('Queued %1 executions.', count)
       );
     } catch (reason) {
       const param =
