@@ -34,3 +34,30 @@ def parse_metrics(tokens: Iterable[str]) -> dict[str, float]:
                 "%mlops tag for text."
             ) from None
     return metrics
+
+
+def parse_job_parameters(tokens: Iterable[str]) -> dict[str, str]:
+    """``-p alpha=0.5 -p depth=3,5`` -> ``{"alpha": "0.5", "depth": "3,5"}``, values as text.
+
+    The core reads each text as the type the notebook's parameters cell declares (and a
+    comma-separated text as a sweep), so the faces only split the words. A name given
+    twice is refused rather than letting the last one win silently: a sweep is written
+    as one assignment with commas.
+    """
+    texts: dict[str, str] = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        name = key.strip()
+        if not sep or not name:
+            raise InvalidInput(
+                f"Expected a parameter as NAME=VALUE, got '{token}' (e.g. -p alpha=0.5).",
+                param="parameters",
+            )
+        if name in texts:
+            raise InvalidInput(
+                f"Parameter '{name}' is given twice ('{texts[name]}' and '{value}'): give it "
+                f"once, or sweep its values with commas: -p {name}={texts[name]},{value}.",
+                param=name,
+            )
+        texts[name] = value
+    return texts

@@ -23,6 +23,7 @@ from mlops_lab.core.health import HealthReport, check_health
 from mlops_lab.core.masking import MASK
 from mlops_lab.core.probes import StoreState
 from mlops_lab.core.version import __version__
+from mlops_lab.faces.cli.job_commands import job
 
 
 class MlopsGroup(click.Group):
@@ -220,6 +221,9 @@ def compare(ctx: click.Context, run_ids: tuple[str, ...], as_json: bool) -> None
     table = result.table().map(_shorten)
     table.index = [f"{'*' if label in differing else ' '} {label}" for label in table.index]
     click.echo(table.to_string())
+
+
+cli.add_command(job)
 
 
 def main() -> None:

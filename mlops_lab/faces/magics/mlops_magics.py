@@ -1,4 +1,4 @@
-"""``%mlops``: the IPython face of tracking. Parse the line, call the core, render.
+"""``%mlops``: the IPython face of tracking and jobs. Parse the line, call the core, render.
 
 Every :class:`~mlops_lab.core.errors.MlopsError` is printed as one line on stderr
 (``mlops: <message>``), never as a traceback.
@@ -25,10 +25,22 @@ from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.errors import InvalidInput, MlopsError
 from mlops_lab.core.tracking import session as tracking
 from mlops_lab.faces.arguments import parse_metrics, parse_pairs
+from mlops_lab.faces.magics.job_commands import JobCommands, add_job_parsers
 
 _UNEXPANDED = re.compile(r"\{(?P<expr>[^{}]+)\}")
 
-COMMANDS = ("track", "end", "status", "param", "metric", "tag", "runs", "compare")
+COMMANDS = (
+    "track",
+    "end",
+    "status",
+    "param",
+    "metric",
+    "tag",
+    "runs",
+    "compare",
+    "job",
+    "jobs",
+)
 USAGE = f"usage: %mlops {{{','.join(COMMANDS)}}} ... (%mlops <subcommand> -h for its options)"
 
 
@@ -71,6 +83,7 @@ def _parser() -> _Parser:
     runs.add_argument("--limit", type=int, default=100)
     compare = sub.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_ids", nargs="+", metavar="RUN")
+    add_job_parsers(sub)
     return parser
 
 
@@ -134,6 +147,7 @@ class MlopsMagics(Magics):
             notify=_tell,
         )
         self._parser = _parser()
+        self.job_commands = JobCommands(shell, self.session.settings, os.environ, self._expanded)
 
     def _before_cell(self, *args: Any) -> None:
         """Once the worker has opened the run, make it the cell thread's MLflow run, so
@@ -155,7 +169,7 @@ class MlopsMagics(Magics):
     @line_magic
     @one_line_errors
     def mlops(self, line: str) -> Any:
-        """Track this notebook in MLflow: %mlops {track,end,param,metric,tag,runs,compare}."""
+        """Track this notebook in MLflow, run notebooks as jobs: %mlops <command> (-h for help)."""
         try:
             tokens = shlex.split(line)
         except ValueError as exc:
@@ -268,6 +282,12 @@ class MlopsMagics(Magics):
         figure = comparison.plot()
         if figure is not None:
             display(figure)
+
+    def _job(self, args: argparse.Namespace) -> Any:
+        return self.job_commands.job(args)
+
+    def _jobs(self, args: argparse.Namespace) -> Any:
+        return self.job_commands.jobs(args)
 
 
 _magics: MlopsMagics | None = None
