@@ -6,6 +6,7 @@ The core takes typed mappings; turning a user's words into them is a face's job.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from mlops_lab.core.errors import InvalidInput
 
@@ -61,3 +62,18 @@ def parse_job_parameters(tokens: Iterable[str]) -> dict[str, str]:
             )
         texts[name] = value
     return texts
+
+
+def notebook_argument(text: str, cwd: Path) -> str:
+    """A notebook named on a command line, as the core takes it.
+
+    People name a notebook two ways: relative to where they are (a shell's directory, a
+    kernel's folder: what tab completion gives) or relative to the Jupyter root (what
+    JupyterLab's "Copy Path" gives). A relative path that names a file from ``cwd`` is
+    made absolute; anything else is passed on for the core to resolve against the root
+    (and to refuse, in its words, when it is missing or outside).
+    """
+    path = Path(text).expanduser()
+    if not path.is_absolute() and (cwd / path).is_file():
+        return str(cwd / path)
+    return text

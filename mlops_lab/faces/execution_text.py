@@ -115,13 +115,15 @@ def final_line(execution: Execution) -> str:
     """One line once an execution ended: state, time, cells, where it failed, its run."""
     seconds = duration_seconds(execution)
     took = f" in {duration_text(seconds)}" if seconds is not None else ""
-    cells = f", {cells_text(execution)} cells" if execution.cells_total else ""
+    counts = [f"{cells_text(execution)} cells"] if execution.cells_total else []
+    if execution.attempt > 1:
+        counts.append(f"{execution.attempt} attempts")
+    detail = f" ({', '.join(counts)})" if counts else ""
     failed = f" at {error_text(execution.error)}" if execution.error is not None else ""
     run = f"; MLflow run {execution.run_id}" if execution.run_id else ""
-    attempts = f" after {execution.attempt} attempts" if execution.attempt > 1 else ""
     return (
         f"{short_id(execution.id)} {execution.notebook}: {execution.state.value}"
-        f"{took}{attempts}{cells}{failed}{run}"
+        f"{took}{detail}{failed}{run}"
     )
 
 

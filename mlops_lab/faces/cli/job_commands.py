@@ -13,13 +13,14 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, Submission
-from mlops_lab.faces.arguments import parse_job_parameters
+from mlops_lab.faces.arguments import notebook_argument, parse_job_parameters
 from mlops_lab.faces.execution_text import (
     detail_lines,
     execution_record,
@@ -119,8 +120,9 @@ def run(
     concurrency: int | None,
     as_json: bool,
 ) -> None:
-    """Run NOTEBOOK (a path under the root) as a job: once, or as a sweep.
+    """Run NOTEBOOK as a job: once, or as a sweep.
 
+    NOTEBOOK is a path from here or from the root, and must lie under the root.
     Parameter values are read as the types the notebook's parameters cell declares.
     """
     from mlops_lab.core.jobs import api
@@ -139,7 +141,7 @@ def run(
     }
     submission = api.submit_text(
         settings,
-        notebook,
+        notebook_argument(notebook, Path.cwd()),
         parse_job_parameters(parameters),
         **{key: value for key, value in options.items() if value is not None},
     )

@@ -24,7 +24,7 @@ from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import InvalidInput
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, Submission
 from mlops_lab.core.tracking.session import SESSION_ENV, notebook_path
-from mlops_lab.faces.arguments import parse_job_parameters
+from mlops_lab.faces.arguments import notebook_argument, parse_job_parameters
 from mlops_lab.faces.execution_text import (
     detail_lines,
     executions_frame,
@@ -147,7 +147,11 @@ class JobCommands:
         started = time.time()
         settings = self._settings()
         texts = parse_job_parameters(self._expanded(args.parameters))
-        notebook = args.notebook or self._current_notebook(settings, started)
+        notebook = (
+            notebook_argument(args.notebook, Path.cwd())  # the kernel's folder
+            if args.notebook
+            else self._current_notebook(settings, started)
+        )
         submission = api.submit_text(settings, notebook, texts, **submit_options(args))
         _print_submission(submission, waiting=args.wait)
         if args.wait:

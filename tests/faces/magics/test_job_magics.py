@@ -1,0 +1,201 @@
+"""``%mlops job ...`` and ``%mlops jobs``: parsing in an in-process IPython, runs for real.
+
+Every execution is a real papermill run in a real kernel through the real core; the
+last test drives the magic from a notebook run in a kernel, as a user's cell would.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+from mlops_lab.faces.magics import load_ipython_extension, unload_ipython_extension
+from tests.faces.job_notebooks import adds, fails, write_notebook
+from tests.faces.magics.kernels import outputs
+
+pytestmark = pytest.mark.kernel
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MLOPS_LAB_ROOT", str(tmp_path))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def shell(root: Path) -> Iterator[InteractiveShell]:
+    """A plain IPython (no kernel, so no widgets) with ``%mlops`` loaded."""
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    ipython = InteractiveShell.instance(config=config)
+    load_ipython_extension(ipython)
+    yield ipython
+    unload_ipython_extension(ipython)
+    InteractiveShell.clear_instance()
+
+
+def mlops(
+    shell: InteractiveShell, line: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    shell.run_line_magic("mlops", line)
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def executions(shell: InteractiveShell) -> list[dict]:
+    frame = shell.run_line_magic("mlops", "jobs")
+    return frame.to_dict("records")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("job run work/adds.ipynb -p oops", "Expected a parameter as NAME=VALUE, got 'oops'"),
+        ("job run work/adds.ipynb -p alpha=abc", "alpha expects float, got 'abc'"),
+        ("job run work/adds.ipynb --timeout -1", "timeout must be more than 0 seconds"),
+        ("job run work/adds.ipynb --timeout soon", "argument --timeout: invalid float value"),
+        ("job run work/missing.ipynb", "missing.ipynb"),
+        ("job run", "This kernel does not know its notebook"),
+        ("job", "the following arguments are required"),
+        ("job show nosuchid", "nosuchid"),
+    ],
+)
+def test_bad_input_is_one_line_and_queues_nothing(
+    root: Path, shell: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    adds(root)
+    out, err = mlops(shell, line, capsys)
+
+    assert out == ""
+    assert err.startswith("mlops: ") and message in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert executions(shell) == []
+
+
+def test_run_prints_what_it_queued_and_how_to_follow_it(
+    root: Path, shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    adds(root)
+    out, err = mlops(shell, 'job run work/adds.ipynb -p alpha=3 -p "name=a b"', capsys)
+
+    assert err == ""
+    queued, follow = out.splitlines()
+    assert queued.startswith("mlops: queued ") and queued.endswith(
+        "work/adds.ipynb  alpha=3.0 name=a b"
+    )
+    execution_id = queued.split()[2]
+    assert follow.startswith(f"mlops: follow it with %mlops job show {execution_id[:8]}")
+
+    out, err = mlops(shell, f"job show {execution_id[:8]}", capsys)
+    assert f"execution  {execution_id}" in out and "notebook   work/adds.ipynb" in out
+
+    from mlops_lab.core.config import resolve_settings
+    from mlops_lab.core.jobs import api
+
+    (final,) = api.wait(resolve_settings(root), [execution_id], timeout=120)
+    assert final.state.value == "SUCCEEDED"
+    (row,) = executions(shell)
+    assert row["id"] == execution_id and row["state"] == "SUCCEEDED" and row["cells"] == "3/3"
+    assert row["run_id"] == final.run_id and row["error"] == ""
+    out, err = mlops(shell, f"job logs {execution_id}", capsys)
+    assert "alpha=3.0 name=a b" in out and "result 6.0" in out
+
+
+def test_run_wait_without_widgets_prints_a_meter_then_the_error_cell(
+    root: Path, shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fails(root)
+    out, err = mlops(shell, "job run work/fails.ipynb --wait", capsys)
+
+    assert err == ""
+    lines = out.split("\n")
+    assert lines[0].startswith("mlops: queued ")
+    assert "\r" in lines[1] and "cells" in lines[1]  # the meter rewrote its line in place
+    assert " FAILED in " in lines[2] and "at cell 3: ValueError: alpha too small" in lines[2]
+    assert "MLflow run " in lines[2]
+
+
+def test_current_notebook_runs_once_jupyterlab_has_saved_it(
+    root: Path,
+    shell: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The frontend saves as the cell runs: the magic waits for that save (not 3 s)."""
+    notebook = adds(root)
+    os.utime(notebook, (time.time() - 60, time.time() - 60))  # saved a minute ago
+    monkeypatch.setenv("JPY_SESSION_NAME", "work/adds.ipynb")
+    saving = threading.Timer(0.5, lambda: notebook.touch())
+    saving.start()
+
+    began = time.monotonic()
+    out, err = mlops(shell, "job run -p alpha=1", capsys)
+    took = time.monotonic() - began
+
+    assert err == ""
+    saved, queued, _ = out.splitlines()
+    assert saved.startswith("mlops: running adds.ipynb as saved at ") and saved[-8:].count(":") == 2
+    assert "not saved" not in saved
+    assert queued.endswith(" work/adds.ipynb  alpha=1.0")
+    assert 0.4 < took < 2.5
+
+
+def test_current_notebook_not_saved_says_which_version_runs(
+    root: Path,
+    shell: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notebook = adds(root)
+    os.utime(notebook, (time.time() - 60, time.time() - 60))
+    monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))  # an absolute session name
+
+    began = time.monotonic()
+    out, _ = mlops(shell, "job run", capsys)
+
+    assert time.monotonic() - began >= 3
+    assert "running adds.ipynb as saved at " in out
+    assert "it was not saved when this cell ran" in out
+
+
+def test_in_a_kernel_wait_shows_a_widget_and_jobs_a_dataframe(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adds(root)
+    write_notebook(
+        root,
+        "work/driver.ipynb",
+        "%load_ext mlops_lab",
+        "%mlops job run adds.ipynb -p alpha=5 --wait",
+        "%mlops jobs",
+        parameters=None,
+    )
+    monkeypatch.setenv("JPY_SESSION_NAME", "work/driver.ipynb")  # as jupyter_server sets it
+    ran = papermill.execute_notebook(
+        str(root / "work" / "driver.ipynb"),
+        str(root / "driver-out.ipynb"),
+        cwd=str(root / "work"),  # "adds.ipynb" is the driver's neighbour
+        progress_bar=False,
+        shutdown_kernel="immediate",
+    )
+
+    wait_cell, jobs_cell = ran.cells[1], ran.cells[2]
+    assert any(WIDGET in o.get("data", {}) for o in wait_cell.outputs)
+    text = outputs(wait_cell, "stdout")
+    assert "mlops: queued " in text and ": SUCCEEDED in " in text and "3/3 cells" in text
+    (table,) = [o for o in jobs_cell.outputs if o.output_type == "execute_result"]
+    assert "SUCCEEDED" in table.data["text/plain"] and "work/adds.ipynb" in table.data["text/plain"]
+    assert "<table" in table.data["text/html"]
+    nbformat.validate(ran)
