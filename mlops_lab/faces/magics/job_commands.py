@@ -69,19 +69,27 @@ def add_job_parsers(sub: Any) -> None:
         help="a parameter of the cell tagged 'parameters'; commas make a sweep: -p alpha=0.1,1",
     )
     run.add_argument("--wait", action="store_true", help="show progress until it ends")
-    run.add_argument("--timeout", type=float, help="seconds the execution may take")
-    run.add_argument("--retries", type=int, help="attempts after a failed one (default 0)")
-    run.add_argument("--retry-backoff", type=float, help="seconds before the first retry")
-    run.add_argument("--kernel", help="kernel name (default: the notebook's)")
-    run.add_argument("--experiment", help="MLflow experiment (default: the notebook's path)")
-    run.add_argument("--name", help="the job's name (default: the notebook's)")
-    run.add_argument("--metric", help="the MLflow metric that picks a sweep's best execution")
+    run.add_argument("--timeout", type=float, metavar="S", help="seconds the execution may take")
+    run.add_argument(
+        "--retries", type=int, metavar="N", help="attempts after a failed one (default 0)"
+    )
+    run.add_argument(
+        "--retry-backoff", type=float, metavar="S", help="seconds before the first retry"
+    )
+    run.add_argument("--kernel", metavar="K", help="kernel name (default: the notebook's)")
+    run.add_argument(
+        "--experiment", metavar="E", help="MLflow experiment (default: the notebook's path)"
+    )
+    run.add_argument("--name", metavar="N", help="the job's name (default: the notebook's)")
+    run.add_argument(
+        "--metric", metavar="M", help="the MLflow metric that picks a sweep's best execution"
+    )
     run.add_argument(
         "--goal",
         choices=("max", "min"),
         help="whether the best is its highest (max, the default) or lowest value",
     )
-    run.add_argument("--concurrency", type=int, help="a sweep's executions at once")
+    run.add_argument("--concurrency", type=int, metavar="C", help="a sweep's executions at once")
     for name, what in (
         ("show", "state, progress, attempts, error and results of an execution"),
         ("logs", "the output log of an execution so far"),
@@ -91,8 +99,10 @@ def add_job_parsers(sub: Any) -> None:
             "id", metavar="ID", help="execution id (a unique prefix works)"
         )
     jobs = sub.add_parser("jobs", help="recent job executions as a DataFrame")
-    jobs.add_argument("--limit", type=int, default=20)
-    jobs.add_argument("--state", help="only executions in this state (e.g. RUNNING, FAILED)")
+    jobs.add_argument("--limit", type=int, default=20, metavar="N")
+    jobs.add_argument(
+        "--state", metavar="S", help="only executions in this state (e.g. RUNNING, FAILED)"
+    )
 
 
 def submit_options(args: argparse.Namespace) -> dict[str, Any]:

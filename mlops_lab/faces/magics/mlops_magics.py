@@ -48,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting the kernel."""
 
     def error(self, message: str) -> NoReturn:
-        raise InvalidInput(f"{message}. {self.format_usage().strip()}")
+        usage = " ".join(self.format_usage().split())  # one line, however long
+        raise InvalidInput(f"{message}. {usage}")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise _HelpShown(message or "")
