@@ -128,7 +128,7 @@ def run(
     from mlops_lab.core.jobs import api
 
     settings = _settings(ctx)
-    options = {
+    options: dict[str, Any] = {
         "timeout": timeout,
         "retries": retries,
         "retry_backoff": retry_backoff,
@@ -182,7 +182,7 @@ def _echo_submission(submission: Submission, waiting: bool) -> None:
 def _wait(settings: Settings, ids: list[str]) -> list[Execution]:
     from mlops_lab.core.jobs import api
 
-    meter = StderrMeter(click.get_text_stream("stderr"))
+    meter = StderrMeter(sys.stderr)
     began = time.monotonic()
     try:
         final = api.wait(
@@ -303,14 +303,12 @@ def logs(ctx: click.Context, execution_id: str, follow: bool) -> None:
     from mlops_lab.core.jobs import api
 
     settings = _settings(ctx)
-    out = click.get_text_stream("stdout")
     offset = 0
     try:
         while True:
             piece = api.read_log(settings, execution_id, offset=offset)
             if piece.text:
-                out.write(piece.text)
-                out.flush()
+                click.echo(piece.text, nl=False)
             if piece.next_offset > offset:
                 offset = piece.next_offset
                 continue  # more may be there already

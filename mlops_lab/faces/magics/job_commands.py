@@ -20,7 +20,7 @@ from typing import Any
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import display
 
-from mlops_lab.core.config import Settings
+from mlops_lab.core.config import EXECUTION_ENV, Settings
 from mlops_lab.core.errors import InvalidInput
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, Submission
 from mlops_lab.core.tracking.session import SESSION_ENV, notebook_path
@@ -157,11 +157,11 @@ class JobCommands:
         started = time.time()
         settings = self._settings()
         texts = parse_job_parameters(self._expanded(args.parameters))
-        notebook = (
-            notebook_argument(args.notebook, Path.cwd())  # the kernel's folder
-            if args.notebook
-            else self._current_notebook(settings, started)
-        )
+        if args.notebook:
+            notebook = notebook_argument(args.notebook, Path.cwd())  # the kernel's folder
+            self._refuse_running_itself(settings, notebook)
+        else:
+            notebook = self._current_notebook(settings, started)
         submission = api.submit_text(settings, notebook, texts, **submit_options(args))
         _print_submission(submission, waiting=args.wait)
         if args.wait:
@@ -176,10 +176,28 @@ class JobCommands:
                 "%mlops job run path/to/notebook.ipynb.",
                 param="notebook",
             )
+        self._refuse_running_itself(settings, str(path))
         if path.is_file() and self._environ.get(SESSION_ENV):  # JupyterLab saves it now
             saved = saved_since(path, started - SAVE_SLACK_S, SAVE_WAIT_S)
             print(f"mlops: {saved_version_line(path, saved, started - SAVE_SLACK_S)}")
         return str(path)  # a missing file is the core's to report, in its words
+
+    def _refuse_running_itself(self, settings: Settings, notebook: str) -> None:
+        """A job's notebook that runs itself as a job would queue a new execution at each
+        execution, without end: refused, in the kernel of an execution only."""
+        execution_id = self._environ.get(EXECUTION_ENV)
+        own = notebook_path(settings.root, self._environ, self._shell.user_ns)
+        if not execution_id or own is None:
+            return
+        target = Path(notebook).expanduser()
+        if (target if target.is_absolute() else settings.root / target).resolve() != own:
+            return
+        raise InvalidInput(
+            f"This kernel runs {own.name} as the job execution {execution_id}: running "
+            f"{own.name} as a job from it would start another execution at every execution, "
+            "without end. Run another notebook, or keep this cell out of the job's notebook.",
+            param="notebook",
+        )
 
     def _wait(self, settings: Settings, submission: Submission) -> None:
         from mlops_lab.core.jobs import api
