@@ -199,3 +199,28 @@ def test_in_a_kernel_wait_shows_a_widget_and_jobs_a_dataframe(
     assert "SUCCEEDED" in table.data["text/plain"] and "work/adds.ipynb" in table.data["text/plain"]
     assert "<table" in table.data["text/html"]
     nbformat.validate(ran)
+
+
+def test_a_job_kernel_cannot_run_its_own_notebook_again(
+    root: Path,
+    shell: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its execution would queue another at every run, without end; the refusal does not
+    wait for a save either (nobody saves a job's notebook)."""
+    adds(root)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(root / "work" / "adds.ipynb"))  # as a job's kernel
+    monkeypatch.setenv("MLOPS_LAB_EXECUTION_ID", "abc123")
+
+    began = time.monotonic()
+    for line in (
+        "job run",
+        "job run work/adds.ipynb -p alpha=2",
+        f"job run {root}/work/adds.ipynb",
+    ):
+        out, err = mlops(shell, line, capsys)
+        assert out == ""
+        assert err.startswith("mlops: This kernel runs adds.ipynb as the job execution abc123")
+    assert time.monotonic() - began < 2
+    assert executions(shell) == []
