@@ -19,6 +19,9 @@ from tests.faces.job_notebooks import adds, fails, sleeps, write_notebook
 
 pytestmark = pytest.mark.kernel
 
+COMMAND = [sys.executable, "-c", "from mlops_lab.faces.cli import main; main()"]
+"""``mlops-lab`` as its console script runs it, from this tree."""
+
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
@@ -105,10 +108,14 @@ def test_a_failing_cell_exits_3_naming_the_cell(root: Path) -> None:
 def test_a_timeout_exits_4(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps(root)
     monkeypatch.chdir(root / "work")  # a path from the current directory works too
-    result = invoke(root, "run", "sleeps.ipynb", "-p", "alpha=60", "--timeout", "3", "--wait")
+    result = invoke(
+        root, "run", "sleeps.ipynb", "-p", "alpha=60", "--timeout", "3", "--wait", "--json"
+    )
 
     assert result.exit_code == 4, result.output
-    assert "work/sleeps.ipynb: TIMED_OUT in " in result.stdout
+    (record,) = json.loads(result.stdout)  # the executions as they ended, nothing else
+    assert record["notebook"] == "work/sleeps.ipynb" and record["state"] == "TIMED_OUT"
+    assert record["error"]["cell_index"] == 1
 
 
 @pytest.mark.parametrize(
@@ -182,25 +189,12 @@ def test_a_sweep_runs_the_grid_and_names_the_best(root: Path) -> None:
 def test_cancel_while_waiting_exits_5_and_the_log_follows_to_the_end(root: Path) -> None:
     """The real ``mlops-lab`` command in its own process, cancelled from another."""
     sleeps(root)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])}
+    run = [*COMMAND, "--root", str(root), "job", "run", "work/sleeps.ipynb", "-p", "alpha=60"]
     waiting = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from mlops_lab.faces.cli import main; main()",
-            "--root",
-            str(root),
-            "job",
-            "run",
-            "work/sleeps.ipynb",
-            "-p",
-            "alpha=60",
-            "--wait",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])},
+        [*run, "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
+    started: list[subprocess.Popen[str]] = [waiting]
     try:
         deadline = time.monotonic() + 60
         while not (running := [r for r in listed(root) if r["current_cell"] == 1]):
@@ -208,15 +202,28 @@ def test_cancel_while_waiting_exits_5_and_the_log_follows_to_the_end(root: Path)
             assert time.monotonic() < deadline, "never reached the sleeping cell"
             time.sleep(0.2)
         (record,) = running
+        following = subprocess.Popen(
+            [*COMMAND, "--root", str(root), "job", "logs", record["id"], "--follow"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        started.append(following)
+        time.sleep(1)
+        assert following.poll() is None  # following a running execution's log
+
         cancelled = invoke(root, "cancel", record["id"][:8])
         assert cancelled.exit_code == 0, cancelled.output
         assert cancelled.stdout.startswith(f"cancelling {record['id']} (RUNNING)")
         out, err = waiting.communicate(timeout=60)
+        followed, _ = following.communicate(timeout=30)  # it stops with the execution
     finally:
-        waiting.kill()
+        for process in started:
+            process.kill()
     assert waiting.returncode == 5, (out, err)
     assert ": CANCELLED in " in out
-
-    followed = invoke(root, "logs", record["id"], "--follow")  # ended: returns at once
-    assert followed.exit_code == 0, followed.output
-    assert "woke" not in followed.stdout
+    assert following.returncode == 0
+    assert "--- cell 2/3 ---" in followed and "CANCELLED" in followed
+    assert "woke" not in followed
+    again = invoke(root, "logs", record["id"], "--follow")  # ended: returns at once
+    assert again.exit_code == 0 and again.stdout == followed

@@ -6,6 +6,7 @@ last test drives the magic from a notebook run in a kernel, as a user's cell wou
 
 from __future__ import annotations
 
+import _thread
 import os
 import threading
 import time
@@ -19,7 +20,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from mlops_lab.faces.magics import load_ipython_extension, unload_ipython_extension
-from tests.faces.job_notebooks import adds, fails, write_notebook
+from tests.faces.job_notebooks import adds, fails, sleeps, write_notebook
 from tests.faces.magics.kernels import outputs
 
 pytestmark = pytest.mark.kernel
@@ -224,3 +225,33 @@ def test_a_job_kernel_cannot_run_its_own_notebook_again(
         assert err.startswith("mlops: This kernel runs adds.ipynb as the job execution abc123")
     assert time.monotonic() - began < 2
     assert executions(shell) == []
+
+
+def test_interrupting_the_wait_leaves_the_job_running_until_cancelled(
+    root: Path, shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sleeps(root)
+    interrupt = threading.Timer(3.0, _thread.interrupt_main)  # what a kernel interrupt does
+    interrupt.start()
+    out, err = mlops(shell, "job run work/sleeps.ipynb -p alpha=60 --wait", capsys)
+
+    execution_id = out.split()[2]
+    assert err.startswith(
+        f"mlops: stopped waiting; the execution goes on (%mlops job show {execution_id[:8]}"
+    )
+    (row,) = executions(shell)
+    assert row["state"] in ("QUEUED", "RUNNING")
+
+    out, err = mlops(shell, f"job cancel {execution_id[:8]}", capsys)
+    assert err == "" and out.startswith(f"mlops: cancelling {execution_id} (")
+    from mlops_lab.core.config import resolve_settings
+    from mlops_lab.core.jobs import api
+
+    (final,) = api.wait(resolve_settings(root), [execution_id], timeout=60)
+    assert final.state.value == "CANCELLED"
+    out, err = mlops(shell, f"job cancel {execution_id}", capsys)
+    assert (
+        out == ""
+        and err
+        == f"mlops: Execution {execution_id} already ended (CANCELLED): nothing to cancel.\n"
+    )
