@@ -19,6 +19,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
+from mlops_lab.core.config import resolve_settings
+from mlops_lab.core.jobs import api
 from mlops_lab.faces.magics import load_ipython_extension, unload_ipython_extension
 from tests.faces.job_notebooks import adds, fails, sleeps, write_notebook
 from tests.faces.magics.kernels import outputs
@@ -101,9 +103,6 @@ def test_run_prints_what_it_queued_and_how_to_follow_it(
 
     out, err = mlops(shell, f"job show {execution_id[:8]}", capsys)
     assert f"execution  {execution_id}" in out and "notebook   work/adds.ipynb" in out
-
-    from mlops_lab.core.config import resolve_settings
-    from mlops_lab.core.jobs import api
 
     (final,) = api.wait(resolve_settings(root), [execution_id], timeout=120)
     assert final.state.value == "SUCCEEDED"
@@ -231,8 +230,19 @@ def test_interrupting_the_wait_leaves_the_job_running_until_cancelled(
     root: Path, shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sleeps(root)
-    interrupt = threading.Timer(3.0, _thread.interrupt_main)  # what a kernel interrupt does
-    interrupt.start()
+    settings = resolve_settings(root)
+
+    def interrupt_once_sleeping() -> None:
+        """What a kernel interrupt does, once the job is in its sleeping cell."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            page = api.list_executions(settings)
+            if page.executions and page.executions[0].current_cell == 1:
+                break
+            time.sleep(0.2)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_sleeping, daemon=True).start()
     out, err = mlops(shell, "job run work/sleeps.ipynb -p alpha=60 --wait", capsys)
 
     execution_id = out.split()[2]
@@ -240,14 +250,11 @@ def test_interrupting_the_wait_leaves_the_job_running_until_cancelled(
         f"mlops: stopped waiting; the execution goes on (%mlops job show {execution_id[:8]}"
     )
     (row,) = executions(shell)
-    assert row["state"] in ("QUEUED", "RUNNING")
+    assert row["state"] == "RUNNING"
 
     out, err = mlops(shell, f"job cancel {execution_id[:8]}", capsys)
     assert err == "" and out.startswith(f"mlops: cancelling {execution_id} (")
-    from mlops_lab.core.config import resolve_settings
-    from mlops_lab.core.jobs import api
-
-    (final,) = api.wait(resolve_settings(root), [execution_id], timeout=60)
+    (final,) = api.wait(settings, [execution_id], timeout=60)
     assert final.state.value == "CANCELLED"
     out, err = mlops(shell, f"job cancel {execution_id}", capsys)
     assert (
