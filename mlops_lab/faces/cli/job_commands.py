@@ -31,6 +31,7 @@ from mlops_lab.faces.execution_text import (
     queued_line,
     short_id,
 )
+from mlops_lab.faces.sweep_summary import best_line, summarised_sweep
 
 EXIT_CODES: dict[ExecutionState, int] = {
     ExecutionState.SUCCEEDED: 0,
@@ -206,18 +207,9 @@ def _wait(settings: Settings, ids: list[str]) -> list[Execution]:
 
 
 def _echo_best(settings: Settings, sweep_id: str) -> None:
-    from mlops_lab.core.jobs import api
-
-    sweep = api.get_sweep(settings, sweep_id)
-    if sweep.metric is None:
-        return
-    if sweep.best_execution_id is None:
-        click.echo(f"no execution of the sweep logged the metric '{sweep.metric}'")
-        return
-    click.echo(
-        f"best of the sweep by {sweep.goal.value} {sweep.metric}: "
-        f"{sweep.best_execution_id} ({sweep.metric}={sweep.best_value})"
-    )
+    line = best_line(settings, summarised_sweep(settings, sweep_id))
+    if line is not None:
+        click.echo(line)
 
 
 class StderrMeter:

@@ -33,6 +33,7 @@ from mlops_lab.faces.execution_text import (
     queued_line,
     short_id,
 )
+from mlops_lab.faces.sweep_summary import best_line, summarised_sweep
 
 SAVE_WAIT_S = 3.0
 """How long ``job run`` (of the current notebook, in JupyterLab) waits for the save the
@@ -301,18 +302,9 @@ def _print_submission(submission: Submission, waiting: bool) -> None:
 
 
 def _print_best(settings: Settings, sweep_id: str) -> None:
-    from mlops_lab.core.jobs import api
-
-    sweep = api.get_sweep(settings, sweep_id)
-    if sweep.metric is None:
-        return
-    if sweep.best_execution_id is None:
-        print(f"mlops: no execution of the sweep logged the metric '{sweep.metric}'")
-        return
-    print(
-        f"mlops: best of the sweep by {sweep.goal.value} {sweep.metric}: "
-        f"{sweep.best_execution_id} ({sweep.metric}={sweep.best_value})"
-    )
+    line = best_line(settings, summarised_sweep(settings, sweep_id))
+    if line is not None:
+        print(f"mlops: {line}")
 
 
 # --- progress -----------------------------------------------------------------------------
