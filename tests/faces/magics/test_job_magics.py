@@ -189,6 +189,7 @@ def test_in_a_kernel_wait_shows_a_widget_and_jobs_a_dataframe(
         cwd=str(root / "work"),  # "adds.ipynb" is the driver's neighbour
         progress_bar=False,
         shutdown_kernel="immediate",
+        execution_timeout=240,  # a job that never ends fails the test instead of hanging it
     )
 
     wait_cell, jobs_cell = ran.cells[1], ran.cells[2]
