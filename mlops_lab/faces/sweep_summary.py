@@ -1,9 +1,9 @@
 """A sweep's best execution, as the text faces tell it once ``--wait`` has seen the end.
 
 The last execution of a sweep ends first; its worker then reads the metric of every
-execution from MLflow and records the best one, a moment later. A face that waited for
-the executions waits this little longer for the summary, bounded, so it does not report
-"no execution logged the metric" for a summary that is still being written.
+execution from MLflow and records the sweep's end with its best one, a moment later (the
+sweep shows RUNNING until then). A face that waited for the executions waits this little
+longer for the sweep, bounded.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ summary failed (the runner's log says why) and the face says there is none."""
 
 
 def summarised_sweep(settings: Settings, sweep_id: str, wait: float = SUMMARY_WAIT_S) -> Sweep:
-    """The sweep once its best execution is recorded (or ``wait`` seconds passed)."""
+    """The sweep once it ended with its summary (or ``wait`` seconds passed)."""
     from mlops_lab.core.jobs import api
 
     deadline = time.monotonic() + wait
     while True:
         sweep = api.get_sweep(settings, sweep_id)
-        done = sweep.metric is None or sweep.best_execution_id is not None
-        if done or time.monotonic() >= deadline:
+        if sweep.state.finished or time.monotonic() >= deadline:
             return sweep
         time.sleep(0.2)
 

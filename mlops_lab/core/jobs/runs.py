@@ -93,7 +93,7 @@ def close_attempt_run(
         if any(Path(folder).iterdir()):
             client.log_artifacts(run_id, folder, "notebook")
         if error is not None:
-            where = f"cell {error.cell_index}: " if error.cell_index is not None else ""
+            where = f"cell {error.cell_index + 1}: " if error.cell_index is not None else ""
             message = f"{where}{error.name}: {error.message}"[:5000]
             tags.append(RunTag(run_tags.ERROR, message))
         if tags:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -403,10 +403,11 @@ class JobStore:
     # -- sweeps -------------------------------------------------------------------------------
 
     def finish_sweep_if_done(self, sweep_id: str) -> Sweep | None:
-        """Mark the sweep finished when its last execution ended; None while some run.
+        """Claim the sweep's ending once its last execution ended; None while some run.
 
         The conditional UPDATE (``finished_at IS NULL``) lets exactly one of the workers
-        finishing a sweep's last executions write its summary.
+        finishing a sweep's last executions write its summary. The sweep shows RUNNING
+        until :meth:`complete_sweep` writes its state and best execution together.
         """
         with self.store.transaction() as session:
             active = session.scalar(
@@ -425,21 +426,28 @@ class JobStore:
             won = session.execute(
                 update(SweepRow)
                 .where(SweepRow.id == sweep_id, SweepRow.finished_at.is_(None))
-                .values(state=final.value, finished_at=now())
+                .values(finished_at=now())
             )
             if won.rowcount != 1:  # type: ignore[attr-defined]
                 return None
             row = session.get(SweepRow, sweep_id)
             assert row is not None
             session.refresh(row)
-            return _sweep(session, row)
+            return replace(_sweep(session, row), state=final)
 
-    def set_sweep_best(self, sweep_id: str, execution_id: str | None, value: float | None) -> None:
+    def complete_sweep(
+        self,
+        sweep_id: str,
+        state: ExecutionState,
+        execution_id: str | None,
+        value: float | None,
+    ) -> None:
+        """The sweep's final state and its best execution, in one write."""
         with self.store.transaction() as session:
             session.execute(
                 update(SweepRow)
                 .where(SweepRow.id == sweep_id)
-                .values(best_execution_id=execution_id, best_value=value)
+                .values(state=state.value, best_execution_id=execution_id, best_value=value)
             )
 
     # -- runners ------------------------------------------------------------------------------
@@ -654,8 +662,8 @@ def _sweep(session: Session, row: SweepRow) -> Sweep:
         .where(ExecutionRow.sweep_id == row.id, ExecutionRow.state == State.RUNNING.value)
     )
     state = State(row.state)
-    if state is State.QUEUED and running:
-        state = State.RUNNING
+    if state is State.QUEUED and (running or row.finished_at is not None):
+        state = State.RUNNING  # the last ones run, or its summary is being written
     return Sweep(
         id=row.id,
         job_id=row.job_id,

@@ -76,7 +76,7 @@ class Worker:
             )
             state, error = ExecutionState.FAILED, CellError(None, "WorkerError", one_line(exc))
         if error is not None:
-            where = f"cell {error.cell_index}: " if error.cell_index is not None else ""
+            where = f"cell {error.cell_index + 1}: " if error.cell_index is not None else ""
             _append(log_file, f"=== {state.value}: {where}{error.name}: {error.message} ===\n")
         else:
             _append(log_file, f"=== {state.value} ===\n")
@@ -159,12 +159,12 @@ def finish_sweep(settings: Settings, store: JobStore, sweep_id: str) -> None:
     if sweep is None:
         return
     executions = [store.get(i) for i in sweep.execution_ids]
+    best: tuple[str | None, float | None] = (None, None)
     try:
-        best, value = runs.close_sweep_run(settings, sweep, executions)
-    except Exception as exc:
+        best = runs.close_sweep_run(settings, sweep, executions)
+    except Exception as exc:  # the sweep still ends; only its summary is missing
         log.warning("mlops-lab: could not summarise sweep %s: %s", sweep_id, exc)
-        return
-    store.set_sweep_best(sweep_id, best, value)
+    store.complete_sweep(sweep_id, sweep.state, *best)
 
 
 def base_kernel_env(settings: Settings) -> dict[str, str]:

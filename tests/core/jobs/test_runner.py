@@ -220,8 +220,9 @@ def test_a_sweep_runs_its_grid_under_one_run_and_names_the_best(settings: Settin
     assert submission.sweep is not None and len(submission.executions) == 6
     done = api.wait(settings, [e.id for e in submission.executions], timeout=180)
     assert {e.state for e in done} == {State.SUCCEEDED}
-    sweep = wait_until(lambda: api.get_sweep(settings, submission.sweep.id), "best_value")
-    assert sweep.state is State.SUCCEEDED and sweep.best_value == 6.0
+    sweep_id = submission.sweep.id
+    sweep = wait_until(lambda: api.get_sweep(settings, sweep_id), lambda s: s.state.finished)
+    assert sweep.state is State.SUCCEEDED and sweep.best_value == 6.0  # written together
     best = api.get_execution(settings, sweep.best_execution_id or "")
     assert best.parameters == {"alpha": 3, "beta": "b"}
     client = MlflowClient(settings.tracking_uri)
@@ -243,10 +244,10 @@ def wait_for(
         time.sleep(0.1)
 
 
-def wait_until(read: Any, attribute: str, timeout: float = 30) -> Any:
+def wait_until(read: Any, condition: Any, timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = read()
-        if getattr(value, attribute) is not None or time.monotonic() > deadline:
+        if condition(value) or time.monotonic() > deadline:
             return value
         time.sleep(0.2)
