@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
+from tests import notebook_files
 
 PARAMETERS = 'alpha = 0.5\nname = "x"'
 """The cell tagged ``parameters`` of :func:`write_notebook`'s notebooks."""
@@ -14,21 +14,7 @@ def write_notebook(
     root: Path, relative: str, *cells: str, parameters: str | None = PARAMETERS
 ) -> Path:
     """``root/relative``: a parameters cell (unless None), then ``cells``, on python3."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        notebook.cells.append(cell)
-    notebook.cells.extend(nbformat.v4.new_code_cell(source) for source in cells)
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
+    return notebook_files.write_notebook(root / relative, *cells, parameters=parameters)
 
 
 def adds(root: Path, relative: str = "work/adds.ipynb") -> Path:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
+
+from tests import notebook_files
 
 
 def kernel_processes() -> set[int]:
@@ -34,20 +35,7 @@ def write_notebook(tmp_path: Path) -> Callable[..., Path]:
     folder.mkdir(exist_ok=True)
 
     def write(name: str, cells: list[str], *, parameters: str | None = None) -> Path:
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
-        if parameters is not None:
-            cell = nbformat.v4.new_code_cell(parameters)
-            cell.metadata["tags"] = ["parameters"]
-            nb.cells.append(cell)
-        nb.cells.extend(nbformat.v4.new_code_cell(source) for source in cells)
-        path = folder / name
-        nbformat.write(nb, path)
-        return path
+        return notebook_files.write_notebook(folder / name, *cells, parameters=parameters)
 
     return write
 

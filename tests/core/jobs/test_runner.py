@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import psutil
 import pytest
 from mlflow.tracking import MlflowClient
@@ -20,6 +19,7 @@ from mlops_lab.core.jobs import api
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, JobRequest
 from mlops_lab.core.jobs.service import pid_path
 from mlops_lab.core.mlflow import tags as run_tags
+from tests.notebook_files import write_notebook
 
 pytestmark = pytest.mark.kernel
 
@@ -28,16 +28,7 @@ SECRET = "sk-live-0123456789abcdef"
 
 
 def write(root: Path, name: str, parameters: str, *cells: str) -> str:
-    notebook = nbformat.v4.new_notebook()
-    first = nbformat.v4.new_code_cell(parameters)
-    first.metadata["tags"] = ["parameters"]
-    notebook.cells = [first, *(nbformat.v4.new_code_cell(c) for c in cells)]
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, root / name)
+    write_notebook(root / name, *cells, parameters=parameters)
     return name
 
 

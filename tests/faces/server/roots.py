@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
+from tests import notebook_files
 
 MISSPELT_KEY = "traking-uri"
 
@@ -23,19 +23,7 @@ JOB_PARAMETERS = 'alpha = 0.5\nepochs = 3\nname = "base"\nflags = [1, 2]\nverbos
 
 def write_notebook(path: Path, *sources: str, parameters: str | None = JOB_PARAMETERS) -> None:
     """A notebook whose first cell (tagged ``parameters``) holds ``parameters``."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        notebook.cells.append(cell)
-    notebook.cells.extend(nbformat.v4.new_code_cell(source) for source in sources)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
+    notebook_files.write_notebook(path, *sources, parameters=parameters)
 
 
 def add_job_notebooks(root: Path) -> Path:
