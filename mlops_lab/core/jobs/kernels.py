@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +163,8 @@ def start_kernel(
             param="kernel_name",
         ) from None
 
+    _fork_if_possible(manager)
+
     async def start() -> None:
         await manager.start_kernel(
             env=dict(env), cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS)
@@ -182,6 +185,28 @@ def start_kernel(
         raise
     pid = manager.provisioner.pid  # type: ignore[union-attr]
     return ReadyKernel(kernel_name, manager, int(pid), time.monotonic() - began)
+
+
+def _fork_if_possible(manager: AsyncKernelManager) -> None:
+    """Have ``manager`` fork its kernel from this process's warm template when it can.
+
+    Forking spares each kernel the imports of ipykernel and IPython (see
+    :mod:`~mlops_lab.core.jobs.forkserver`); a kernel that cannot be forked, or a
+    template that cannot start, leaves jupyter_client's own provisioner in place.
+    """
+    from mlops_lab.core.jobs import forkserver
+
+    if not forkserver.forkable(manager.kernel_spec):
+        return
+    server = forkserver.fork_server()
+    if server is None:
+        return
+    manager.kernel_id = manager.kernel_id or str(uuid.uuid4())
+    provisioner = forkserver.ForkProvisioner(
+        kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
+    )
+    provisioner.server = server
+    manager.provisioner = provisioner
 
 
 class KernelPool:
