@@ -87,10 +87,12 @@ class ForkServer:
             ready = self._lock.wait_for(lambda: self.pid is not None or self._closed, START_TIMEOUT_S)
         if not ready or self.pid is None:
             self.close()
-            raise ForkServerError(
-                f"the kernel template did not start within {START_TIMEOUT_S:g} s "
-                f"(exit code {self._process.poll()})"
+            why = (
+                f"did not start within {START_TIMEOUT_S:g} s"
+                if not ready
+                else f"exited at start with code {self._process.poll()}"
             )
+            raise ForkServerError(f"the kernel template {why} ({TEMPLATE})")
 
     @property
     def alive(self) -> bool:
@@ -333,9 +335,12 @@ def fork_server() -> ForkServer | None:
 
 
 def stop_fork_server() -> None:
-    """Stop this process's template, if it runs (tests; a worker's template ends with it)."""
-    global _server
+    """Stop this process's template, if it runs; the next kernel starts a new one.
+
+    For tests: a worker's template ends with the worker.
+    """
+    global _server, _failed
     with _server_lock:
-        server, _server = _server, None
+        server, _server, _failed = _server, None, False
     if server is not None:
         server.close()
