@@ -18,6 +18,7 @@ cannot start, starts kernels the normal way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -84,7 +85,9 @@ class ForkServer:
         self._reader = threading.Thread(target=self._read, name="mlops-kernel-forks", daemon=True)
         self._reader.start()
         with self._lock:
-            ready = self._lock.wait_for(lambda: self.pid is not None or self._closed, START_TIMEOUT_S)
+            ready = self._lock.wait_for(
+                lambda: self.pid is not None or self._closed, START_TIMEOUT_S
+            )
         if not ready or self.pid is None:
             self.close()
             why = (
@@ -144,10 +147,8 @@ class ForkServer:
             self._closed = True
             self._lock.notify_all()
         if self._process.stdin is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._process.stdin.close()
-            except OSError:
-                pass
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -209,7 +210,10 @@ class ForkedProcess:
         while (code := self.poll()) is None:
             if deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0)
-            self._server.wait_exit(self.pid, 0.05)
+            if self._server.alive:
+                self._server.wait_exit(self.pid, 0.05)
+            else:  # no report will come: look again soon
+                time.sleep(0.05)
         return code
 
     def send_signal(self, signum: int) -> None:
@@ -232,7 +236,7 @@ class ForkedProcess:
             return False
 
 
-class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+class ForkProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, launching by a fork of the template.
 
     Everything but the launch is the local provisioner's: the connection file and ports
@@ -254,7 +258,8 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         except ForkServerError as error:
             log.warning("kernel fork failed (%s); starting this kernel the normal way", error)
             return await super().launch_kernel(cmd, **kwargs)
-        self.process = ForkedProcess(pid, server)
+        # Popen's interface, which is all the local provisioner uses of it
+        self.process = ForkedProcess(pid, server)  # type: ignore[assignment]
         self.pid = pid
         self.pgid = pid  # the child called setsid()
         self.cwd = cwd
@@ -281,8 +286,13 @@ def forkable(kernel_spec: Any) -> bool:
     return same_python and argv[1:] == ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
+_STARTUP_PREFIXES = ("PYTHON", "PYDEVD", "DEBUGPY")
+"""Variables read as the interpreter starts (``PYTHONPATH``, ``PYTHONHASHSEED``, ...) or as
+the template imports the debugger: a fork inherits their effect from the template."""
+
+
 def same_startup(env: dict[str, str]) -> bool:
-    """Whether ``env`` sets the interpreter up as the template's was (``PYTHON*`` variables).
+    """Whether ``env`` sets the interpreter up as the template's was.
 
     ``PYTHONPATH``, ``PYTHONHASHSEED`` and the like act when an interpreter starts, before
     a fork; a kernel asking for other values than the template started with must start
@@ -292,7 +302,7 @@ def same_startup(env: dict[str, str]) -> bool:
 
 
 def _startup(env: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in env.items() if k.startswith("PYTHON")}
+    return {k: v for k, v in env.items() if k.startswith(_STARTUP_PREFIXES)}
 
 
 def _same_file(a: str, b: str) -> bool:

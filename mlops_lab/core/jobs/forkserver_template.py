@@ -51,7 +51,7 @@ def _reap(reply_fd: int) -> None:
         _write(reply_fd, {"exited": pid, "status": os.waitstatus_to_exitcode(status)})
 
 
-def _run_kernel(request: dict[str, Any], closing: list[int]) -> None:
+def _run_kernel(request: dict[str, Any], closing: list[int], imported_env: dict[str, str]) -> None:
     """In the forked child: become a fresh kernel process as ``python -m ipykernel_launcher``.
 
     Never returns: ends in ``SystemExit`` with the kernel app's exit code (so ``atexit``
@@ -70,6 +70,10 @@ def _run_kernel(request: dict[str, Any], closing: list[int]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    # What the imports above set in the template's environment (debugpy sets a default),
+    # a fresh kernel sets for itself as it imports them.
+    for name, setting in imported_env.items():
+        os.environ.setdefault(name, setting)
     # The template is the real parent: ipykernel exits when it goes (and it goes with
     # its worker), however the machine reparents orphans.
     os.environ["JPY_PARENT_PID"] = str(os.getppid())
@@ -90,7 +94,9 @@ def _run_kernel(request: dict[str, Any], closing: list[int]) -> None:
     raise SystemExit(0)
 
 
-def _spawn(request: dict[str, Any], reply_fd: int, closing: list[int]) -> None:
+def _spawn(
+    request: dict[str, Any], reply_fd: int, closing: list[int], imported_env: dict[str, str]
+) -> None:
     """Fork one kernel for ``request`` and reply with its pid (or why it failed)."""
     try:
         pid = os.fork()
@@ -99,7 +105,7 @@ def _spawn(request: dict[str, Any], reply_fd: int, closing: list[int]) -> None:
         return
     if pid == 0:
         try:
-            _run_kernel(request, closing)
+            _run_kernel(request, closing, imported_env)
         except SystemExit:
             raise
         except BaseException:
@@ -111,9 +117,17 @@ def _spawn(request: dict[str, Any], reply_fd: int, closing: list[int]) -> None:
 
 def main(reply_fd: int) -> None:
     """Import the kernel app, say ready, then fork kernels on request until stdin closes."""
-    import ipykernel.kernelapp  # noqa: F401 - the point of this process
-    import ipykernel.ipkernel  # noqa: F401
+    # What every kernel imports as it starts, and no more: the kernel app, its shell
+    # (IPython), and the debugger support ipykernel loads at start (debugpy: about a
+    # third of a forked kernel's CPU if left to each child).
+    before = dict(os.environ)
+    import ipykernel.debugger
+    import ipykernel.ipkernel
+    import ipykernel.kernelapp
     import ipykernel.zmqshell  # noqa: F401
+    import psutil  # noqa: F401 - ipykernel's resource usage replies
+
+    imported_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
 
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -146,7 +160,7 @@ def main(reply_fd: int) -> None:
             *lines, buffered = buffered.split(b"\n")
             for line in lines:
                 if line.strip():
-                    _spawn(json.loads(line), reply_fd, closing)
+                    _spawn(json.loads(line), reply_fd, closing, imported_env)
         _reap(reply_fd)
 
 

@@ -54,7 +54,12 @@ class ReadyKernel:
     ready_at: float = field(default_factory=time.monotonic)
 
     def is_alive(self) -> bool:
-        """True while the kernel process runs (a pooled kernel may die while it waits)."""
+        """True while the kernel process runs (a pooled kernel may die while it waits).
+
+        The provisioner's ``process`` is a :class:`subprocess.Popen`, or for a kernel
+        forked from the template a :class:`~mlops_lab.core.jobs.forkserver.ForkedProcess`
+        with the same ``poll`` / ``wait``.
+        """
         process = getattr(self.manager.provisioner, "process", None)
         return process is not None and process.poll() is None
 

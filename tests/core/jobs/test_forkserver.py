@@ -298,9 +298,7 @@ def test_other_kernels_and_other_interpreters_start_the_normal_way() -> None:
     assert not forkserver.forkable(spec(["/usr/bin/python2.7", *standard[1:]]))
     assert not forkserver.forkable(spec([*standard, "--matplotlib=inline"]))
     assert not forkserver.forkable(spec(["R", "--slave", "-f", "{connection_file}"]))
-    assert not forkserver.forkable(
-        spec(standard, kernel_provisioner={"provisioner_name": "other"})
-    )
+    assert not forkserver.forkable(spec(standard, kernel_provisioner={"provisioner_name": "other"}))
 
 
 def test_a_kernel_asking_for_another_pythonpath_starts_the_normal_way(
@@ -377,6 +375,6 @@ def test_the_template_and_its_kernels_exit_when_their_worker_is_killed(tmp_path:
         worker.kill()
         worker.wait()
 
-    gone, alive = psutil.wait_procs([template, kernel], timeout=10)
+    _gone, alive = psutil.wait_procs([template, kernel], timeout=10)
 
     assert not alive, f"still running after their worker was killed: {alive}"
