@@ -65,6 +65,8 @@ class ForkServer:
     """
 
     def __init__(self) -> None:
+        self.startup_env = _startup(dict(os.environ))
+        """The start-up variables the template ran with (see :func:`same_startup`)."""
         reply_r, reply_w = os.pipe()
         try:
             self._process = subprocess.Popen(
@@ -251,7 +253,7 @@ class ForkProvisioner(LocalProvisioner):
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         server = self.server
-        if server is None or not same_startup(env) or not server.alive:
+        if server is None or not same_startup(env, server) or not server.alive:
             return await super().launch_kernel(cmd, **kwargs)
         try:
             pid = server.spawn(cmd[3:], env, cwd)
@@ -291,14 +293,14 @@ _STARTUP_PREFIXES = ("PYTHON", "PYDEVD", "DEBUGPY")
 the template imports the debugger: a fork inherits their effect from the template."""
 
 
-def same_startup(env: dict[str, str]) -> bool:
+def same_startup(env: dict[str, str], server: ForkServer) -> bool:
     """Whether ``env`` sets the interpreter up as the template's was.
 
     ``PYTHONPATH``, ``PYTHONHASHSEED`` and the like act when an interpreter starts, before
     a fork; a kernel asking for other values than the template started with must start
     the normal way to get them.
     """
-    return _startup(env) == _startup(dict(os.environ))
+    return _startup(env) == server.startup_env
 
 
 def _startup(env: dict[str, str]) -> dict[str, str]:

@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 # user's IPython history database, which concurrent kernels would otherwise share.
 KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 
+IOPUB_RETRY_S = 0.05
+"""Seconds to wait for a ``kernel_info`` request's status on IOPub before asking again
+(it follows the shell reply within milliseconds once the subscription is live)."""
+
 # Failed starts in a row after which the pool stops trying a kernel name (attempts then
 # start their kernels cold, which reports the error to the user).
 _GIVE_UP = 3
@@ -103,6 +107,9 @@ async def wait_until_ready(client: Any, timeout: float) -> None:
     pass in silence: a fixed 0.2 s on every connection, which would be most of a
     pooled kernel's start latency. Seeing the ``idle`` status of our own request on
     IOPub proves the subscription is live (no output of the first cell can be lost).
+    The status of a request sent before the subscription reached the kernel is lost
+    (about one connection in two here), so a request whose status does not follow its
+    reply within ``IOPUB_RETRY_S`` is simply asked again.
 
     Raises:
         RuntimeError: the kernel died, or did not answer within ``timeout`` seconds.
@@ -113,7 +120,7 @@ async def wait_until_ready(client: Any, timeout: float) -> None:
         left = max(deadline - time.monotonic(), 0.05)
         if await _reply(
             client.shell_channel, msg_id, min(1.0, left), "kernel_info_reply"
-        ) and await _reply(client.iopub_channel, msg_id, 0.3, "status"):
+        ) and await _reply(client.iopub_channel, msg_id, IOPUB_RETRY_S, "status"):
             return
         if not await client.is_alive():
             raise RuntimeError("the kernel died before it answered kernel_info")
