@@ -15,6 +15,7 @@ import {
   ICommandPalette,
   IThemeManager,
   MainAreaWidget,
+  showErrorMessage,
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
@@ -27,6 +28,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { ReactWidget } from '@jupyterlab/ui-components';
 
 import { MlopsLabClient } from './api/client';
+import type { Execution } from './api/types';
 import { SidebarWidget } from './components/Sidebar';
 import { createExplorerWidget, EXPLORER_ID } from './explorer/RunsExplorer';
 import { mlopsIcon } from './icons';
@@ -38,7 +40,10 @@ import {
   SnapshotOpener,
   TOP_LEVEL_FILTER
 } from './runs/model';
-import { createSnapshotWidget } from './snapshot';
+import { JobsClient } from './jobs/client';
+import { JobsModel } from './jobs/model';
+import { RunAsJobButton, saveBeforeJobMagic } from './jobs/notebook';
+import { createReadOnlyNotebookWidget, createSnapshotWidget } from './snapshot';
 import { IMlopsLabAPI } from './tokens';
 
 export { IMlopsLabAPI } from './tokens';
@@ -102,6 +107,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     const trans = (translator ?? nullTranslator).load('mlops_lab');
     let openSnapshot: SnapshotOpener | null = null;
+    let openOutput: ((execution: Execution) => void) | undefined;
+    const jobsApi = new JobsClient(app.serviceManager.serverSettings);
     if (rendermime && contentFactory && editorServices) {
       const services = {
         rendermime,
@@ -123,6 +130,56 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         app.shell.add(snapshot, 'main');
         app.shell.activateById(snapshot.id);
       };
+      openOutput = execution => {
+        const id = `mlops-lab-output-${execution.id}`;
+        if (execution.state !== 'QUEUED' && execution.state !== 'RUNNING') {
+          // A finished output does not change: show the open one.
+          const open = Array.from(app.shell.widgets('main')).find(
+            w => w.id === id
+          );
+          if (open) {
+            app.shell.activateById(id);
+            return;
+          }
+        }
+        jobsApi.outputNotebook(execution.id).then(
+          output => {
+            Array.from(app.shell.widgets('main'))
+              .find(w => w.id === id)
+              ?.dispose();
+            const widget = createReadOnlyNotebookWidget(
+              services,
+              {
+                id,
+                label: trans.__(
+                  '%1 (output %2, read-only)',
+                  execution.notebook.split('/').pop() ?? execution.notebook,
+                  execution.id.slice(0, 8)
+                ),
+                caption: trans.__(
+                  'Output notebook of execution %1 (%2): %3. Read-only.',
+                  execution.id,
+                  execution.state,
+                  output.path
+                )
+              },
+              output.content
+            );
+            app.shell.add(widget, 'main');
+            app.shell.activateById(id);
+          },
+          (reason: unknown) => {
+            console.error(
+              'mlops-lab: cannot open the output notebook.',
+              reason
+            );
+            void showErrorMessage(
+              trans.__('Output notebook of %1', execution.id.slice(0, 8)),
+              reason instanceof Error ? reason.message : String(reason)
+            );
+          }
+        );
+      };
     }
 
     const model: SidebarModel = new SidebarModel({
@@ -138,9 +195,16 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       openSnapshot,
       baseFilter: TOP_LEVEL_FILTER
     });
+    const jobsModel = new JobsModel({
+      api: jobsApi,
+      trans,
+      isVisible: (): boolean => widget.isVisible
+    });
     const widget: SidebarWidget = new SidebarWidget({
       model,
       runsModel,
+      jobsModel,
+      onOpenOutput: openOutput,
       trans,
       onOpenExplorer: () => {
         void app.commands.execute(CommandIDs.openRunsExplorer, {
@@ -154,7 +218,24 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         });
       }
     });
+    app.docRegistry.addWidgetExtension(
+      'Notebook',
+      new RunAsJobButton({
+        app,
+        api: jobsApi,
+        trans,
+        onSubmitted: submission => {
+          jobsModel.addSubmission(submission);
+          if (labShell) {
+            labShell.activateById(SIDEBAR_ID);
+          } else {
+            app.shell.activateById(SIDEBAR_ID);
+          }
+        }
+      })
+    );
     if (notebooks) {
+      saveBeforeJobMagic(notebooks);
       const follow = (): void =>
         widget.setCurrentNotebook(
           notebooks.currentWidget?.context.path ?? null
@@ -240,6 +321,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 
     // The poll's first tick checks the server at once.
     model.setRefreshInterval(DEFAULT_REFRESH_INTERVAL);
+    jobsModel.start();
 
     if (settingRegistry) {
       settingRegistry

@@ -55,19 +55,28 @@ export function readOnlyContent(
   };
 }
 
+/** How a read-only notebook's tab is named. */
+export interface IReadOnlyTitle {
+  /** The widget id: opening the same notebook again shows the open one. */
+  id: string;
+  label: string;
+  caption: string;
+}
+
 /**
- * A main-area widget showing the snapshot read-only.
+ * A main-area widget showing nbformat JSON read-only (a run's snapshot, a
+ * job's output notebook).
  *
  * @throws {Error} when the content is not an nbformat 4 notebook
  */
-export function createSnapshotWidget(
+export function createReadOnlyNotebookWidget(
   services: ISnapshotServices,
-  run: RunDetail,
-  notebook: RunNotebook
+  title: IReadOnlyTitle,
+  notebookContent: RunNotebook['content']
 ): MainAreaWidget<StaticNotebook> {
   const model = new NotebookModel();
   const { trans } = services;
-  model.fromJSON(readOnlyContent(notebook.content, trans));
+  model.fromJSON(readOnlyContent(notebookContent, trans));
   model.readOnly = true;
   model.dirty = false;
 
@@ -88,15 +97,37 @@ export function createSnapshotWidget(
   content.disposed.connect(() => model.dispose());
 
   const widget = new MainAreaWidget({ content });
-  widget.id = `mlops-lab-snapshot-${run.run_id}`;
+  widget.id = title.id;
   widget.addClass('jp-MlopsLab-snapshot');
-  widget.title.label = trans.__('%1 (snapshot, read-only)', runLabel(run));
-  widget.title.caption = trans.__(
-    'Notebook %1 as logged with run %2. Read-only: it is not a file and cannot be saved or run.',
-    notebook.path,
-    run.run_id
-  );
+  widget.title.label = title.label;
+  widget.title.caption = title.caption;
   widget.title.icon = notebookIcon;
   widget.title.closable = true;
   return widget;
+}
+
+/**
+ * A main-area widget showing the snapshot read-only.
+ *
+ * @throws {Error} when the content is not an nbformat 4 notebook
+ */
+export function createSnapshotWidget(
+  services: ISnapshotServices,
+  run: RunDetail,
+  notebook: RunNotebook
+): MainAreaWidget<StaticNotebook> {
+  const { trans } = services;
+  return createReadOnlyNotebookWidget(
+    services,
+    {
+      id: `mlops-lab-snapshot-${run.run_id}`,
+      label: trans.__('%1 (snapshot, read-only)', runLabel(run)),
+      caption: trans.__(
+        'Notebook %1 as logged with run %2. Read-only: it is not a file and cannot be saved or run.',
+        notebook.path,
+        run.run_id
+      )
+    },
+    notebook.content
+  );
 }

@@ -28,6 +28,8 @@ for name in list(os.environ):
         del os.environ[name]
 # A (never contacted) MLflow UI, so the links to it are shown.
 os.environ["MLOPS_LAB_MLFLOW_UI_URL"] = "http://127.0.0.1:5999"
+# The job runner a test's submit starts leaves 20 s after its last job, not 30 minutes.
+os.environ["MLOPS_LAB_RUNNER_IDLE_S"] = "20"
 
 EXPERIMENT = "galata-runs"
 RUNS = 60

@@ -6,6 +6,9 @@
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// Another port lets two worktrees run their Galata tests at once.
+const port = process.env.MLOPS_LAB_UI_TEST_PORT || '8888';
+
 module.exports = {
   ...baseConfig,
   reporter: [['list'], ['html', { open: 'never' }]],
@@ -14,7 +17,7 @@ module.exports = {
   retries: process.env.CI ? 1 : 0,
   use: {
     ...baseConfig.use,
-    baseURL: 'http://127.0.0.1:8888',
+    baseURL: `http://127.0.0.1:${port}`,
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: ['--disable-gpu', '--disable-dev-shm-usage']
@@ -23,8 +26,8 @@ module.exports = {
     video: 'off'
   },
   webServer: {
-    command: 'jlpm start',
-    url: 'http://127.0.0.1:8888/lab',
+    command: `jlpm start --ServerApp.port=${port}`,
+    url: `http://127.0.0.1:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: !process.env.CI
   }

@@ -8,8 +8,12 @@
  */
 import type {
   Comparison,
+  Execution,
+  ExecutionLog,
+  ExecutionPage,
   ExperimentList,
   Health,
+  NotebookParameters,
   RunDetail,
   RunsPage,
   RunSummary,
@@ -23,8 +27,16 @@ import experiments from './fixtures/experiments.json';
 import experimentsByName from './fixtures/experiments_by_name.json';
 import experimentsMisconfigured from './fixtures/experiments_misconfigured.json';
 import experimentsPage from './fixtures/experiments_page.json';
+import executionLog from './fixtures/execution_log.json';
+import executionSucceeded from './fixtures/execution_succeeded.json';
+import executionsEmpty from './fixtures/executions_empty.json';
+import executionsPage from './fixtures/executions_page.json';
 import healthMisconfigured from './fixtures/health_misconfigured.json';
 import healthOk from './fixtures/health_ok.json';
+import jobParameters from './fixtures/job_parameters.json';
+import jobParametersNone from './fixtures/job_parameters_none.json';
+import jobSubmitBadTimeout from './fixtures/job_submit_bad_timeout.json';
+import jobSubmitBadType from './fixtures/job_submit_bad_type.json';
 import missingRoute from './fixtures/missing_route.json';
 import runDetail from './fixtures/run_detail.json';
 import runNotFound from './fixtures/run_not_found.json';
@@ -47,8 +59,16 @@ const ANSWERS = {
   experiments_by_name: experimentsByName,
   experiments_misconfigured: experimentsMisconfigured,
   experiments_page: experimentsPage,
+  execution_log: executionLog,
+  execution_succeeded: executionSucceeded,
+  executions_empty: executionsEmpty,
+  executions_page: executionsPage,
   health_misconfigured: healthMisconfigured,
   health_ok: healthOk,
+  job_parameters: jobParameters,
+  job_parameters_none: jobParametersNone,
+  job_submit_bad_timeout: jobSubmitBadTimeout,
+  job_submit_bad_type: jobSubmitBadType,
   missing_route: missingRoute,
   run_detail: runDetail,
   run_not_found: runNotFound,
@@ -86,6 +106,17 @@ export const experimentsAnswer = (
 export const runsPageAnswer = (): RunsPage => body<RunsPage>('runs_page');
 export const runDetailAnswer = (): RunDetail => body<RunDetail>('run_detail');
 export const compareAnswer = (): Comparison => body<Comparison>('compare');
+export const jobParametersAnswer = (
+  name: 'job_parameters' | 'job_parameters_none' = 'job_parameters'
+): NotebookParameters => body<NotebookParameters>(name);
+export const emptyExecutionsAnswer = (): ExecutionPage =>
+  body<ExecutionPage>('executions_empty');
+export const executionsPageAnswer = (): ExecutionPage =>
+  body<ExecutionPage>('executions_page');
+export const executionAnswer = (): Execution =>
+  body<Execution>('execution_succeeded');
+export const executionLogAnswer = (): ExecutionLog =>
+  body<ExecutionLog>('execution_log');
 
 /** The recorded error answer as the client throws it. */
 export function recordedError(name: AnswerName): MlopsLabResponseError {

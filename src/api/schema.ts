@@ -21,6 +21,108 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlops-lab/api/executions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Executions of jobs, the newest first, one page. */
+    get: operations['listExecutions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/executions/{execution_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One execution: state, cells done, error, attempts (a unique id prefix works too). */
+    get: operations['getExecution'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/executions/{execution_id}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cancel an execution: a queued one never starts, a running one is interrupted and its kernel stopped. */
+    post: operations['cancelExecution'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/executions/{execution_id}/log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A slice of the execution's output log from `offset`; read again from `next_offset` until `complete`. */
+    get: operations['getExecutionLog'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/executions/{execution_id}/notebook': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The execution's output notebook (masked nbformat JSON). */
+    get: operations['getExecutionNotebook'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/executions/{execution_id}/rerun': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run the execution's job again with the same parameters. */
+    post: operations['rerunExecution'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlops-lab/api/experiments': {
     parameters: {
       query?: never;
@@ -47,6 +149,40 @@ export interface paths {
     };
     /** Version, settings (masked) and whether each store answers. */
     get: operations['getHealth'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/jobs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Submit a notebook as a job (once, or a sweep); it is queued at once. */
+    post: operations['submitJob'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/jobs/parameters': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The parameters of a notebook's cell tagged `parameters`, and the kernels. */
+    get: operations['getJobParameters'];
     put?: never;
     post?: never;
     delete?: never;
@@ -106,10 +242,53 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlops-lab/api/sweeps/{sweep_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One sweep: its grid, executions, state and best execution so far. */
+    get: operations['getSweep'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** Attempt */
+    Attempt: {
+      /** @default null */
+      error: components['schemas']['CellError'] | null;
+      /** Finished At */
+      finished_at: string | null;
+      /** Number */
+      number: number;
+      /** Run Id */
+      run_id: string | null;
+      /** Started At */
+      started_at: string | null;
+      state: components['schemas']['ExecutionState'];
+    };
+    /**
+     * CellError
+     * @description Where and how an attempt failed, as papermill's ``PapermillExecutionError`` says.
+     */
+    CellError: {
+      /** Cell Index */
+      cell_index: number | null;
+      /** Message */
+      message: string;
+      /** Name */
+      name: string;
+    };
     /** ComparedRun */
     ComparedRun: {
       /** Experiment Id */
@@ -211,6 +390,130 @@ export interface components {
       | 'UNAVAILABLE'
       | 'MISCONFIGURED'
       | 'INTERNAL';
+    /**
+     * Execution
+     * @description One run of a job: its state, progress and where its results are.
+     */
+    Execution: {
+      /**
+       * Attempt
+       * @default 1
+       */
+      attempt: number;
+      /** Attempts */
+      attempts?: components['schemas']['Attempt'][];
+      /**
+       * Cancel Requested
+       * @default false
+       */
+      cancel_requested: boolean;
+      /**
+       * Cells Done
+       * @default 0
+       */
+      cells_done: number;
+      /**
+       * Cells Total
+       * @default 0
+       */
+      cells_total: number;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Created By */
+      created_by: string;
+      /**
+       * Current Cell
+       * @default null
+       */
+      current_cell: number | null;
+      /** @default null */
+      error: components['schemas']['CellError'] | null;
+      /**
+       * Experiment Id
+       * @default null
+       */
+      experiment_id: string | null;
+      /**
+       * Finished At
+       * @default null
+       */
+      finished_at: string | null;
+      /** Id */
+      id: string;
+      /** Job Id */
+      job_id: string;
+      /** Job Name */
+      job_name: string;
+      /** Kernel Name */
+      kernel_name: string;
+      /**
+       * Max Attempts
+       * @default 1
+       */
+      max_attempts: number;
+      /** Notebook */
+      notebook: string;
+      /**
+       * Output Path
+       * @default null
+       */
+      output_path: string | null;
+      /** Parameters */
+      parameters: {
+        [key: string]: unknown;
+      };
+      /**
+       * Run Id
+       * @default null
+       */
+      run_id: string | null;
+      /**
+       * Started At
+       * @default null
+       */
+      started_at: string | null;
+      state: components['schemas']['ExecutionState'];
+      /**
+       * Sweep Id
+       * @default null
+       */
+      sweep_id: string | null;
+    };
+    /**
+     * ExecutionLog
+     * @description A slice of an execution's output log, for ``tail -f`` style reading.
+     */
+    ExecutionLog: {
+      /** Complete */
+      complete: boolean;
+      /** Execution Id */
+      execution_id: string;
+      /** Next Offset */
+      next_offset: number;
+      /** Offset */
+      offset: number;
+      /** Text */
+      text: string;
+    };
+    /** ExecutionPage */
+    ExecutionPage: {
+      /** Executions */
+      executions: components['schemas']['Execution'][];
+      /**
+       * Next Page Token
+       * @default null
+       */
+      next_page_token: string | null;
+    };
+    /**
+     * ExecutionState
+     * @enum {string}
+     */
+    ExecutionState:
+      'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
     /** ExperimentInfo */
     ExperimentInfo: {
       /**
@@ -279,6 +582,72 @@ export interface components {
       run_id: string;
     };
     /**
+     * JobRequest
+     * @description A submit, as every face sends it: run ``notebook`` now, once or as a sweep.
+     *
+     *     ``parameters`` holds single values; ``sweep`` holds, per name, the list of values
+     *     whose grid (every combination) becomes one execution each.
+     */
+    JobRequest: {
+      /**
+       * Concurrency
+       * @default null
+       */
+      concurrency: number | null;
+      /**
+       * Experiment
+       * @default null
+       */
+      experiment: string | null;
+      /**
+       * Idempotency Key
+       * @default null
+       */
+      idempotency_key: string | null;
+      /**
+       * Kernel Name
+       * @default null
+       */
+      kernel_name: string | null;
+      /**
+       * Name
+       * @default null
+       */
+      name: string | null;
+      /** Notebook */
+      notebook: string;
+      /** Parameters */
+      parameters?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Retries
+       * @default 0
+       */
+      retries: number;
+      /**
+       * Retry Backoff
+       * @default 10
+       */
+      retry_backoff: number;
+      /** Sweep */
+      sweep?: {
+        [key: string]: unknown[];
+      };
+      /** @default max */
+      sweep_goal: components['schemas']['SweepGoal'];
+      /**
+       * Sweep Metric
+       * @default null
+       */
+      sweep_metric: string | null;
+      /**
+       * Timeout
+       * @default null
+       */
+      timeout: number | null;
+    };
+    /**
      * LoggedModelInfo
      * @description One model a run logged, and the bytes its files take in the artifact store.
      */
@@ -328,6 +697,82 @@ export interface components {
       metric: string;
       /** Series */
       series: components['schemas']['HistorySeries'][];
+    };
+    /**
+     * NotebookParameters
+     * @description What a form needs to submit a notebook as a job.
+     */
+    NotebookParameters: {
+      /** Has Parameters Cell */
+      has_parameters_cell: boolean;
+      /** Kernel Name */
+      kernel_name: string;
+      /** Kernels */
+      kernels: string[];
+      /** Notebook */
+      notebook: string;
+      /** Parameters */
+      parameters: components['schemas']['ParameterInfo'][];
+    };
+    /**
+     * OutputNotebook
+     * @description An execution's output notebook, shaped like :class:`RunNotebook` so the sidebar
+     *     shows it with the same read-only viewer.
+     */
+    OutputNotebook: {
+      /**
+       * Content
+       * @description The notebook, nbformat JSON (masked).
+       */
+      content: {
+        [key: string]: unknown;
+      };
+      /**
+       * Path
+       * @description The output notebook's path, relative to the root.
+       */
+      path: string;
+    };
+    /**
+     * ParameterInfo
+     * @description One variable of the notebook's cell tagged ``parameters``, as papermill reads it.
+     *
+     *     ``type`` is papermill's inferred type name, narrowed to the kinds a value can be
+     *     checked against (``int``, ``float``, ``bool``, ``str``, ``list``, ``dict``,
+     *     ``None``); anything else is ``any`` and accepts every value.
+     */
+    ParameterInfo: {
+      /**
+       * Default
+       * @default null
+       */
+      default: unknown;
+      /**
+       * Default Text
+       * @default
+       */
+      default_text: string;
+      /**
+       * Help
+       * @default
+       */
+      help: string;
+      /** Name */
+      name: string;
+      /** Type */
+      type: string;
+    };
+    /**
+     * RerunRequest
+     * @description The optional body of ``POST /executions/{id}/rerun``.
+     */
+    RerunRequest: {
+      /**
+       * Idempotency Key
+       * @description A second re-run with the same key returns the first one's execution.
+       * @default null
+       */
+      idempotency_key: string | null;
     };
     /**
      * RunDetail
@@ -549,6 +994,67 @@ export interface components {
       /** Uri */
       uri: string;
     };
+    /**
+     * Submission
+     * @description What a submit returns: the executions it queued, and their sweep when it is one.
+     */
+    Submission: {
+      /** Executions */
+      executions: components['schemas']['Execution'][];
+      /**
+       * Reused
+       * @default false
+       */
+      reused: boolean;
+      /** @default null */
+      sweep: components['schemas']['Sweep'] | null;
+    };
+    /** Sweep */
+    Sweep: {
+      /**
+       * Best Execution Id
+       * @default null
+       */
+      best_execution_id: string | null;
+      /**
+       * Best Value
+       * @default null
+       */
+      best_value: number | null;
+      /** Concurrency */
+      concurrency: number;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Execution Ids */
+      execution_ids: string[];
+      /**
+       * Finished At
+       * @default null
+       */
+      finished_at: string | null;
+      goal: components['schemas']['SweepGoal'];
+      /** Grid */
+      grid: {
+        [key: string]: unknown[];
+      };
+      /** Id */
+      id: string;
+      /** Job Id */
+      job_id: string;
+      /** Metric */
+      metric: string | null;
+      /** Run Id */
+      run_id: string | null;
+      state: components['schemas']['ExecutionState'];
+    };
+    /**
+     * SweepGoal
+     * @enum {string}
+     */
+    SweepGoal: 'max' | 'min';
   };
   responses: never;
   parameters: never;
@@ -597,7 +1103,434 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listExecutions: {
+    parameters: {
+      query?: {
+        /** @description Only this job's executions. */
+        job_id?: string;
+        /** @description Only this sweep's executions. */
+        sweep_id?: string;
+        /** @description Only executions in this state: QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED. */
+        state?: string;
+        /** @description Page size. */
+        max_results?: number;
+        /** @description next_page_token of the previous page. */
+        page_token?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExecutionPage'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getExecution: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Execution'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  cancelExecution: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Execution'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description CONFLICT: the request does not fit the current state (e.g. an idempotency key reused with a different request). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getExecutionLog: {
+    parameters: {
+      query?: {
+        /** @description Byte offset to read from (the last answer's next_offset). */
+        offset?: number;
+      };
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExecutionLog'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getExecutionNotebook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OutputNotebook'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description TOO_LARGE: the artifact is above max-served-artifact-mb; the message says how to download it instead. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  rerunExecution: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['RerunRequest'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Submission'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -736,6 +1669,143 @@ export interface operations {
       };
     };
   };
+  submitJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['JobRequest'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Submission'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getJobParameters: {
+    parameters: {
+      query: {
+        /** @description The notebook's path, relative to the root. */
+        notebook: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotebookParameters'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   searchRuns: {
     parameters: {
       query: {
@@ -783,7 +1853,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -850,7 +1920,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -917,7 +1987,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description NOT_FOUND: the experiment, run or artifact does not exist. */
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -928,6 +1998,73 @@ export interface operations {
       };
       /** @description TOO_LARGE: the artifact is above max-served-artifact-mb; the message says how to download it instead. */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getSweep: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        sweep_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Sweep'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
         headers: {
           [name: string]: unknown;
         };

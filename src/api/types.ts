@@ -79,3 +79,42 @@ export type RunsQueryParameters = NonNullable<
 export type ExperimentsQueryParameters = NonNullable<
   operations['listExperiments']['parameters']['query']
 >;
+
+/** The answer of `GET /jobs/parameters`: what a Run-as-job form is built from. */
+export type NotebookParameters = Schemas['NotebookParameters'];
+
+/** One variable of a notebook's cell tagged `parameters`, with papermill's type. */
+export type ParameterInfo = Schemas['ParameterInfo'];
+
+/**
+ * The body of `POST /jobs`. The generated type marks every field with a default
+ * as present; a request needs only the notebook.
+ */
+export type JobRequest = Pick<Schemas['JobRequest'], 'notebook'> &
+  Partial<Schemas['JobRequest']>;
+
+/** The answer of `POST /jobs` and of a re-run: the executions queued. */
+export type Submission = Schemas['Submission'];
+
+/** One execution of a job: state, progress, error, attempts. */
+export type Execution = Schemas['Execution'];
+
+/** QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT or CANCELLED. */
+export type ExecutionState = Schemas['ExecutionState'];
+
+/** The answer of `GET /executions`: one page, the newest first. */
+export type ExecutionPage = Schemas['ExecutionPage'];
+
+/** A slice of an execution's output log. */
+export type ExecutionLog = Schemas['ExecutionLog'];
+
+/** The answer of `GET /executions/{id}/notebook`: the masked output notebook. */
+export type OutputNotebook = Schemas['OutputNotebook'];
+
+/** The answer of `GET /sweeps/{id}`. */
+export type Sweep = Schemas['Sweep'];
+
+/** The query parameters of `GET /executions`, as the server names them. */
+export type ExecutionsQueryParameters = NonNullable<
+  operations['listExecutions']['parameters']['query']
+>;

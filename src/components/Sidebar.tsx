@@ -1,5 +1,5 @@
 /**
- * The MLOps left-sidebar panel: a health header and the Runs section.
+ * The MLOps left-sidebar panel: a health header, the Runs and the Jobs sections.
  *
  * A section appears here once its feature exists; none waits as a placeholder.
  */
@@ -8,9 +8,12 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 
+import type { Execution } from '../api/types';
+import type { JobsModel } from '../jobs/model';
 import { SidebarModel } from '../model';
 import type { RunsModel } from '../runs/model';
 import { HealthHeader } from './HealthHeader';
+import { JobsSection } from './JobsSection';
 import { RunsSection } from './RunsSection';
 import { useModelState } from './useModelState';
 
@@ -24,6 +27,10 @@ export interface ISidebarProps {
   onOpenRun?: (experimentId: string, runId: string) => void;
   /** The path of the notebook in focus. */
   currentNotebook?: string | null;
+  /** The Jobs section's model; no section without it. */
+  jobsModel?: JobsModel;
+  /** Opens an execution's output notebook read-only. */
+  onOpenOutput?: (execution: Execution) => void;
 }
 
 /** The panel's content; follows the model and stops following it on unmount. */
@@ -48,6 +55,14 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
           state.status === 'ready' ? state.health.mlflow_ui_url : null
         }
       />
+      {props.jobsModel && (
+        <JobsSection
+          model={props.jobsModel}
+          trans={trans}
+          onOpenOutput={props.onOpenOutput}
+          onOpenRun={props.onOpenRun}
+        />
+      )}
     </div>
   );
 }
@@ -58,6 +73,8 @@ export interface ISidebarWidgetOptions {
   trans: TranslationBundle;
   onOpenExplorer?: () => void;
   onOpenRun?: (experimentId: string, runId: string) => void;
+  jobsModel?: JobsModel;
+  onOpenOutput?: (execution: Execution) => void;
 }
 
 /**
@@ -71,11 +88,14 @@ export class SidebarWidget extends ReactWidget {
     this._trans = options.trans;
     this._onOpenExplorer = options.onOpenExplorer;
     this._onOpenRun = options.onOpenRun;
+    this.jobsModel = options.jobsModel;
+    this._onOpenOutput = options.onOpenOutput;
     this.addClass('jp-MlopsLab-panel');
   }
 
   readonly model: SidebarModel;
   readonly runsModel: RunsModel;
+  readonly jobsModel: JobsModel | undefined;
 
   /** Follow the notebook in focus (its path from the server root), or none. */
   setCurrentNotebook(path: string | null): void {
@@ -94,6 +114,8 @@ export class SidebarWidget extends ReactWidget {
         onOpenExplorer={this._onOpenExplorer}
         onOpenRun={this._onOpenRun}
         currentNotebook={this._currentNotebook}
+        jobsModel={this.jobsModel}
+        onOpenOutput={this._onOpenOutput}
       />
     );
   }
@@ -109,6 +131,7 @@ export class SidebarWidget extends ReactWidget {
     if (this.runsModel.state.experiments.status !== 'idle') {
       void this.runsModel.refresh();
     }
+    void this.jobsModel?.refresh();
   }
 
   dispose(): void {
@@ -117,6 +140,7 @@ export class SidebarWidget extends ReactWidget {
     }
     this.model.dispose();
     this.runsModel.dispose();
+    this.jobsModel?.dispose();
     super.dispose();
   }
 
@@ -124,5 +148,6 @@ export class SidebarWidget extends ReactWidget {
   private readonly _onOpenExplorer: (() => void) | undefined;
   private readonly _onOpenRun:
     ((experimentId: string, runId: string) => void) | undefined;
+  private readonly _onOpenOutput: ((execution: Execution) => void) | undefined;
   private _currentNotebook: string | null = null;
 }

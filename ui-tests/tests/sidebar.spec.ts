@@ -26,7 +26,8 @@ test.describe('MLOps sidebar', () => {
     await expect(panel.locator('.jp-MlopsLab-store')).not.toHaveCount(0);
     // A section appears once its feature exists: no placeholders.
     await expect(panel.locator('.jp-MlopsLab-sectionTitle')).toHaveText([
-      'Runs'
+      'Runs',
+      'Jobs'
     ]);
 
     await testInfo.attach('mlops-sidebar', {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_lab.core.config import Settings
-from mlops_lab.core.errors import InvalidInput, NotFound, TooLarge
+from mlops_lab.core.errors import InvalidInput, NotFound, TooLarge, Unavailable
 from mlops_lab.core.jobs import runs, spec
 from mlops_lab.core.jobs.entities import (
     Execution,
@@ -38,6 +39,8 @@ from mlops_lab.core.masking import MASK, is_secret_name
 from mlops_lab.core.store import LabStore
 
 MAX_LOG_READ = 1_000_000
+
+log = logging.getLogger("mlops_lab.jobs")
 
 _stores: dict[str, JobStore] = {}
 _stores_lock = threading.Lock()
@@ -59,7 +62,10 @@ def notebook_parameters(settings: Settings, notebook: str) -> NotebookParameters
     by the time the form is sent.
     """
     declared = spec.inspect_parameters(settings.root, notebook, spec.installed_kernels())
-    _ensure_runner(settings)
+    try:
+        _ensure_runner(settings)
+    except Unavailable as exc:  # the submit will say it again; the form must still open
+        log.warning("mlops-lab: %s", exc)
     return declared
 
 
@@ -153,15 +159,20 @@ def _submit(
     earlier = store.by_idempotency_key(key) if key else None
     if earlier is not None:
         return earlier
+    _ensure_runner(settings)  # before queueing: a runner that cannot start leaves nothing queued
     if sweep_entity is not None:
         # The parent run exists before any execution can be claimed and look for it.
         sweep_entity = replace(
             sweep_entity, run_id=runs.open_sweep_run(settings, job, sweep_entity)
         )
-    submission = store.add(job, executions, sweep_entity, key)
+    try:
+        submission = store.add(job, executions, sweep_entity, key)
+    except BaseException:
+        if sweep_entity is not None and sweep_entity.run_id:
+            runs.discard_run(settings, sweep_entity.run_id)  # no half-written sweep
+        raise
     if submission.reused and sweep_entity is not None and sweep_entity.run_id:
         runs.discard_run(settings, sweep_entity.run_id)  # the same key won meanwhile
-    _ensure_runner(settings)
     return submission
 
 

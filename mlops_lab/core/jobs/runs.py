@@ -77,21 +77,27 @@ def close_attempt_run(
     log: Path,
 ) -> None:
     """Log the output notebook and the log, say why it failed, and end the run."""
+    from mlflow.entities import RunTag
+
     from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
 
     client = client_for(settings)
-    with mlflow_errors(settings):
+    tags = []
+    with mlflow_errors(settings), tempfile.TemporaryDirectory(prefix="mlops-output-") as folder:
+        # One upload of both files (the notebook under its own name, not the attempt's).
         if output_notebook.is_file():
-            with tempfile.TemporaryDirectory(prefix="mlops-output-") as folder:
-                target = Path(folder, notebook_name)  # the artifact keeps the notebook's name
-                shutil.copyfile(output_notebook, target)
-                client.log_artifact(run_id, str(target), "notebook")
-            client.set_tag(run_id, run_tags.NOTEBOOK_ARTIFACT, f"notebook/{notebook_name}")
+            shutil.copyfile(output_notebook, Path(folder, notebook_name))
+            tags.append(RunTag(run_tags.NOTEBOOK_ARTIFACT, f"notebook/{notebook_name}"))
         if log.is_file():
-            client.log_artifact(run_id, str(log), "notebook")
+            shutil.copyfile(log, Path(folder, log.name))
+        if any(Path(folder).iterdir()):
+            client.log_artifacts(run_id, folder, "notebook")
         if error is not None:
             where = f"cell {error.cell_index}: " if error.cell_index is not None else ""
-            client.set_tag(run_id, run_tags.ERROR, f"{where}{error.name}: {error.message}"[:5000])
+            message = f"{where}{error.name}: {error.message}"[:5000]
+            tags.append(RunTag(run_tags.ERROR, message))
+        if tags:
+            client.log_batch(run_id, tags=tags)
         client.set_terminated(run_id, RUN_STATUS[state])
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
+from mlops_lab.core.errors import Unavailable
 from mlops_lab.core.jobs.executors import Executor, LocalExecutor
 from mlops_lab.core.jobs.store import JobStore
 
@@ -40,6 +41,8 @@ STALE_AFTER = timedelta(seconds=30)
 REAP_EVERY_S = 10.0
 IDLE_EXIT_ENV = "MLOPS_LAB_RUNNER_IDLE_S"
 IDLE_EXIT_S = 1800.0
+RUNNER_START_S = 20.0
+"""A runner takes about a second to start (imports); much longer on a machine under load."""
 
 
 def lock_path(settings: Settings) -> Path:
@@ -85,7 +88,26 @@ def ensure_runner(settings: Settings) -> None:
             start_new_session=True,  # not killed with the terminal or server that started it
         )
     _started.append(process)
-    _wait_for_lock(settings, timeout=10.0)
+    _wait_for_lock(settings, timeout=RUNNER_START_S)
+    if not runner_running(settings):
+        raise Unavailable(
+            f"The job runner did not start within {RUNNER_START_S:.0f} s"
+            f"{_exit_of(process)}: {_last_line(runner_log(settings))}. Nothing was queued; "
+            f"see {runner_log(settings)}."
+        )
+
+
+def _exit_of(process: subprocess.Popen[bytes]) -> str:
+    code = process.poll()
+    return "" if code is None else f" (it exited with code {code})"
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1][:300] if lines else "its log is empty"
 
 
 _started: list[subprocess.Popen[bytes]] = []

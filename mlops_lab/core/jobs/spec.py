@@ -53,7 +53,13 @@ def resolve_notebook(root: Path, notebook: str) -> Path:
     if not notebook.strip():
         raise InvalidInput("notebook is empty: give the path of a .ipynb file.", param="notebook")
     given = Path(notebook).expanduser()
-    path = (given if given.is_absolute() else root / given).resolve()
+    try:
+        path = (given if given.is_absolute() else root / given).resolve()
+    except (ValueError, UnicodeError):  # a NUL byte, a lone surrogate: no file has it
+        raise InvalidInput(
+            f"notebook {notebook!r} is not a valid path: give the path of a .ipynb file.",
+            param="notebook",
+        ) from None
     if not path.is_relative_to(root):
         raise InvalidInput(
             f"notebook {notebook} must be inside the Jupyter root {root}: "

@@ -14,7 +14,7 @@ from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
 from mlops_lab.core.errors import ConfigError
 from mlops_lab.core.store import LabStore
 from mlops_lab.core.tracking.orphans import reap_orphaned_runs, store_exists
-from mlops_lab.faces.server.handlers import ROUTES
+from mlops_lab.faces.server.routes import ROUTES
 
 
 class MlopsLabApp(ExtensionApp):

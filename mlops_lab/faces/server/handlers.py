@@ -307,12 +307,13 @@ class UnknownRouteHandler(MlopsHandler):
         )
 
 
-ROUTES: list[tuple[str, type[MlopsHandler]]] = [
+RUN_ROUTES: list[tuple[str, type[MlopsHandler]]] = [
     (r"/mlops-lab/api/health", HealthHandler),
     (r"/mlops-lab/api/experiments", ExperimentsHandler),
     (r"/mlops-lab/api/runs", RunsHandler),
     (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)", RunHandler),
     (r"/mlops-lab/api/runs/(?P<run_id>[^/]+)/notebook", RunNotebookHandler),
     (r"/mlops-lab/api/compare", CompareHandler),
-    (r"/mlops-lab/api/(?P<path>.*)", UnknownRouteHandler),
 ]
+"""Health and the runs' routes; :mod:`routes` puts every route together, the catch-all
+last."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_lab.core.errors import ErrorCode
 from mlops_lab.core.health import HealthReport
@@ -78,3 +78,22 @@ class HealthResponse(BaseModel):
 class RunNotebook(BaseModel):
     path: str = Field(description="Artifact path of the snapshot.")
     content: dict[str, Any] = Field(description="The notebook, nbformat JSON.")
+
+
+class OutputNotebook(BaseModel):
+    """An execution's output notebook, shaped like :class:`RunNotebook` so the sidebar
+    shows it with the same read-only viewer."""
+
+    path: str = Field(description="The output notebook's path, relative to the root.")
+    content: dict[str, Any] = Field(description="The notebook, nbformat JSON (masked).")
+
+
+class RerunRequest(BaseModel):
+    """The optional body of ``POST /executions/{id}/rerun``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: str | None = Field(
+        default=None,
+        description="A second re-run with the same key returns the first one's execution.",
+    )

@@ -48,7 +48,9 @@ class QueryParam:
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "INVALID: a value of the request is wrong; `param` names the parameter when one is.",
     403: "FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource.",
-    404: "NOT_FOUND: the experiment, run or artifact does not exist.",
+    404: "NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist.",
+    409: "CONFLICT: the request does not fit the current state (e.g. an idempotency key "
+    "reused with a different request).",
     413: "TOO_LARGE: the artifact is above max-served-artifact-mb; the message says how to "
     "download it instead.",
     500: "INTERNAL: a bug in mlops-lab; the server log has the traceback.",
@@ -75,6 +77,11 @@ class Operation:
     query: tuple[QueryParam, ...] = ()
     path_params: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
+    request: type[Any] | None = None
+    """The JSON body a POST reads: a pydantic model or a core dataclass."""
+    request_required: bool = True
+    status: int = 200
+    """The success status: 201 for a POST that creates something."""
 
     @property
     def statuses(self) -> list[int]:
@@ -87,8 +94,8 @@ def _path_template(pattern: str) -> str:
 
 
 def build_document() -> dict[str, Any]:
-    from mlops_lab.faces.server.handlers import ROUTES
     from mlops_lab.faces.server.models import ErrorBody
+    from mlops_lab.faces.server.routes import ROUTES
 
     operations = [
         (pattern, method, op)
@@ -96,8 +103,14 @@ def build_document() -> dict[str, Any]:
         for method, op in getattr(handler, "operations", {}).items()
     ]
     models = {ErrorBody, *(op.response for _, _, op in operations)}
+    # A request body is documented as what it accepts (fields with defaults optional),
+    # a response as what it writes; no type is both here, so each keeps its own name.
+    requests = {op.request for _, _, op in operations if op.request is not None}
     _, schema = TypeAdapter.json_schemas(
-        [(m, "serialization", TypeAdapter(m)) for m in sorted(models, key=lambda m: m.__name__)],
+        [
+            (m, "validation" if m in requests else "serialization", TypeAdapter(m))
+            for m in sorted(models | requests, key=lambda m: m.__name__)
+        ],
         ref_template=REF_TEMPLATE,
     )
     paths: dict[str, Any] = {}
@@ -117,8 +130,8 @@ def build_document() -> dict[str, Any]:
         ]
         error = {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model="ErrorBody")}}}
         responses: dict[str, Any] = {
-            "200": {
-                "description": "OK",
+            str(op.status): {
+                "description": "Created" if op.status == 201 else "OK",
                 "content": {
                     "application/json": {
                         "schema": {"$ref": REF_TEMPLATE.format(model=op.response.__name__)}
@@ -135,6 +148,15 @@ def build_document() -> dict[str, Any]:
         }
         if parameters:
             entry["parameters"] = parameters
+        if op.request is not None:
+            entry["requestBody"] = {
+                "required": op.request_required,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": REF_TEMPLATE.format(model=op.request.__name__)}
+                    }
+                },
+            }
         paths.setdefault(_path_template(pattern), {})[method] = entry
     return {
         "openapi": "3.1.0",

@@ -10,9 +10,11 @@ answer, so a fixture that drifts from the server fails here, not in a user's sid
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from tornado.httpclient import HTTPClientError
 
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.version import __version__
-from tests.faces.server.roots import misconfigured_root
+from tests.faces.server.roots import add_job_notebooks, misconfigured_root
 from tests.runs_data import Models, Runs, add_models, make_runs
 
 FIXTURES = Path(__file__).resolve().parents[3] / "src" / "__tests__" / "fixtures"
@@ -63,10 +65,11 @@ class Normaliser:
         return re.sub(r"\b\d+(\.\d+)? ms\b", "<n> ms", value)
 
 
-async def answer(jp_fetch, *path: str, params: Any = None) -> dict[str, Any]:
-    """The status and JSON body of a GET, error statuses included."""
+async def answer(jp_fetch, *path: str, params: Any = None, body: Any = None) -> dict[str, Any]:
+    """The status and JSON body of a GET (a POST with ``body``), error statuses included."""
+    post = {} if body is None else {"method": "POST", "body": json.dumps(body)}
     try:
-        response = await jp_fetch("mlops-lab", "api", *path, params=params or {})
+        response = await jp_fetch("mlops-lab", "api", *path, params=params or {}, **post)
         status, body = response.code, response.body
     except HTTPClientError as error:
         assert error.response is not None
@@ -126,6 +129,82 @@ async def test_runs_answers(jp_fetch, jp_root_dir: Path, tmp_path: Path, runs: R
     await record("run_detail", "runs", runs.alpha)
     await record("run_not_found", "runs", "abc")
     await record("compare", "compare", params=[("run_id", runs.alpha), ("run_id", runs.beta)])
+
+
+async def test_job_form_answers(jp_fetch, jp_root_dir: Path) -> None:
+    """What the Run-as-job form reads, and the server's 400s it shows beside a field."""
+    add_job_notebooks(jp_root_dir)
+    normalise = Normaliser(jp_root_dir)
+
+    async def record(name: str, *path: str, params: Any = None, body: Any = None) -> None:
+        live = normalise(await answer(jp_fetch, *path, params=params, body=body))
+        if "kernels" in live["body"]:  # the kernels installed differ from machine to machine
+            assert "python3" in live["body"]["kernels"]
+            live["body"]["kernels"] = ["python3"]
+        check(name, live)
+
+    await record("job_parameters", "jobs", "parameters", params={"notebook": "train.ipynb"})
+    await record("job_parameters_none", "jobs", "parameters", params={"notebook": "plain.ipynb"})
+    await record(
+        "job_submit_bad_type",
+        "jobs",
+        body={"notebook": "train.ipynb", "parameters": {"alpha": "abc"}},
+    )
+    await record("job_submit_bad_timeout", "jobs", body={"notebook": "train.ipynb", "timeout": 0})
+    await record("executions_empty", "executions")
+
+
+def normalise_execution(value: Any, ids: dict[str, str]) -> Any:
+    """Ids, users and times of an execution's answers as placeholders: ``ids`` maps each
+    id seen to its placeholder; every time becomes ``<time>``."""
+    if isinstance(value, dict):
+        return {
+            k: "<time>"
+            if k in ("created_at", "started_at", "finished_at") and v is not None
+            else "<user>"
+            if k == "created_by"
+            else normalise_execution(v, ids)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [normalise_execution(v, ids) for v in value]
+    if isinstance(value, str):
+        for old, new in ids.items():
+            value = value.replace(old, new)
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "<time>", value)
+    return value
+
+
+@pytest.mark.kernel
+async def test_job_execution_answers(jp_fetch, jp_root_dir: Path) -> None:
+    """A real execution of ``train.ipynb`` (real kernel, real papermill): the answers the
+    Jobs section shows, once it has SUCCEEDED."""
+    add_job_notebooks(jp_root_dir)
+    submitted = await answer(
+        jp_fetch, "jobs", body={"notebook": "train.ipynb", "parameters": {"alpha": 2.5}}
+    )
+    assert submitted["status"] == 201, submitted
+    [execution] = submitted["body"]["executions"]
+    deadline = time.monotonic() + 120  # a cold runner on a busy 2-core machine
+    while True:
+        live = await answer(jp_fetch, "executions", execution["id"])
+        if live["body"]["state"] not in ("QUEUED", "RUNNING") or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert live["body"]["state"] == "SUCCEEDED", live
+    ids = {
+        execution["id"]: "<execution>",
+        execution["job_id"]: "<job>",
+        live["body"]["run_id"]: "<run:execution>",
+    }
+    normalise = Normaliser(jp_root_dir)
+
+    def record(name: str, recorded: dict[str, Any]) -> None:
+        check(name, normalise_execution(normalise(recorded), ids))
+
+    record("execution_succeeded", live)
+    record("executions_page", await answer(jp_fetch, "executions"))
+    record("execution_log", await answer(jp_fetch, "executions", execution["id"], "log"))
 
 
 class TestBrokenConfiguration:

@@ -11,8 +11,9 @@ import pytest
 from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPClientError
 
-from mlops_lab.faces.server.handlers import ROUTES, UnknownRouteHandler
+from mlops_lab.faces.server.handlers import UnknownRouteHandler
 from mlops_lab.faces.server.openapi import DOCUMENT
+from mlops_lab.faces.server.routes import ROUTES
 from tests.stalling_server import stalling_server
 
 
@@ -31,11 +32,24 @@ async def test_health_reports_embedded_default(jp_fetch, jp_root_dir: Path) -> N
     assert sources["tracking_uri"] == "default"
 
 
-@pytest.mark.parametrize("pattern", [pattern for pattern, _ in ROUTES])
-async def test_every_route_refuses_a_request_without_token(jp_fetch, pattern: str) -> None:
+def route_verbs() -> list[tuple[str, str]]:
+    """(verb, pattern) of every verb every route's handler defines (the catch-all: GET)."""
+    return [
+        (verb, pattern)
+        for pattern, handler in ROUTES
+        for verb in handler.SUPPORTED_METHODS
+        if verb.lower() in vars(handler)
+    ]
+
+
+@pytest.mark.parametrize("verb,pattern", route_verbs())
+async def test_every_route_refuses_a_request_without_token(
+    jp_fetch, verb: str, pattern: str
+) -> None:
     path = re.sub(r"\(\?P<\w+>[^)]*\)", "abc", pattern).strip("/")
+    body = b"{}" if verb in ("POST", "PUT", "PATCH") else None
     with pytest.raises(HTTPClientError) as caught:
-        await jp_fetch(*path.split("/"), headers={"Authorization": ""})
+        await jp_fetch(*path.split("/"), method=verb, body=body, headers={"Authorization": ""})
     assert caught.value.code == 403
 
 

@@ -1,0 +1,416 @@
+/**
+ * The Run-as-job form: one typed input per parameter of the notebook's cell
+ * tagged `parameters` (defaults filled), the kernel, a timeout and retries.
+ *
+ * Values are checked as they are typed and again on submit; nothing is sent
+ * while a field is wrong. The notebook is saved before the submit (the job runs
+ * the file, not the editor's copy), and the submit carries an idempotency key
+ * made once per form state, so a double click queues one job.
+ */
+import React, { useEffect, useRef, useState } from 'react';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+
+import type { NotebookParameters, Submission } from '../api/types';
+import { MlopsLabResponseError } from '../request';
+import type { IJobsAPI } from '../jobs/client';
+import {
+  buildRequest,
+  gridSize,
+  IField,
+  initialFields,
+  IOptions,
+  parseSweep,
+  parseValue
+} from '../jobs/form';
+import { newKey } from '../jobs/model';
+
+export interface IRunAsJobProps {
+  notebook: string;
+  api: IJobsAPI;
+  trans: TranslationBundle;
+  /** Saves the notebook; called before every submit. */
+  save: () => Promise<void>;
+  /** Called with what the server queued. */
+  onSubmitted: (submission: Submission) => void;
+}
+
+type Load =
+  | { status: 'loading' }
+  | { status: 'error'; message: string }
+  | { status: 'ready'; info: NotebookParameters };
+
+/** Options the server may name in `param` (they have a field of their own). */
+const OPTION_FIELDS = ['kernel_name', 'timeout', 'retries'];
+
+export function RunAsJob(props: IRunAsJobProps): JSX.Element {
+  const { api, notebook, trans } = props;
+  const [load, setLoad] = useState<Load>({ status: 'loading' });
+  const [fields, setFields] = useState<IField[]>([]);
+  const [options, setOptions] = useState<IOptions>({
+    kernelName: '',
+    timeout: '',
+    retries: '0'
+  });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  // One key per submit: a retry of a request that failed on the way (same
+  // content) is the same submit; an edit, or a submit that succeeded, makes a
+  // new one, so running the same values again on purpose is a new execution.
+  const key = useRef(newKey());
+  // Read synchronously: a second click before React re-renders the disabled
+  // button must not send a second request.
+  const inFlight = useRef(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    api.parameters(notebook).then(
+      info => {
+        if (!cancelled) {
+          setLoad({ status: 'ready', info });
+          setFields(initialFields(info.parameters));
+          setOptions(o => ({ ...o, kernelName: info.kernel_name }));
+        }
+      },
+      reason => {
+        if (!cancelled) {
+          setLoad({
+            status: 'error',
+            message: reason instanceof Error ? reason.message : String(reason)
+          });
+        }
+      }
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [api, notebook]);
+
+  const edited = (): void => {
+    key.current = newKey();
+    setDone(null);
+    setFormError(null);
+  };
+
+  const updateField = (name: string, change: Partial<IField>): void => {
+    edited();
+    const next = fields.map(f => (f.name === name ? { ...f, ...change } : f));
+    setFields(next);
+    const field = next.find(f => f.name === name);
+    if (field) {
+      setErrors(e => {
+        const rest = { ...e };
+        delete rest[name];
+        const problem = fieldProblem(field, trans);
+        return problem ? { ...rest, [name]: problem } : rest;
+      });
+    }
+  };
+
+  const updateOption = (name: keyof IOptions, value: string): void => {
+    edited();
+    setOptions(o => ({ ...o, [name]: value }));
+    setErrors(e => {
+      const rest = { ...e };
+      delete rest[name === 'kernelName' ? 'kernel_name' : name];
+      return rest;
+    });
+  };
+
+  const submit = async (): Promise<void> => {
+    if (inFlight.current) {
+      return;
+    }
+    const built = buildRequest(notebook, fields, options, key.current, trans);
+    if (!built.ok) {
+      setErrors(built.errors);
+      return;
+    }
+    inFlight.current = true;
+    setSubmitting(true);
+    setErrors({});
+    setFormError(null);
+    try {
+      await props.save();
+      const submission = await api.submit(built.request);
+      key.current = newKey();
+      props.onSubmitted(submission);
+      const count = submission.executions.length;
+      setDone(
+        submission.reused
+          ? trans.__('Already queued by an earlier click: nothing new.')
+          : count === 1
+            ? trans.__(
+                'Queued execution %1.',
+                submission.executions[0].id.slice(0, 8)
+              )
+            : trans.__('Queued %1 executions.', count)
+      );
+    } catch (reason) {
+      const param =
+        reason instanceof MlopsLabResponseError ? reason.param : null;
+      const message = reason instanceof Error ? reason.message : String(reason);
+      const known =
+        param !== null &&
+        (OPTION_FIELDS.includes(param) || fields.some(f => f.name === param));
+      if (known && param !== null) {
+        setErrors({ [param]: message });
+      } else {
+        setFormError(message);
+      }
+    } finally {
+      inFlight.current = false;
+      setSubmitting(false);
+    }
+  };
+
+  if (load.status === 'loading') {
+    return (
+      <div className="jp-MlopsLab-jobForm">
+        {trans.__('Reading the parameters of %1…', notebook)}
+      </div>
+    );
+  }
+  if (load.status === 'error') {
+    return (
+      <div className="jp-MlopsLab-jobForm">
+        <div className="jp-MlopsLab-jobFormError" role="alert">
+          {load.message}
+        </div>
+      </div>
+    );
+  }
+
+  const { info } = load;
+  const preview = buildRequest(notebook, fields, options, '', trans);
+  const executions = preview.ok ? gridSize(preview.request) : null;
+  return (
+    <form
+      className="jp-MlopsLab-jobForm"
+      onSubmit={event => {
+        event.preventDefault();
+        void submit();
+      }}
+      noValidate
+    >
+      <h2 className="jp-MlopsLab-jobFormTitle">
+        {trans.__('Run %1 as a job', notebook)}
+      </h2>
+      {!info.has_parameters_cell && (
+        <p className="jp-MlopsLab-hint">
+          {trans.__(
+            'This notebook has no cell tagged "parameters": it runs as it is. Tag a cell "parameters" to get a field per variable.'
+          )}
+        </p>
+      )}
+      {fields.length > 0 && (
+        <fieldset className="jp-MlopsLab-jobFields">
+          <legend>{trans.__('Parameters')}</legend>
+          {fields.map(field => (
+            <ParameterInput
+              key={field.name}
+              field={field}
+              error={errors[field.name]}
+              trans={trans}
+              onChange={change => updateField(field.name, change)}
+            />
+          ))}
+        </fieldset>
+      )}
+      <fieldset className="jp-MlopsLab-jobFields">
+        <legend>{trans.__('Options')}</legend>
+        <label className="jp-MlopsLab-jobField" data-param="kernel_name">
+          <span className="jp-MlopsLab-label">{trans.__('Kernel')}</span>
+          <select
+            className="jp-mod-styled"
+            name="kernel_name"
+            value={options.kernelName}
+            onChange={e => updateOption('kernelName', e.target.value)}
+          >
+            {[...new Set([info.kernel_name, ...info.kernels])].map(name => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+          <FieldError error={errors.kernel_name} />
+        </label>
+        <label className="jp-MlopsLab-jobField" data-param="timeout">
+          <span className="jp-MlopsLab-label">{trans.__('Timeout (s)')}</span>
+          <input
+            className="jp-mod-styled"
+            name="timeout"
+            type="text"
+            inputMode="decimal"
+            placeholder={trans.__('no limit')}
+            value={options.timeout}
+            aria-invalid={errors.timeout !== undefined}
+            onChange={e => updateOption('timeout', e.target.value)}
+          />
+          <FieldError error={errors.timeout} />
+        </label>
+        <label className="jp-MlopsLab-jobField" data-param="retries">
+          <span className="jp-MlopsLab-label">{trans.__('Retries')}</span>
+          <input
+            className="jp-mod-styled"
+            name="retries"
+            type="text"
+            inputMode="numeric"
+            value={options.retries}
+            aria-invalid={errors.retries !== undefined}
+            onChange={e => updateOption('retries', e.target.value)}
+          />
+          <FieldError error={errors.retries} />
+        </label>
+      </fieldset>
+      {formError && (
+        <div className="jp-MlopsLab-jobFormError" role="alert">
+          {formError}
+        </div>
+      )}
+      <div className="jp-MlopsLab-jobFormActions">
+        <button
+          type="submit"
+          className="jp-Button jp-mod-styled jp-mod-accept jp-MlopsLab-jobSubmit"
+          disabled={submitting}
+        >
+          {submitting
+            ? trans.__('Submitting…')
+            : executions !== null && executions > 1
+              ? trans.__('Run %1 executions', executions)
+              : trans.__('Run')}
+        </button>
+        {done && (
+          <span className="jp-MlopsLab-jobFormDone" role="status">
+            {done}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}
+
+/** The inline message of one field as it is now, or null. */
+function fieldProblem(field: IField, trans: TranslationBundle): string | null {
+  if (field.sweep) {
+    const parsed = parseSweep(field.name, field.type, field.text, trans);
+    return parsed.ok ? null : parsed.error;
+  }
+  if (field.type === 'bool' || field.text === field.initialText) {
+    return null;
+  }
+  const parsed = parseValue(field.name, field.type, field.text, trans);
+  return parsed.ok ? null : parsed.error;
+}
+
+function FieldError(props: { error?: string }): JSX.Element | null {
+  return props.error ? (
+    <span className="jp-MlopsLab-fieldError" role="alert">
+      {props.error}
+    </span>
+  ) : null;
+}
+
+function ParameterInput(props: {
+  field: IField;
+  error?: string;
+  trans: TranslationBundle;
+  onChange: (change: Partial<IField>) => void;
+}): JSX.Element {
+  const { field, error, trans, onChange } = props;
+  const invalid = error !== undefined;
+  let input: JSX.Element;
+  if (field.type === 'bool' && !field.sweep) {
+    input = (
+      <input
+        type="checkbox"
+        name={field.name}
+        checked={field.checked}
+        onChange={e => onChange({ checked: e.target.checked })}
+      />
+    );
+  } else if ((field.type === 'list' || field.type === 'dict') && !field.sweep) {
+    input = (
+      <textarea
+        className="jp-mod-styled"
+        name={field.name}
+        rows={2}
+        value={field.text}
+        aria-invalid={invalid}
+        onChange={e => onChange({ text: e.target.value })}
+      />
+    );
+  } else {
+    input = (
+      <input
+        className="jp-mod-styled"
+        name={field.name}
+        type="text"
+        inputMode={
+          !field.sweep && (field.type === 'int' || field.type === 'float')
+            ? 'decimal'
+            : undefined
+        }
+        placeholder={
+          field.sweep
+            ? field.type === 'list' || field.type === 'dict'
+              ? trans.__('a JSON array of values')
+              : trans.__('values, comma separated')
+            : undefined
+        }
+        value={field.text}
+        aria-invalid={invalid}
+        onChange={e => onChange({ text: e.target.value })}
+      />
+    );
+  }
+  return (
+    <div className="jp-MlopsLab-jobField" data-param={field.name}>
+      <label className="jp-MlopsLab-jobFieldLabel">
+        <span className="jp-MlopsLab-label">{field.name}</span>
+        <span className="jp-MlopsLab-jobFieldType">{field.type}</span>
+        {input}
+      </label>
+      <label
+        className="jp-MlopsLab-jobSweep"
+        title={trans.__('Run one execution per value')}
+      >
+        <input
+          type="checkbox"
+          name={`${field.name}-sweep`}
+          checked={field.sweep}
+          onChange={e => {
+            const sweep = e.target.checked;
+            // A bool's sweep is typed: start it with both values.
+            const text =
+              field.type === 'bool'
+                ? sweep
+                  ? 'true, false'
+                  : field.initialText
+                : field.text;
+            onChange({ sweep, text });
+          }}
+        />
+        {trans.__('sweep')}
+      </label>
+      {field.help && (
+        <span className="jp-MlopsLab-jobFieldHelp">{field.help}</span>
+      )}
+      <FieldError error={error} />
+    </div>
+  );
+}
+
+/** The form in a main-area panel, one per notebook. */
+export class RunAsJobWidget extends ReactWidget {
+  constructor(private readonly _props: IRunAsJobProps) {
+    super();
+    this.addClass('jp-MlopsLab-runAsJob');
+  }
+
+  protected render(): JSX.Element {
+    return <RunAsJob {...this._props} />;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The jobs' REST calls: submit a notebook, follow its executions, cancel, re-run.
+ *
+ * Beside `IMlopsLabAPI` rather than in it, so the runs' client (and every fake of
+ * it in the tests) does not grow with each feature.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+import { requestAPI } from '../request';
+import type {
+  Execution,
+  ExecutionLog,
+  ExecutionPage,
+  ExecutionsQueryParameters,
+  JobRequest,
+  NotebookParameters,
+  OutputNotebook,
+  Submission,
+  Sweep
+} from '../api/types';
+
+/** What `IJobsAPI.executions` asks for; every field is optional. */
+export interface IExecutionsQuery {
+  jobId?: string;
+  sweepId?: string;
+  state?: string;
+  maxResults?: number;
+  pageToken?: string;
+}
+
+/**
+ * The jobs' part of the mlops-lab REST API.
+ *
+ * Every method rejects with an `MlopsLabResponseError` carrying the server's
+ * message, code and `param` (the field that was wrong), or with a
+ * `ServerConnection.NetworkError` when the server cannot be reached.
+ */
+export interface IJobsAPI {
+  /**
+   * The parameters of a notebook's cell tagged `parameters`, its kernel and the
+   * installed kernels.
+   *
+   * @throws {MlopsLabResponseError} 400 `INVALID` for a path outside the root or
+   *   a file that is not a notebook; 404 `NOT_FOUND` for a missing notebook
+   */
+  parameters(notebook: string): Promise<NotebookParameters>;
+
+  /**
+   * Queue a notebook as a job (once, or a sweep). A second submit with the same
+   * `idempotency_key` returns the first one's executions (`reused`).
+   *
+   * @throws {MlopsLabResponseError} 400 `INVALID` whose `param` names the field
+   *   (a parameter's name, `timeout`, `kernel_name`, `sweep`...); nothing queued
+   */
+  submit(request: JobRequest): Promise<Submission>;
+
+  /** One page of executions, the newest first. */
+  executions(query?: IExecutionsQuery): Promise<ExecutionPage>;
+
+  /** @throws {MlopsLabResponseError} 404 `NOT_FOUND` for an unknown id */
+  execution(id: string): Promise<Execution>;
+
+  /** The output log from byte `offset` on; read again from `next_offset`. */
+  log(id: string, offset?: number): Promise<ExecutionLog>;
+
+  /** The masked output notebook (partial while it runs). */
+  outputNotebook(id: string): Promise<OutputNotebook>;
+
+  /** Cancel a queued or running execution. */
+  cancel(id: string): Promise<Execution>;
+
+  /** A new execution of the same job with the same parameters. */
+  rerun(id: string, idempotencyKey?: string): Promise<Submission>;
+
+  /** @throws {MlopsLabResponseError} 404 `NOT_FOUND` for an unknown id */
+  sweep(id: string): Promise<Sweep>;
+}
+
+/**
+ * The query string of `GET /executions` (with its leading `?` when not empty).
+ *
+ * Exported for the tests.
+ */
+export function executionsQueryString(query: IExecutionsQuery = {}): string {
+  // Typed with the generated parameters, so a renamed one fails to compile.
+  const parameters: ExecutionsQueryParameters = {
+    job_id: query.jobId || undefined,
+    sweep_id: query.sweepId || undefined,
+    state: query.state || undefined,
+    max_results: query.maxResults,
+    page_token: query.pageToken || undefined
+  };
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(parameters)) {
+    if (value !== undefined) {
+      search.set(name, String(value));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Calls `/mlops-lab/api/jobs` and `/executions` on JupyterLab's server. */
+export class JobsClient implements IJobsAPI {
+  constructor(settings?: ServerConnection.ISettings) {
+    this._settings = settings ?? ServerConnection.makeSettings();
+  }
+
+  parameters(notebook: string): Promise<NotebookParameters> {
+    const search = new URLSearchParams({ notebook });
+    return this._call(`jobs/parameters?${search.toString()}`);
+  }
+
+  submit(request: JobRequest): Promise<Submission> {
+    return this._call('jobs', 'POST', request);
+  }
+
+  executions(query?: IExecutionsQuery): Promise<ExecutionPage> {
+    return this._call(`executions${executionsQueryString(query)}`);
+  }
+
+  execution(id: string): Promise<Execution> {
+    return this._call(`executions/${encodeURIComponent(id)}`);
+  }
+
+  log(id: string, offset = 0): Promise<ExecutionLog> {
+    return this._call(
+      `executions/${encodeURIComponent(id)}/log?offset=${offset}`
+    );
+  }
+
+  outputNotebook(id: string): Promise<OutputNotebook> {
+    return this._call(`executions/${encodeURIComponent(id)}/notebook`);
+  }
+
+  cancel(id: string): Promise<Execution> {
+    return this._call(
+      `executions/${encodeURIComponent(id)}/cancel`,
+      'POST',
+      {}
+    );
+  }
+
+  rerun(id: string, idempotencyKey?: string): Promise<Submission> {
+    return this._call(`executions/${encodeURIComponent(id)}/rerun`, 'POST', {
+      idempotency_key: idempotencyKey ?? null
+    });
+  }
+
+  sweep(id: string): Promise<Sweep> {
+    return this._call(`sweeps/${encodeURIComponent(id)}`);
+  }
+
+  private _call<T>(
+    endPoint: string,
+    method = 'GET',
+    body?: unknown
+  ): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    return requestAPI<T>(endPoint, init, this._settings);
+  }
+
+  private readonly _settings: ServerConnection.ISettings;
+}
