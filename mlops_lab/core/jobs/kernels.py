@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 # The kernel keeps its input history in memory: a job never writes (or locks) the
 # user's IPython history database, which concurrent kernels would otherwise share.
 KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
+
+IOPUB_RETRY_S = 0.05
+"""Seconds to wait for a ``kernel_info`` request's status on IOPub before asking again
+(it follows the shell reply within milliseconds once the subscription is live)."""
 
 # Failed starts in a row after which the pool stops trying a kernel name (attempts then
 # start their kernels cold, which reports the error to the user).
@@ -53,7 +58,12 @@ class ReadyKernel:
     ready_at: float = field(default_factory=time.monotonic)
 
     def is_alive(self) -> bool:
-        """True while the kernel process runs (a pooled kernel may die while it waits)."""
+        """True while the kernel process runs (a pooled kernel may die while it waits).
+
+        The provisioner's ``process`` is a :class:`subprocess.Popen`, or for a kernel
+        forked from the template a :class:`~mlops_lab.core.jobs.forkserver.ForkedProcess`
+        with the same ``poll`` / ``wait``.
+        """
         process = getattr(self.manager.provisioner, "process", None)
         return process is not None and process.poll() is None
 
@@ -97,6 +107,9 @@ async def wait_until_ready(client: Any, timeout: float) -> None:
     pass in silence: a fixed 0.2 s on every connection, which would be most of a
     pooled kernel's start latency. Seeing the ``idle`` status of our own request on
     IOPub proves the subscription is live (no output of the first cell can be lost).
+    The status of a request sent before the subscription reached the kernel is lost
+    (about one connection in two here), so a request whose status does not follow its
+    reply within ``IOPUB_RETRY_S`` is simply asked again.
 
     Raises:
         RuntimeError: the kernel died, or did not answer within ``timeout`` seconds.
@@ -107,7 +120,7 @@ async def wait_until_ready(client: Any, timeout: float) -> None:
         left = max(deadline - time.monotonic(), 0.05)
         if await _reply(
             client.shell_channel, msg_id, min(1.0, left), "kernel_info_reply"
-        ) and await _reply(client.iopub_channel, msg_id, 0.3, "status"):
+        ) and await _reply(client.iopub_channel, msg_id, IOPUB_RETRY_S, "status"):
             return
         if not await client.is_alive():
             raise RuntimeError("the kernel died before it answered kernel_info")
@@ -162,6 +175,8 @@ def start_kernel(
             param="kernel_name",
         ) from None
 
+    _fork_if_possible(manager)
+
     async def start() -> None:
         await manager.start_kernel(
             env=dict(env), cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS)
@@ -182,6 +197,28 @@ def start_kernel(
         raise
     pid = manager.provisioner.pid  # type: ignore[union-attr]
     return ReadyKernel(kernel_name, manager, int(pid), time.monotonic() - began)
+
+
+def _fork_if_possible(manager: AsyncKernelManager) -> None:
+    """Have ``manager`` fork its kernel from this process's warm template when it can.
+
+    Forking spares each kernel the imports of ipykernel and IPython (see
+    :mod:`~mlops_lab.core.jobs.forkserver`); a kernel that cannot be forked, or a
+    template that cannot start, leaves jupyter_client's own provisioner in place.
+    """
+    from mlops_lab.core.jobs import forkserver
+
+    if not forkserver.forkable(manager.kernel_spec):
+        return
+    server = forkserver.fork_server()
+    if server is None:
+        return
+    manager.kernel_id = manager.kernel_id or str(uuid.uuid4())
+    provisioner = forkserver.ForkProvisioner(
+        kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
+    )
+    provisioner.server = server
+    manager.provisioner = provisioner
 
 
 class KernelPool:

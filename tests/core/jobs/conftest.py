@@ -8,21 +8,33 @@ from pathlib import Path
 import psutil
 import pytest
 
+from mlops_lab.core.jobs.forkserver import TEMPLATE
 from tests import notebook_files
+
+TEMPLATE_NAME = TEMPLATE.name
 
 
 def kernel_processes() -> set[int]:
-    """Pids of the kernels this test process started that still exist (zombies included)."""
+    """Pids of the kernels this test process started that still exist (zombies included).
+
+    A kernel forked from the kernel template has the template's command line: every
+    child of a template is a kernel (the template itself lives as long as its worker).
+    """
     found = set()
     for child in psutil.Process().children(recursive=True):
         try:
-            if any("ipykernel" in part for part in child.cmdline()):
+            if any("ipykernel" in part for part in child.cmdline()) or _forked(child):
                 found.add(child.pid)
         except psutil.ZombieProcess:
             found.add(child.pid)
         except psutil.NoSuchProcess:
             pass
     return found
+
+
+def _forked(process: psutil.Process) -> bool:
+    parent = process.parent()
+    return parent is not None and any(TEMPLATE_NAME in part for part in parent.cmdline())
 
 
 @pytest.fixture
