@@ -307,9 +307,10 @@ def wait(
 ) -> list[Execution]:
     """Block until every execution ended (or ``timeout`` passed); report each poll."""
     store = job_store(settings)
+    ids = [store.get(i).id for i in execution_ids]  # prefixes to ids, unknown ones refused
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        executions = [store.get(i) for i in execution_ids]
+        executions = store.many(ids)
         if on_progress is not None:
             on_progress(executions)
         if all(e.state.finished for e in executions):

@@ -134,7 +134,7 @@ class JobStore:
             if sweep is not None:
                 rows = _sweep_executions(session, sweep.id)
                 return Submission(
-                    executions=[_execution(session, r) for r in rows],
+                    executions=_executions(session, rows),
                     sweep=_sweep(session, sweep),
                     reused=True,
                 )
@@ -149,6 +149,18 @@ class JobStore:
         """One execution by id or by a unique prefix of at least 4 characters."""
         with self.store.transaction() as session:
             return _execution(session, _find(session, execution_id))
+
+    def many(self, execution_ids: list[str]) -> list[Execution]:
+        """Executions by exact id, in the order asked (one round of queries, for ``wait``)."""
+        with self.store.transaction() as session:
+            rows = list(
+                session.scalars(select(ExecutionRow).where(ExecutionRow.id.in_(execution_ids)))
+            )
+            found = {e.id: e for e in _executions(session, rows)}
+        missing = [i for i in execution_ids if i not in found]
+        if missing:
+            raise NotFound(f"No execution '{missing[0]}'.")
+        return [found[i] for i in execution_ids]
 
     def job(self, job_id: str) -> Job:
         with self.store.transaction() as session:
@@ -202,9 +214,7 @@ class JobStore:
             more = len(rows) > max_results
             rows = rows[:max_results]
             token = _token(rows[-1]) if more and rows else None
-            return ExecutionPage(
-                executions=[_execution(session, r) for r in rows], next_page_token=token
-            )
+            return ExecutionPage(executions=_executions(session, rows), next_page_token=token)
 
     def get_sweep(self, sweep_id: str) -> Sweep:
         with self.store.transaction() as session:
@@ -682,11 +692,35 @@ def _sweep(session: Session, row: SweepRow) -> Sweep:
 
 
 def _execution(session: Session, row: ExecutionRow) -> Execution:
-    job = session.get(JobRow, row.job_id)
-    assert job is not None
-    attempts = session.scalars(
-        select(AttemptRow).where(AttemptRow.execution_id == row.id).order_by(AttemptRow.number)
-    )
+    return _executions(session, [row])[0]
+
+
+def _executions(session: Session, rows: list[ExecutionRow]) -> list[Execution]:
+    """Entities of ``rows`` with their jobs and attempts: three queries, not two a row."""
+    if not rows:
+        return []
+    job_ids = {r.job_id for r in rows}
+    jobs = {j.id: j for j in session.scalars(select(JobRow).where(JobRow.id.in_(job_ids)))}
+    attempts: dict[str, list[Attempt]] = {r.id: [] for r in rows}
+    for a in session.scalars(
+        select(AttemptRow)
+        .where(AttemptRow.execution_id.in_(list(attempts)))
+        .order_by(AttemptRow.execution_id, AttemptRow.number)
+    ):
+        attempts[a.execution_id].append(
+            Attempt(
+                number=a.number,
+                state=State(a.state),
+                run_id=a.run_id,
+                started_at=_utc(a.started_at),
+                finished_at=_utc(a.finished_at),
+                error=_error(a.error),
+            )
+        )
+    return [_entity(row, jobs[row.job_id], attempts[row.id]) for row in rows]
+
+
+def _entity(row: ExecutionRow, job: JobRow, attempts: list[Attempt]) -> Execution:
     return Execution(
         id=row.id,
         job_id=row.job_id,
@@ -710,15 +744,5 @@ def _execution(session: Session, row: ExecutionRow) -> Execution:
         error=_error(row.error),
         output_path=row.output_path,
         cancel_requested=row.cancel_requested,
-        attempts=[
-            Attempt(
-                number=a.number,
-                state=State(a.state),
-                run_id=a.run_id,
-                started_at=_utc(a.started_at),
-                finished_at=_utc(a.finished_at),
-                error=_error(a.error),
-            )
-            for a in attempts
-        ],
+        attempts=attempts,
     )
