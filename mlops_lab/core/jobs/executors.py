@@ -69,14 +69,17 @@ class LocalExecutor(Executor):
     """``workers`` warm processes; the first ``kernel_pool`` of them keep a kernel started.
 
     Workers are spawned (not forked: the runner holds threads and database connections)
-    and replaced when one dies; a dead worker's execution is reported as lost.
+    and replaced when one dies; a dead worker's execution is reported as lost. They are
+    started one after the other: on a small machine the first job of a new runner starts
+    sooner when the first worker does not share the cores with the others' imports.
     """
 
     def __init__(self, settings: Settings, workers: int, kernel_pool: int) -> None:
         self._settings = settings
         self._context = multiprocessing.get_context("spawn")
-        self._slots = [self._spawn(i < kernel_pool) for i in range(workers)]
+        self._workers = workers
         self._kernel_pool = kernel_pool
+        self._slots = [self._spawn(kernel_pool > 0)]
 
     def _spawn(self, keep_kernel: bool) -> _Slot:
         from mlops_lab.core.jobs.worker import worker_main
@@ -100,7 +103,7 @@ class LocalExecutor(Executor):
         return sum(1 for s in self._slots if s.execution_id is not None)
 
     def ready(self) -> bool:
-        return all(s.ready for s in self._slots)
+        return len(self._slots) == self._workers and all(s.ready for s in self._slots)
 
     def start(self, claimed: Claimed) -> None:
         slot = next(s for s in self._slots if s.ready and s.execution_id is None)
@@ -120,6 +123,9 @@ class LocalExecutor(Executor):
                     break
                 if message[0] == "ready":
                     slot.ready = True
+                    if len(self._slots) < self._workers:
+                        index = len(self._slots)
+                        self._slots.append(self._spawn(index < self._kernel_pool))
                 elif message[0] == "done":
                     finished.append(Finished(message[1]))
                     slot.execution_id = None
