@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from mlops_lab.core.errors import InvalidInput, NotFound
 from mlops_lab.core.jobs.entities import (
-    Attempt,
     CellError,
     Execution,
     ExecutionPage,
@@ -29,7 +28,15 @@ from mlops_lab.core.jobs.entities import (
     Job,
     Submission,
     Sweep,
-    SweepGoal,
+)
+from mlops_lab.core.jobs.rows import (
+    error_json,
+    execution_entities,
+    execution_entity,
+    job_entity,
+    job_row,
+    sweep_entity,
+    sweep_row,
 )
 from mlops_lab.core.store import LabStore
 from mlops_lab.core.store.schema import AttemptRow, ExecutionRow, JobRow, RunnerRow, SweepRow
@@ -93,10 +100,10 @@ class JobStore:
         ids = [new_id() for _ in executions]
         try:
             with self.store.transaction() as session:
-                session.add(_job_row(job))
+                session.add(job_row(job))
                 session.flush()  # the rows below reference it (no ORM relationship orders them)
                 if sweep is not None:
-                    session.add(_sweep_row(sweep, ids, idempotency_key))
+                    session.add(sweep_row(sweep, idempotency_key))
                     session.flush()
                 for index, (execution_id, new) in enumerate(zip(ids, executions, strict=True)):
                     key = idempotency_key if sweep is None and index == 0 else None
@@ -134,21 +141,21 @@ class JobStore:
             if sweep is not None:
                 rows = _sweep_executions(session, sweep.id)
                 return Submission(
-                    executions=_executions(session, rows),
-                    sweep=_sweep(session, sweep),
+                    executions=execution_entities(session, rows),
+                    sweep=sweep_entity(session, sweep),
                     reused=True,
                 )
             row = session.scalar(select(ExecutionRow).where(ExecutionRow.idempotency_key == key))
             if row is None:
                 return None
-            return Submission(executions=[_execution(session, row)], reused=True)
+            return Submission(executions=[execution_entity(session, row)], reused=True)
 
     # -- read ---------------------------------------------------------------------------------
 
     def get(self, execution_id: str) -> Execution:
         """One execution by id or by a unique prefix of at least 4 characters."""
         with self.store.transaction() as session:
-            return _execution(session, _find(session, execution_id))
+            return execution_entity(session, _find(session, execution_id))
 
     def many(self, execution_ids: list[str]) -> list[Execution]:
         """Executions by exact id, in the order asked (one round of queries, for ``wait``)."""
@@ -156,7 +163,7 @@ class JobStore:
             rows = list(
                 session.scalars(select(ExecutionRow).where(ExecutionRow.id.in_(execution_ids)))
             )
-            found = {e.id: e for e in _executions(session, rows)}
+            found = {e.id: e for e in execution_entities(session, rows)}
         missing = [i for i in execution_ids if i not in found]
         if missing:
             raise NotFound(f"No execution '{missing[0]}'.")
@@ -167,7 +174,7 @@ class JobStore:
             row = session.get(JobRow, job_id)
             if row is None:
                 raise NotFound(f"No job '{job_id}'.")
-            return _job(row)
+            return job_entity(row)
 
     def values(self, execution_id: str) -> dict[str, Any] | None:
         """The parameters in clear while the execution is not finished (None after)."""
@@ -214,14 +221,16 @@ class JobStore:
             more = len(rows) > max_results
             rows = rows[:max_results]
             token = _token(rows[-1]) if more and rows else None
-            return ExecutionPage(executions=_executions(session, rows), next_page_token=token)
+            return ExecutionPage(
+                executions=execution_entities(session, rows), next_page_token=token
+            )
 
     def get_sweep(self, sweep_id: str) -> Sweep:
         with self.store.transaction() as session:
             row = session.get(SweepRow, sweep_id)
             if row is None:
                 raise NotFound(f"No sweep '{sweep_id}'. `mlops-lab job list` shows executions.")
-            return _sweep(session, row)
+            return sweep_entity(session, row)
 
     # -- the runner's side --------------------------------------------------------------------
 
@@ -272,8 +281,8 @@ class JobStore:
                 assert job_row is not None
                 claimed.append(
                     Claimed(
-                        execution=_execution(session, row),
-                        job=_job(job_row),
+                        execution=execution_entity(session, row),
+                        job=job_entity(job_row),
                         values=dict(row.values or {}),
                         sweep_run_id=sweep_run,
                     )
@@ -343,21 +352,21 @@ class JobStore:
         moment = now()
         with self.store.transaction() as session:
             row = _row(session, execution_id)
-            error_json = _error_json(error)
+            error_data = error_json(error)
             attempt_row = session.get(AttemptRow, (execution_id, attempt))
             if attempt_row is None:
                 attempt_row = AttemptRow(execution_id=execution_id, number=attempt)
                 session.add(attempt_row)
             attempt_row.state = state.value
             attempt_row.finished_at = moment
-            attempt_row.error = error_json
+            attempt_row.error = error_data
             job = session.get(JobRow, row.job_id)
             retry = (
                 state in (State.FAILED, State.TIMED_OUT)
                 and not row.cancel_requested
                 and attempt < row.max_attempts
             )
-            row.error = error_json
+            row.error = error_data
             row.current_cell = None
             if retry:
                 backoff = (job.retry_backoff if job else 10.0) * 2 ** (attempt - 1)
@@ -370,7 +379,7 @@ class JobStore:
                 row.finished_at = moment
                 row.values = None
             session.flush()
-            return _execution(session, row)
+            return execution_entity(session, row)
 
     def request_cancel(self, execution_id: str) -> Execution:
         """Cancel: a queued execution at once, a running one through its worker."""
@@ -389,7 +398,7 @@ class JobStore:
                 row.finished_at = moment
                 row.values = None
             session.flush()
-            return _execution(session, row)
+            return execution_entity(session, row)
 
     def fail(self, execution_id: str, message: str, name: str = "RunnerError") -> Execution:
         """End an execution whose worker or runner died: FAILED, with what happened."""
@@ -443,7 +452,7 @@ class JobStore:
             row = session.get(SweepRow, sweep_id)
             assert row is not None
             session.refresh(row)
-            return replace(_sweep(session, row), state=final)
+            return replace(sweep_entity(session, row), state=final)
 
     def complete_sweep(
         self,
@@ -590,159 +599,3 @@ def _read_token(token: str) -> tuple[datetime, str]:
             f"page_token '{token}' is not one this server gave: start from the first page.",
             param="page_token",
         ) from None
-
-
-def _error_json(error: CellError | None) -> dict[str, Any] | None:
-    if error is None:
-        return None
-    return {"cell_index": error.cell_index, "name": error.name, "message": error.message}
-
-
-def _error(data: dict[str, Any] | None) -> CellError | None:
-    if not data:
-        return None
-    return CellError(cell_index=data.get("cell_index"), name=data["name"], message=data["message"])
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they were written in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-def _job_row(job: Job) -> JobRow:
-    return JobRow(
-        id=job.id,
-        name=job.name,
-        notebook=job.notebook,
-        parameters=job.parameters,
-        kernel_name=job.kernel_name,
-        timeout=job.timeout,
-        retries=job.retries,
-        retry_backoff=job.retry_backoff,
-        experiment=job.experiment,
-        created_at=job.created_at,
-        created_by=job.created_by,
-    )
-
-
-def _job(row: JobRow) -> Job:
-    return Job(
-        id=row.id,
-        name=row.name,
-        notebook=row.notebook,
-        parameters=dict(row.parameters or {}),
-        kernel_name=row.kernel_name,
-        timeout=row.timeout,
-        retries=row.retries,
-        retry_backoff=row.retry_backoff,
-        experiment=row.experiment,
-        created_at=_utc(row.created_at) or row.created_at,
-        created_by=row.created_by,
-    )
-
-
-def _sweep_row(sweep: Sweep, execution_ids: list[str], key: str | None) -> SweepRow:
-    return SweepRow(
-        id=sweep.id,
-        job_id=sweep.job_id,
-        run_id=sweep.run_id,
-        grid=sweep.grid,
-        metric=sweep.metric,
-        goal=sweep.goal.value,
-        concurrency=sweep.concurrency,
-        state=State.QUEUED.value,
-        created_at=sweep.created_at,
-        idempotency_key=key,
-    )
-
-
-def _sweep(session: Session, row: SweepRow) -> Sweep:
-    ids = list(
-        session.scalars(
-            select(ExecutionRow.id)
-            .where(ExecutionRow.sweep_id == row.id)
-            .order_by(ExecutionRow.created_at, ExecutionRow.id)
-        )
-    )
-    running = session.scalar(
-        select(func.count())
-        .select_from(ExecutionRow)
-        .where(ExecutionRow.sweep_id == row.id, ExecutionRow.state == State.RUNNING.value)
-    )
-    state = State(row.state)
-    if state is State.QUEUED and (running or row.finished_at is not None):
-        state = State.RUNNING  # the last ones run, or its summary is being written
-    return Sweep(
-        id=row.id,
-        job_id=row.job_id,
-        run_id=row.run_id,
-        grid=dict(row.grid or {}),
-        metric=row.metric,
-        goal=SweepGoal(row.goal),
-        concurrency=row.concurrency,
-        state=state,
-        execution_ids=ids,
-        created_at=_utc(row.created_at) or row.created_at,
-        finished_at=_utc(row.finished_at),
-        best_execution_id=row.best_execution_id,
-        best_value=row.best_value,
-    )
-
-
-def _execution(session: Session, row: ExecutionRow) -> Execution:
-    return _executions(session, [row])[0]
-
-
-def _executions(session: Session, rows: list[ExecutionRow]) -> list[Execution]:
-    """Entities of ``rows`` with their jobs and attempts: three queries, not two a row."""
-    if not rows:
-        return []
-    job_ids = {r.job_id for r in rows}
-    jobs = {j.id: j for j in session.scalars(select(JobRow).where(JobRow.id.in_(job_ids)))}
-    attempts: dict[str, list[Attempt]] = {r.id: [] for r in rows}
-    for a in session.scalars(
-        select(AttemptRow)
-        .where(AttemptRow.execution_id.in_(list(attempts)))
-        .order_by(AttemptRow.execution_id, AttemptRow.number)
-    ):
-        attempts[a.execution_id].append(
-            Attempt(
-                number=a.number,
-                state=State(a.state),
-                run_id=a.run_id,
-                started_at=_utc(a.started_at),
-                finished_at=_utc(a.finished_at),
-                error=_error(a.error),
-            )
-        )
-    return [_entity(row, jobs[row.job_id], attempts[row.id]) for row in rows]
-
-
-def _entity(row: ExecutionRow, job: JobRow, attempts: list[Attempt]) -> Execution:
-    return Execution(
-        id=row.id,
-        job_id=row.job_id,
-        job_name=job.name,
-        notebook=job.notebook,
-        parameters=dict(row.parameters or {}),
-        kernel_name=job.kernel_name,
-        state=State(row.state),
-        created_at=_utc(row.created_at) or row.created_at,
-        created_by=row.created_by,
-        experiment_id=row.experiment_id,
-        run_id=row.run_id,
-        sweep_id=row.sweep_id,
-        attempt=row.attempt,
-        max_attempts=row.max_attempts,
-        cells_done=row.cells_done,
-        cells_total=row.cells_total,
-        current_cell=row.current_cell,
-        started_at=_utc(row.started_at),
-        finished_at=_utc(row.finished_at),
-        error=_error(row.error),
-        output_path=row.output_path,
-        cancel_requested=row.cancel_requested,
-        attempts=attempts,
-    )
