@@ -10,6 +10,7 @@ import {
   gridSize,
   IField,
   initialFields,
+  DEFAULT_OPTIONS,
   IOptions,
   parseSweep,
   parseValue
@@ -17,7 +18,7 @@ import {
 import { jobParametersAnswer, recorded } from './recorded';
 
 const trans = nullTranslator.load('mlops_lab');
-const OPTIONS: IOptions = { kernelName: '', timeout: '', retries: '0' };
+const OPTIONS: IOptions = DEFAULT_OPTIONS;
 
 function fields(): IField[] {
   return initialFields(jobParametersAnswer().parameters);
@@ -147,13 +148,26 @@ describe('buildRequest', () => {
     const built = buildRequest(
       'train.ipynb',
       form,
-      { kernelName: 'python3', timeout: '30', retries: '2' },
+      {
+        ...OPTIONS,
+        kernelName: 'python3',
+        timeout: '30',
+        retries: '2',
+        sweepMetric: ' loss ',
+        sweepGoal: 'min',
+        concurrency: '3'
+      },
       'k',
       trans
     );
     if (!built.ok) {
       throw new Error(JSON.stringify(built.errors));
     }
+    expect(built.request).toMatchObject({
+      sweep_metric: 'loss',
+      sweep_goal: 'min',
+      concurrency: 3
+    });
     expect(built.request.sweep).toEqual({
       alpha: [0.1, 0.5, 1],
       epochs: [3, 5]
@@ -167,13 +181,42 @@ describe('buildRequest', () => {
     expect(gridSize(built.request)).toBe(6);
   });
 
+  it('sends the sweep options only with a sweep, and checks its concurrency', () => {
+    const plain = buildRequest(
+      'train.ipynb',
+      fields(),
+      { ...OPTIONS, sweepMetric: 'loss', concurrency: '2' },
+      'k',
+      trans
+    );
+    if (!plain.ok) {
+      throw new Error(JSON.stringify(plain.errors));
+    }
+    expect(plain.request).not.toHaveProperty('sweep_metric');
+    expect(plain.request).not.toHaveProperty('concurrency');
+    const swept = edit(fields(), 'alpha', { sweep: true, text: '0.1,0.5' });
+    const bad = buildRequest(
+      'train.ipynb',
+      swept,
+      { ...OPTIONS, concurrency: '0' },
+      'k',
+      trans
+    );
+    expect(bad).toEqual({
+      ok: false,
+      errors: {
+        concurrency: "concurrency must be a whole number >= 1, got '0'"
+      }
+    });
+  });
+
   it('collects every wrong field and builds nothing', () => {
     let form = edit(fields(), 'alpha', { text: 'abc' });
     form = edit(form, 'flags', { text: '[1,' });
     const built = buildRequest(
       'train.ipynb',
       form,
-      { kernelName: '', timeout: '0', retries: '-1' },
+      { ...OPTIONS, timeout: '0', retries: '-1' },
       'k',
       trans
     );

@@ -19,7 +19,9 @@ import {
   gridSize,
   IField,
   initialFields,
+  DEFAULT_OPTIONS,
   IOptions,
+  OPTION_PARAMS,
   parseSweep,
   parseValue
 } from '../jobs/form';
@@ -41,17 +43,13 @@ type Load =
   | { status: 'ready'; info: NotebookParameters };
 
 /** Options the server may name in `param` (they have a field of their own). */
-const OPTION_FIELDS = ['kernel_name', 'timeout', 'retries'];
+const OPTION_FIELDS = Object.values(OPTION_PARAMS);
 
 export function RunAsJob(props: IRunAsJobProps): JSX.Element {
   const { api, notebook, trans } = props;
   const [load, setLoad] = useState<Load>({ status: 'loading' });
   const [fields, setFields] = useState<IField[]>([]);
-  const [options, setOptions] = useState<IOptions>({
-    kernelName: '',
-    timeout: '',
-    retries: '0'
-  });
+  const [options, setOptions] = useState<IOptions>(DEFAULT_OPTIONS);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -114,7 +112,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
     setOptions(o => ({ ...o, [name]: value }));
     setErrors(e => {
       const rest = { ...e };
-      delete rest[name === 'kernelName' ? 'kernel_name' : name];
+      delete rest[OPTION_PARAMS[name]];
       return rest;
     });
   };
@@ -264,6 +262,51 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
           />
           <FieldError error={errors.retries} />
         </label>
+        {fields.some(f => f.sweep) && (
+          <>
+            <label className="jp-MlopsLab-jobField" data-param="sweep_metric">
+              <span className="jp-MlopsLab-label">
+                {trans.__('Best by metric')}
+              </span>
+              <input
+                className="jp-mod-styled"
+                name="sweep_metric"
+                type="text"
+                placeholder={trans.__('e.g. accuracy')}
+                value={options.sweepMetric}
+                aria-invalid={errors.sweep_metric !== undefined}
+                onChange={e => updateOption('sweepMetric', e.target.value)}
+              />
+              <FieldError error={errors.sweep_metric} />
+            </label>
+            <label className="jp-MlopsLab-jobField" data-param="sweep_goal">
+              <span className="jp-MlopsLab-label">{trans.__('Goal')}</span>
+              <select
+                className="jp-mod-styled"
+                name="sweep_goal"
+                value={options.sweepGoal}
+                onChange={e => updateOption('sweepGoal', e.target.value)}
+              >
+                <option value="max">{trans.__('highest')}</option>
+                <option value="min">{trans.__('lowest')}</option>
+              </select>
+            </label>
+            <label className="jp-MlopsLab-jobField" data-param="concurrency">
+              <span className="jp-MlopsLab-label">{trans.__('At once')}</span>
+              <input
+                className="jp-mod-styled"
+                name="concurrency"
+                type="text"
+                inputMode="numeric"
+                placeholder={trans.__('number of cores')}
+                value={options.concurrency}
+                aria-invalid={errors.concurrency !== undefined}
+                onChange={e => updateOption('concurrency', e.target.value)}
+              />
+              <FieldError error={errors.concurrency} />
+            </label>
+          </>
+        )}
       </fieldset>
       {formError && (
         <div className="jp-MlopsLab-jobFormError" role="alert">

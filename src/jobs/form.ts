@@ -34,7 +34,32 @@ export interface IOptions {
   /** Seconds; empty for no limit. */
   timeout: string;
   retries: string;
+  /** For a sweep: the metric its best execution is chosen by (empty: none). */
+  sweepMetric: string;
+  sweepGoal: 'max' | 'min';
+  /** For a sweep: at most this many executions at once (empty: the server's). */
+  concurrency: string;
 }
+
+/** The options of a new form. */
+export const DEFAULT_OPTIONS: IOptions = {
+  kernelName: '',
+  timeout: '',
+  retries: '0',
+  sweepMetric: '',
+  sweepGoal: 'max',
+  concurrency: ''
+};
+
+/** The request field each option is sent as (the server's 400 names it). */
+export const OPTION_PARAMS: Record<keyof IOptions, string> = {
+  kernelName: 'kernel_name',
+  timeout: 'timeout',
+  retries: 'retries',
+  sweepMetric: 'sweep_metric',
+  sweepGoal: 'sweep_goal',
+  concurrency: 'concurrency'
+};
 
 /** A value read from a field, or what is wrong with it. */
 export type Parsed =
@@ -245,6 +270,21 @@ export function buildRequest(
       );
     }
   }
+  const swept = Object.keys(sweep).length > 0;
+  let concurrency: number | null = null;
+  if (swept && options.concurrency.trim() !== '') {
+    if (
+      INT.test(options.concurrency.trim()) &&
+      Number(options.concurrency) >= 1
+    ) {
+      concurrency = Number(options.concurrency);
+    } else {
+      errors.concurrency = trans.__(
+        "concurrency must be a whole number >= 1, got '%1'",
+        options.concurrency
+      );
+    }
+  }
   if (Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
@@ -255,8 +295,15 @@ export function buildRequest(
     timeout,
     idempotency_key: idempotencyKey
   };
-  if (Object.keys(sweep).length > 0) {
+  if (swept) {
     request.sweep = sweep;
+    request.sweep_goal = options.sweepGoal;
+    if (options.sweepMetric.trim() !== '') {
+      request.sweep_metric = options.sweepMetric.trim();
+    }
+    if (concurrency !== null) {
+      request.concurrency = concurrency;
+    }
   }
   if (options.kernelName) {
     request.kernel_name = options.kernelName;

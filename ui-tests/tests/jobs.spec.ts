@@ -129,6 +129,57 @@ test.describe('Run as job', () => {
     });
   });
 
+  test('a sweep from the form: its grid runs and its best is named', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(120 * 1000);
+    const name = 'job_sweep.ipynb';
+    await page.contents.uploadContent(
+      notebook("import mlflow\nmlflow.log_metric('score', alpha * epochs)"),
+      'text',
+      `${tmpPath}/${name}`
+    );
+    await page.notebook.openByPath(`${tmpPath}/${name}`);
+    await page.notebook.activate(name);
+    await page.locator('.jp-MlopsLab-runAsJobButton').first().click();
+    const form = page.locator('.jp-MlopsLab-jobForm');
+    await expect(form.locator('[name="sweep_metric"]')).toHaveCount(0);
+
+    await form.locator('[name="alpha-sweep"]').check();
+    await form.locator('[name="alpha"]').fill('1, 3');
+    await form.locator('[name="sweep_metric"]').fill('score');
+    await form.locator('[name="concurrency"]').fill('0');
+    await expect(
+      form.locator('[data-param="concurrency"] .jp-MlopsLab-fieldError')
+    ).toHaveCount(0); // checked when sent, beside its field
+    await form.locator('.jp-MlopsLab-jobSubmit').click();
+    await expect(
+      form.locator('[data-param="concurrency"] .jp-MlopsLab-fieldError')
+    ).toHaveText("concurrency must be a whole number >= 1, got '0'");
+    await form.locator('[name="concurrency"]').fill('2');
+    await expect(form.locator('.jp-MlopsLab-jobSubmit')).toHaveText(
+      'Run 2 executions'
+    );
+    await form.locator('.jp-MlopsLab-jobSubmit').click();
+    await expect(form.locator('.jp-MlopsLab-jobFormDone')).toBeVisible();
+
+    // The sweep's two executions end, and the server names the best one.
+    const bestOfSweep = () =>
+      page.evaluate(async () => {
+        const get = async (path: string) =>
+          (await fetch(`/mlops-lab/api/${path}`)).json();
+        const { executions } = await get('executions?max_results=2');
+        const id = executions[0]?.sweep_id;
+        if (!id) {
+          return null;
+        }
+        const sweep = await get(`sweeps/${id}`);
+        return sweep.state === 'SUCCEEDED' ? sweep.best_value : sweep.state;
+      });
+    await expect.poll(bestOfSweep, { timeout: 90 * 1000 }).toBe(9);
+  });
+
   test('a %mlops job run cell saves its notebook before it runs', async ({
     page,
     tmpPath
