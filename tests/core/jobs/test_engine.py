@@ -235,8 +235,10 @@ def test_a_timeout_during_the_kernel_start_times_out_the_attempt(
 ) -> None:
     notebook = write_notebook("never_starts.ipynb", ["x = 1"])
 
-    # shorter than any kernel start, a forked one included (about 0.2 s here)
-    outcome = run(request_for(notebook, timeout=0.05))
+    # A start-up variable of its own makes the kernel start fresh, not forked: about
+    # 0.35 s, where a forked kernel can be ready within the 0.05 s (CI saw 0.054 s).
+    env = {"MLFLOW_RUN_ID": "run-cold", "PYTHONFAULTHANDLER": "1"}
+    outcome = run(request_for(notebook, env=env, timeout=0.05))
 
     assert outcome.state == ExecutionState.TIMED_OUT
     assert outcome.error is not None and outcome.error.cell_index is None
