@@ -60,9 +60,7 @@ def cell_label(index: int) -> str:
 
 def error_text(error: CellError) -> str:
     """``cell 4: ValueError: alpha must be positive`` (the cell only when it is known)."""
-    where = f"{cell_label(error.cell_index)}: " if error.cell_index is not None else ""
-    message = error.message.strip().splitlines()
-    return f"{where}{error.name}: {message[0]}" if message else f"{where}{error.name}"
+    return error.line(first_line_only=True)
 
 
 def cells_text(execution: Execution) -> str:

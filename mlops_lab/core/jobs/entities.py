@@ -116,6 +116,13 @@ class CellError:
     name: str
     message: str
 
+    def line(self, first_line_only: bool = False) -> str:
+        """``cell 4: ValueError: alpha must be positive``, cells counted from 1 as a user
+        counts them (the cell only when it is known)."""
+        where = f"cell {self.cell_index + 1}: " if self.cell_index is not None else ""
+        message = self.message.strip().splitlines()[:1] if first_line_only else [self.message]
+        return f"{where}{self.name}: {message[0]}" if message else f"{where}{self.name}"
+
 
 @dataclass(frozen=True)
 class Attempt:

@@ -93,9 +93,7 @@ def close_attempt_run(
         if any(Path(folder).iterdir()):
             client.log_artifacts(run_id, folder, "notebook")
         if error is not None:
-            where = f"cell {error.cell_index + 1}: " if error.cell_index is not None else ""
-            message = f"{where}{error.name}: {error.message}"[:5000]
-            tags.append(RunTag(run_tags.ERROR, message))
+            tags.append(RunTag(run_tags.ERROR, error.line()[:5000]))
         if tags:
             client.log_batch(run_id, tags=tags)
         client.set_terminated(run_id, RUN_STATUS[state])

@@ -76,8 +76,7 @@ class Worker:
             )
             state, error = ExecutionState.FAILED, CellError(None, "WorkerError", one_line(exc))
         if error is not None:
-            where = f"cell {error.cell_index + 1}: " if error.cell_index is not None else ""
-            _append(log_file, f"=== {state.value}: {where}{error.name}: {error.message} ===\n")
+            _append(log_file, f"=== {state.value}: {error.line()} ===\n")
         else:
             _append(log_file, f"=== {state.value} ===\n")
         final = self.store.finish_attempt(execution.id, attempt, state, error)
