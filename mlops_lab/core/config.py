@@ -205,6 +205,17 @@ class Settings:
     def sweep_limit(self) -> int:
         return int(self._get("sweep_limit"))
 
+    def store_environment(self) -> dict[str, str]:
+        """The variables a process started from here needs to find the same stores, whatever
+        source set them here (a job runner, the kernels of its executions)."""
+        return {
+            ROOT_ENV: str(self.root),
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
+            "MLFLOW_REGISTRY_URI": self.registry_uri,
+            "MLOPS_LAB_STORE_URL": self.store_url,
+            "MLOPS_LAB_HOME": str(self.home),
+        }
+
     def describe(self) -> list[Setting]:
         """Every setting in a stable order, for ``info`` and ``/health``."""
         return [self.values[s.name] for s in SPECS]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -85,10 +84,9 @@ class LocalExecutor(Executor):
         from mlops_lab.core.jobs.worker import worker_main
 
         ours, theirs = self._context.Pipe()
-        environ = {k: v for k, v in os.environ.items() if k.startswith(("MLFLOW_", "MLOPS_LAB_"))}
         process = self._context.Process(
             target=worker_main,
-            args=(theirs, str(self._settings.root), environ, keep_kernel),
+            args=(theirs, str(self._settings.root), keep_kernel),  # the environment is inherited
             name="mlops-lab-worker",
             daemon=False,
         )

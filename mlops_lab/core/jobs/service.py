@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
+from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.errors import Unavailable
 from mlops_lab.core.jobs.executors import Executor, LocalExecutor
 from mlops_lab.core.jobs.store import JobStore
@@ -76,7 +76,12 @@ def ensure_runner(settings: Settings) -> None:
     if runner_running(settings):
         return
     settings.home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **_settings_env(settings)}
+    env = {
+        **os.environ,
+        **settings.store_environment(),
+        "MLOPS_LAB_JOB_CONCURRENCY": str(settings.job_concurrency),
+        "MLOPS_LAB_KERNEL_POOL": str(settings.kernel_pool),
+    }
     with runner_log(settings).open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "mlops_lab.core.jobs.service", "--root", str(settings.root)],
@@ -132,19 +137,6 @@ def _wait_for_lock(settings: Settings, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not runner_running(settings):
         time.sleep(0.02)
-
-
-def _settings_env(settings: Settings) -> dict[str, str]:
-    """The runner resolves the same stores as its caller, whichever source set them."""
-    return {
-        ROOT_ENV: str(settings.root),
-        "MLFLOW_TRACKING_URI": settings.tracking_uri,
-        "MLFLOW_REGISTRY_URI": settings.registry_uri,
-        "MLOPS_LAB_STORE_URL": settings.store_url,
-        "MLOPS_LAB_HOME": str(settings.home),
-        "MLOPS_LAB_JOB_CONCURRENCY": str(settings.job_concurrency),
-        "MLOPS_LAB_KERNEL_POOL": str(settings.kernel_pool),
-    }
 
 
 def stop_runner(settings: Settings, timeout: float = 30.0) -> bool:

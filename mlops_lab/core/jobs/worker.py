@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from mlops_lab.core.config import EXECUTION_ENV, ROOT_ENV, Settings, resolve_settings
+from mlops_lab.core.config import EXECUTION_ENV, Settings, resolve_settings
 from mlops_lab.core.errors import one_line
 from mlops_lab.core.jobs.entities import CellError, Execution, ExecutionState
 from mlops_lab.core.jobs.outputs import log_path, notebook_output_path, secrets_of
@@ -51,7 +51,7 @@ class Worker:
         self.pool = KernelPool(
             size=1 if keep_kernel else 0,
             kernel_names=["python3"] if keep_kernel else [],
-            root_env=base_kernel_env(settings),
+            root_env=settings.store_environment(),
         )
 
     def run(self, claimed: Claimed) -> Execution:
@@ -166,22 +166,11 @@ def finish_sweep(settings: Settings, store: JobStore, sweep_id: str) -> None:
     store.complete_sweep(sweep_id, sweep.state, *best)
 
 
-def base_kernel_env(settings: Settings) -> dict[str, str]:
-    """What every job kernel needs to reach the same stores as its runner."""
-    return {
-        ROOT_ENV: str(settings.root),
-        "MLFLOW_TRACKING_URI": settings.tracking_uri,
-        "MLFLOW_REGISTRY_URI": settings.registry_uri,
-        "MLOPS_LAB_STORE_URL": settings.store_url,
-        "MLOPS_LAB_HOME": str(settings.home),
-    }
-
-
 def attempt_env(
     settings: Settings, notebook: Path, run_id: str, experiment_id: str, execution_id: str
 ) -> dict[str, str]:
     return {
-        **base_kernel_env(settings),
+        **settings.store_environment(),
         "MLFLOW_RUN_ID": run_id,
         "MLFLOW_EXPERIMENT_ID": experiment_id,
         "JPY_SESSION_NAME": str(notebook),
@@ -195,15 +184,12 @@ def _append(path: Path, text: str) -> None:
         f.write(text)
 
 
-def worker_main(
-    connection: Connection, root: str, environ: dict[str, str], keep_kernel: bool
-) -> None:
+def worker_main(connection: Connection, root: str, keep_kernel: bool) -> None:
     """The worker process's loop: take a claimed execution, run it, say it is done.
 
     SIGINT is ignored (a Ctrl-C in the runner's terminal must not kill a run half-way);
     SIGTERM or the runner's exit makes the current attempt stop as CANCELLED.
     """
-    os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
     worker = Worker(resolve_settings(root), keep_kernel)
