@@ -27,14 +27,26 @@ RUN_STATUS = {
 SOURCE_TYPE = "JOB"
 
 
-def job_tags(settings: Settings, job: Job) -> dict[str, str]:
+def _open_run(
+    settings: Settings, job: Job, tags: dict[str, str], name: str, params: dict[str, str]
+) -> tuple[str, str]:
+    """A run of ``job`` in its experiment, with the job's lineage, ``tags`` and ``params``;
+    its id and its experiment's id."""
+    from mlops_lab.core.mlflow.connection import client_for, ensure_experiment, mlflow_errors
+    from mlops_lab.core.tracking import fit_logging
     from mlops_lab.core.tracking.run_logging import start_tags
 
-    tags = start_tags(settings, settings.root / job.notebook)
-    tags[run_tags.SOURCE_TYPE] = SOURCE_TYPE
-    tags[run_tags.USER] = job.created_by
-    tags[run_tags.JOB_ID] = job.id
-    return tags
+    client = client_for(settings)
+    experiment_id = ensure_experiment(settings, job.experiment)
+    lineage = start_tags(settings, settings.root / job.notebook)
+    lineage[run_tags.SOURCE_TYPE] = SOURCE_TYPE
+    lineage[run_tags.USER] = job.created_by
+    lineage[run_tags.JOB_ID] = job.id
+    with mlflow_errors(settings):
+        run = client.create_run(experiment_id, tags={**lineage, **tags}, run_name=name)
+        if params:
+            fit_logging.log_params(client, run.info.run_id, params)
+    return str(run.info.run_id), experiment_id
 
 
 def open_attempt_run(
@@ -45,14 +57,7 @@ def open_attempt_run(
     parent_run_id: str | None,
 ) -> tuple[str, str]:
     """Create the attempt's run; return its id and its experiment's id."""
-    from mlops_lab.core.mlflow.connection import client_for, ensure_experiment, mlflow_errors
-    from mlops_lab.core.tracking import fit_logging
-
-    client = client_for(settings)
-    experiment_id = ensure_experiment(settings, job.experiment)
-    tags = job_tags(settings, job)
-    tags[run_tags.EXECUTION_ID] = execution.id
-    tags[run_tags.ATTEMPT] = str(attempt)
+    tags = {run_tags.EXECUTION_ID: execution.id, run_tags.ATTEMPT: str(attempt)}
     if execution.sweep_id:
         tags[run_tags.SWEEP_ID] = execution.sweep_id
     if parent_run_id:
@@ -60,11 +65,7 @@ def open_attempt_run(
     name = f"{Path(job.notebook).stem}-{execution.id}"
     if attempt > 1:
         name += f"-attempt{attempt}"
-    with mlflow_errors(settings):
-        run = client.create_run(experiment_id, tags=tags, run_name=name)
-        if execution.parameters:
-            fit_logging.log_params(client, run.info.run_id, _as_text(execution.parameters))
-    return run.info.run_id, experiment_id
+    return _open_run(settings, job, tags, name, _as_text(execution.parameters))
 
 
 def close_attempt_run(
@@ -101,20 +102,15 @@ def close_attempt_run(
 
 def open_sweep_run(settings: Settings, job: Job, sweep: Sweep) -> str:
     """The parent run every execution of the sweep sits under."""
-    from mlops_lab.core.mlflow.connection import client_for, ensure_experiment, mlflow_errors
-    from mlops_lab.core.tracking import fit_logging
-
-    client = client_for(settings)
-    experiment_id = ensure_experiment(settings, job.experiment)
-    tags = job_tags(settings, job)
-    tags[run_tags.SWEEP_ID] = sweep.id
-    with mlflow_errors(settings):
-        run = client.create_run(
-            experiment_id, tags=tags, run_name=f"{Path(job.notebook).stem}-sweep-{sweep.id}"
-        )
-        grid = {f"sweep.{k}": ",".join(map(str, v)) for k, v in sweep.grid.items()}
-        fit_logging.log_params(client, run.info.run_id, {**_as_text(job.parameters), **grid})
-    return str(run.info.run_id)
+    grid = {f"sweep.{k}": ",".join(map(str, v)) for k, v in sweep.grid.items()}
+    run_id, _ = _open_run(
+        settings,
+        job,
+        {run_tags.SWEEP_ID: sweep.id},
+        f"{Path(job.notebook).stem}-sweep-{sweep.id}",
+        {**_as_text(job.parameters), **grid},
+    )
+    return run_id
 
 
 def discard_run(settings: Settings, run_id: str) -> None:
