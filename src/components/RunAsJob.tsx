@@ -183,6 +183,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
 
   const { info } = load;
   const preview = buildRequest(notebook, fields, options, '', trans);
+  const optionProps = { options, errors, onChange: updateOption };
   const executions = preview.ok ? gridSize(preview.request) : null;
   return (
     <form
@@ -235,50 +236,27 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
           </select>
           <FieldError error={errors.kernel_name} />
         </label>
-        <label className="jp-MlopsLab-jobField" data-param="timeout">
-          <span className="jp-MlopsLab-label">{trans.__('Timeout (s)')}</span>
-          <input
-            className="jp-mod-styled"
-            name="timeout"
-            type="text"
-            inputMode="decimal"
-            placeholder={trans.__('no limit')}
-            value={options.timeout}
-            aria-invalid={errors.timeout !== undefined}
-            onChange={e => updateOption('timeout', e.target.value)}
-          />
-          <FieldError error={errors.timeout} />
-        </label>
-        <label className="jp-MlopsLab-jobField" data-param="retries">
-          <span className="jp-MlopsLab-label">{trans.__('Retries')}</span>
-          <input
-            className="jp-mod-styled"
-            name="retries"
-            type="text"
-            inputMode="numeric"
-            value={options.retries}
-            aria-invalid={errors.retries !== undefined}
-            onChange={e => updateOption('retries', e.target.value)}
-          />
-          <FieldError error={errors.retries} />
-        </label>
+        <OptionInput
+          option="timeout"
+          label={trans.__('Timeout (s)')}
+          inputMode="decimal"
+          placeholder={trans.__('no limit')}
+          {...optionProps}
+        />
+        <OptionInput
+          option="retries"
+          label={trans.__('Retries')}
+          inputMode="numeric"
+          {...optionProps}
+        />
         {fields.some(f => f.sweep) && (
           <>
-            <label className="jp-MlopsLab-jobField" data-param="sweep_metric">
-              <span className="jp-MlopsLab-label">
-                {trans.__('Best by metric')}
-              </span>
-              <input
-                className="jp-mod-styled"
-                name="sweep_metric"
-                type="text"
-                placeholder={trans.__('e.g. accuracy')}
-                value={options.sweepMetric}
-                aria-invalid={errors.sweep_metric !== undefined}
-                onChange={e => updateOption('sweepMetric', e.target.value)}
-              />
-              <FieldError error={errors.sweep_metric} />
-            </label>
+            <OptionInput
+              option="sweepMetric"
+              label={trans.__('Best by metric')}
+              placeholder={trans.__('e.g. accuracy')}
+              {...optionProps}
+            />
             <label className="jp-MlopsLab-jobField" data-param="sweep_goal">
               <span className="jp-MlopsLab-label">{trans.__('Goal')}</span>
               <select
@@ -291,20 +269,13 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
                 <option value="min">{trans.__('lowest')}</option>
               </select>
             </label>
-            <label className="jp-MlopsLab-jobField" data-param="concurrency">
-              <span className="jp-MlopsLab-label">{trans.__('At once')}</span>
-              <input
-                className="jp-mod-styled"
-                name="concurrency"
-                type="text"
-                inputMode="numeric"
-                placeholder={trans.__('number of cores')}
-                value={options.concurrency}
-                aria-invalid={errors.concurrency !== undefined}
-                onChange={e => updateOption('concurrency', e.target.value)}
-              />
-              <FieldError error={errors.concurrency} />
-            </label>
+            <OptionInput
+              option="concurrency"
+              label={trans.__('At once')}
+              inputMode="numeric"
+              placeholder={trans.__('number of cores')}
+              {...optionProps}
+            />
           </>
         )}
       </fieldset>
@@ -346,6 +317,40 @@ function fieldProblem(field: IField, trans: TranslationBundle): string | null {
   }
   const parsed = parseValue(field.name, field.type, field.text, trans);
   return parsed.ok ? null : parsed.error;
+}
+
+/** The options typed as text (timeout, retries, a sweep's metric and concurrency). */
+type TextOption = 'timeout' | 'retries' | 'sweepMetric' | 'concurrency';
+
+interface IOptionInputProps {
+  option: TextOption;
+  label: string;
+  inputMode?: 'decimal' | 'numeric';
+  placeholder?: string;
+  options: IOptions;
+  errors: Record<string, string>;
+  onChange: (name: keyof IOptions, value: string) => void;
+}
+
+/** One option's labelled text input, named and checked as the request field it sets. */
+function OptionInput(props: IOptionInputProps): JSX.Element {
+  const param = OPTION_PARAMS[props.option];
+  return (
+    <label className="jp-MlopsLab-jobField" data-param={param}>
+      <span className="jp-MlopsLab-label">{props.label}</span>
+      <input
+        className="jp-mod-styled"
+        name={param}
+        type="text"
+        inputMode={props.inputMode}
+        placeholder={props.placeholder}
+        value={props.options[props.option]}
+        aria-invalid={props.errors[param] !== undefined}
+        onChange={e => props.onChange(props.option, e.target.value)}
+      />
+      <FieldError error={props.errors[param]} />
+    </label>
+  );
 }
 
 function FieldError(props: { error?: string }): JSX.Element | null {
