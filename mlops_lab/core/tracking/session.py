@@ -143,6 +143,7 @@ class RunHandle:
         notebook: Path | None,
         params: dict[str, str],
         replaced: EndedRun | None,
+        job_run: str | None = None,
     ) -> None:
         self.key = uuid.uuid4().hex
         """The name the logging process knows the run by before it has an id."""
@@ -151,6 +152,9 @@ class RunHandle:
         self.params = params
         self.replaced = replaced
         """The run that was active before and was ended to open this one."""
+        self.job_run = job_run
+        """In a job execution's kernel, the execution's run, adopted instead of a new one:
+        the job's runner ends it and logs the output notebook."""
         self._opened = threading.Event()
         self._ids: tuple[str, str] | None = None
         self.error: BaseException | None = None
@@ -335,7 +339,7 @@ class TrackingSession:
         self._fit_counts = {}
         self._adopted = False
         params = self._parameter_values(names)
-        handle = RunHandle(name, path, params, replaced)
+        handle = RunHandle(name, path, params, replaced, self._execution_run())
         self._run = handle
         warm = self._client.start()  # MLflow imports there while the user's cells go on
         self._client.submit(
@@ -349,7 +353,7 @@ class TrackingSession:
             run_name=run_name(path),
             kernel=run_logging.Kernel(self._kernel_id, self._history, first_cell),
             params=params,
-            adopt_run=self._execution_run(),
+            adopt_run=handle.job_run,
         )
         self._hooks.enabled = autolog
         if autolog:
@@ -522,7 +526,7 @@ class TrackingSession:
                 names = lineage.parameter_names(lineage.read_notebook(run.notebook))
             late = self._parameter_values(names)  # a parameters cell run after `track`
             files = self._end_files(run)
-            if run.opened_id is not None and self._execution_run() is None:
+            if run.opened_id is not None and run.job_run is None:
                 self._leave_fluent_run(run.opened_id, status)  # a job's runner ends its run
             closed = self._client.submit(
                 "closing the notebook's run",
@@ -567,8 +571,7 @@ class TrackingSession:
         the same name: the saved file (without them) must not overwrite it.
         """
         files: dict[str, str] = {}
-        in_job = self._execution_run() is not None
-        if run.notebook is not None and run.notebook.is_file() and not in_job:
+        if run.notebook is not None and run.notebook.is_file() and run.job_run is None:
             snapshot = self._redactor.notebook(lineage.read_notebook(run.notebook))
             files[f"{NOTEBOOK_ARTIFACT_DIR}/{run.notebook.name}"] = (
                 json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n"
