@@ -139,24 +139,6 @@ def _wait_for_lock(settings: Settings, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def stop_runner(settings: Settings, timeout: float = 30.0) -> bool:
-    """Ask this machine's runner to stop (SIGTERM) and wait; True when one was stopped."""
-    try:
-        pid = int(pid_path(settings).read_text())
-    except (OSError, ValueError):
-        return False
-    if not runner_running(settings):
-        return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and runner_running(settings):
-        time.sleep(0.05)
-    return True
-
-
 class JobRunner:
     """Claims executions while its executor has room; fails those its workers lost."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -408,17 +407,6 @@ class JobStore:
             attempt = row.attempt
         return self.finish_attempt(execution_id, attempt, State.FAILED, error)
 
-    def running_of(self, runner_ids: Iterable[str]) -> list[str]:
-        ids = list(runner_ids)
-        with self.store.transaction() as session:
-            return list(
-                session.scalars(
-                    select(ExecutionRow.id)
-                    .where(ExecutionRow.state == State.RUNNING.value)
-                    .where(ExecutionRow.claimed_by.in_(ids))
-                )
-            )
-
     # -- sweeps -------------------------------------------------------------------------------
 
     def finish_sweep_if_done(self, sweep_id: str) -> Sweep | None:
@@ -484,14 +472,6 @@ class JobStore:
                 )
             else:
                 row.heartbeat_at = moment
-
-    def live_runner_ids(self, stale_after: timedelta) -> list[str]:
-        with self.store.transaction() as session:
-            return list(
-                session.scalars(
-                    select(RunnerRow.id).where(RunnerRow.heartbeat_at >= now() - stale_after)
-                )
-            )
 
     def forget_stale_runners(self, stale_after: timedelta) -> list[str]:
         """Delete the rows of runners silent for ``stale_after``; their running executions
