@@ -119,6 +119,30 @@ SPECS: tuple[SettingSpec, ...] = (
         default="100",
         count_range=(1, 100_000),
     ),
+    SettingSpec(
+        "scheduler",
+        "scheduler",
+        "MLOPS_LAB_SCHEDULER",
+        "whether the Jupyter server runs a scheduler for cron schedules (on or off)",
+        default="on",
+        choices=("on", "off"),
+    ),
+    SettingSpec(
+        "catch_up_limit",
+        "catch-up-limit",
+        "MLOPS_LAB_CATCH_UP_LIMIT",
+        "most missed slots a schedule with catch-up 'all' fires after a downtime",
+        default="10",
+        count_range=(1, 10_000),
+    ),
+    SettingSpec(
+        "heartbeat_timeout",
+        "heartbeat-timeout",
+        "MLOPS_LAB_HEARTBEAT_TIMEOUT",
+        "seconds without a heartbeat after which a runner's executions are failed",
+        default="30",
+        count_range=(5, 86_400),
+    ),
 )
 _BY_KEY = {s.key: s for s in SPECS}
 
@@ -204,6 +228,19 @@ class Settings:
     @property
     def sweep_limit(self) -> int:
         return int(self._get("sweep_limit"))
+
+    @property
+    def scheduler_in_server(self) -> bool:
+        return self._get("scheduler") == "on"
+
+    @property
+    def catch_up_limit(self) -> int:
+        return int(self._get("catch_up_limit"))
+
+    @property
+    def heartbeat_timeout(self) -> float:
+        """Seconds a runner may stay silent before its running executions are failed."""
+        return float(self._get("heartbeat_timeout"))
 
     def store_environment(self) -> dict[str, str]:
         """The variables a process started from here needs to find the same stores, whatever

@@ -95,13 +95,11 @@ def submit_text(
     return _submit(settings, request, declared, kernels, actor)
 
 
-def _submit(
-    settings: Settings,
-    request: JobRequest,
-    declared: NotebookParameters,
-    kernels: list[str],
-    actor: str | None,
-) -> Submission:
+def checked_job(
+    settings: Settings, request: JobRequest, declared: NotebookParameters, actor: str | None
+) -> tuple[Job, dict[str, Any], dict[str, list[Any]]]:
+    """The job ``request`` describes, its values in clear and its sweep, all checked; a
+    schedule is made of the same job."""
     kernel = spec.check_options(
         request.timeout,
         request.retries,
@@ -135,6 +133,18 @@ def _submit(
         created_at=moment,
         created_by=actor or getpass.getuser(),
     )
+    return job, values, sweep
+
+
+def _submit(
+    settings: Settings,
+    request: JobRequest,
+    declared: NotebookParameters,
+    kernels: list[str],
+    actor: str | None,
+) -> Submission:
+    job, values, sweep = checked_job(settings, request, declared, actor)
+    moment = job.created_at
     points = spec.sweep_grid(sweep) if sweep else [{}]
     executions = [
         NewExecution(parameters=masked_parameters({**values, **p}), values={**values, **p})
@@ -196,6 +206,7 @@ def list_executions(
     *,
     job_id: str | None = None,
     sweep_id: str | None = None,
+    schedule_id: str | None = None,
     state: str | None = None,
     max_results: int = 50,
     page_token: str | None = None,
@@ -205,6 +216,7 @@ def list_executions(
     return job_store(settings).page(
         job_id=job_id,
         sweep_id=sweep_id,
+        schedule_id=schedule_id,
         state=state,
         max_results=max_results,
         page_token=page_token,

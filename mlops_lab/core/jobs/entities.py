@@ -152,6 +152,9 @@ class Execution:
     run_id: str | None = None
     """The MLflow run of the current (or last) attempt."""
     sweep_id: str | None = None
+    schedule_id: str | None = None
+    slot_at: datetime | None = None
+    """The slot of ``schedule_id`` this execution fired for."""
     attempt: int = 1
     max_attempts: int = 1
     cells_done: int = 0
@@ -210,3 +213,113 @@ class ExecutionLog:
     next_offset: int
     complete: bool
     """True once the execution finished: nothing more will be appended."""
+
+
+class ConcurrencyPolicy(StrEnum):
+    """What a slot does while the schedule's earlier executions still run."""
+
+    SKIP = "skip"
+    """The slot is recorded as skipped when ``max_active`` executions are queued or running."""
+    QUEUE = "queue"
+    """The slot's execution is queued and starts once fewer than ``max_active`` run."""
+
+
+class CatchUp(StrEnum):
+    """Which slots fire after a downtime (no scheduler was running at their time)."""
+
+    NONE = "none"
+    LAST = "last"
+    ALL = "all"
+    """Every missed slot, the most recent ``catch-up-limit`` of them."""
+
+
+class ScheduleState(StrEnum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    ENDED = "ENDED"
+    """Its end date passed: no slot will fire again."""
+
+
+class SlotOutcome(StrEnum):
+    FIRED = "fired"
+    SKIPPED = "skipped"
+    """The concurrency policy said so: earlier executions still ran."""
+    MISSED = "missed"
+    """No scheduler ran at its time, and the catch-up policy did not fire it."""
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """Create a schedule: run ``notebook`` with ``parameters`` at every ``cron`` slot."""
+
+    notebook: str
+    cron: str
+    timezone: str | None = None
+    """An IANA name (``Europe/Paris``); default: this machine's time zone."""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    kernel_name: str | None = None
+    timeout: float | None = None
+    retries: int = 0
+    retry_backoff: float = 10.0
+    experiment: str | None = None
+    name: str | None = None
+    concurrency: ConcurrencyPolicy = ConcurrencyPolicy.SKIP
+    max_active: int = 1
+    """At most this many executions of the schedule queued or running (skip) or running
+    (queue) at once."""
+    catch_up: CatchUp = CatchUp.LAST
+    end_at: datetime | None = None
+    """No slot after this moment fires; a naive value is read in ``timezone``."""
+
+
+@dataclass(frozen=True)
+class CronPreview:
+    """What a cron expression means, for a form that checks it as the user types."""
+
+    cron: str
+    timezone: str
+    description: str
+    """In words: ``At 02:30 AM, only on Monday``."""
+    next_fire_times: list[datetime]
+    """The next three slots (UTC: a face shows them in its reader's zone)."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One claimed slot of a schedule: what happened at its time."""
+
+    slot_at: datetime
+    outcome: SlotOutcome
+    fired_at: datetime
+    execution_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: str
+    name: str
+    job_id: str
+    notebook: str
+    parameters: dict[str, Any]
+    """Masked, as a job's are."""
+    kernel_name: str
+    experiment: str
+    timeout: float | None
+    retries: int
+    cron: str
+    timezone: str
+    description: str
+    state: ScheduleState
+    concurrency: ConcurrencyPolicy
+    max_active: int
+    catch_up: CatchUp
+    created_at: datetime
+    created_by: str
+    end_at: datetime | None = None
+    next_fire_times: list[datetime] = field(default_factory=list)
+    """The next three slots (UTC); empty when paused or ended."""
+    last_slot: Slot | None = None
+    last_execution: Execution | None = None
+    problem: str | None = None
+    """Why the next slot would fail (its notebook no longer exists), for a flag."""

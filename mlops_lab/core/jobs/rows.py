@@ -164,6 +164,8 @@ def _entity(row: ExecutionRow, job: JobRow, attempts: list[Attempt]) -> Executio
         experiment_id=row.experiment_id,
         run_id=row.run_id,
         sweep_id=row.sweep_id,
+        schedule_id=row.schedule_id,
+        slot_at=utc(row.slot_at),
         attempt=row.attempt,
         max_attempts=row.max_attempts,
         cells_done=row.cells_done,

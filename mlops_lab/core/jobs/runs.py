@@ -60,6 +60,9 @@ def open_attempt_run(
     tags = {run_tags.EXECUTION_ID: execution.id, run_tags.ATTEMPT: str(attempt)}
     if execution.sweep_id:
         tags[run_tags.SWEEP_ID] = execution.sweep_id
+    if execution.schedule_id and execution.slot_at:
+        tags[run_tags.SCHEDULE_ID] = execution.schedule_id
+        tags[run_tags.SLOT] = execution.slot_at.isoformat()
     if parent_run_id:
         tags[run_tags.PARENT_RUN_ID] = parent_run_id
     name = f"{Path(job.notebook).stem}-{execution.id}"

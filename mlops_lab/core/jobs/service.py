@@ -36,8 +36,6 @@ log = logging.getLogger("mlops_lab.jobs")
 POLL_S = 0.1
 """How often an idle runner looks for queued executions: a submit waits at most this."""
 HEARTBEAT_S = 2.0
-STALE_AFTER = timedelta(seconds=30)
-"""A runner silent this long is dead: its running executions are failed by another."""
 REAP_EVERY_S = 10.0
 IDLE_EXIT_ENV = "MLOPS_LAB_RUNNER_IDLE_S"
 IDLE_EXIT_S = 1800.0
@@ -175,21 +173,37 @@ class JobRunner:
                 return
 
     def _lost(self, execution_id: str, why: str) -> None:
-        from mlops_lab.core.jobs.worker import finish_sweep
-
-        execution = self.store.fail(execution_id, why, name="WorkerDied")
-        if execution.sweep_id and execution.state.finished:
-            finish_sweep(self.settings, self.store, execution.sweep_id)
+        lost(self.settings, self.store, execution_id, why)
 
     def _fail_orphans(self) -> None:
-        """Executions claimed by runners that stopped beating are failed, not left RUNNING."""
-        for execution_id in self.store.forget_stale_runners(STALE_AFTER):
-            log.warning("mlops-lab: execution %s lost its runner", execution_id)
-            self._lost(execution_id, "its runner stopped (it was killed or its machine went down)")
+        fail_orphans(self.settings, self.store)
 
     def close(self) -> None:
         self.executor.shutdown()
         self.store.forget_runner(self.id)
+
+
+def lost(settings: Settings, store: JobStore, execution_id: str, why: str) -> None:
+    """Fail (or retry, as its job says) an execution whose worker or runner died."""
+    from mlops_lab.core.jobs.worker import finish_sweep
+
+    execution = store.fail(execution_id, why, name="WorkerDied")
+    if execution.sweep_id and execution.state.finished:
+        finish_sweep(settings, store, execution.sweep_id)
+
+
+def fail_orphans(settings: Settings, store: JobStore) -> None:
+    """Executions claimed by runners silent for ``heartbeat-timeout`` are failed (or
+    retried), never left RUNNING: every runner and scheduler calls this now and then."""
+    stale = timedelta(seconds=settings.heartbeat_timeout)
+    for execution_id in store.forget_stale_runners(stale):
+        log.warning("mlops-lab: execution %s lost its runner", execution_id)
+        lost(
+            settings,
+            store,
+            execution_id,
+            "its runner stopped (it was killed or its machine went down)",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

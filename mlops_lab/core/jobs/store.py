@@ -38,7 +38,14 @@ from mlops_lab.core.jobs.rows import (
     sweep_row,
 )
 from mlops_lab.core.store import LabStore
-from mlops_lab.core.store.schema import AttemptRow, ExecutionRow, JobRow, RunnerRow, SweepRow
+from mlops_lab.core.store.schema import (
+    AttemptRow,
+    ExecutionRow,
+    JobRow,
+    RunnerRow,
+    ScheduleRow,
+    SweepRow,
+)
 
 State = ExecutionState
 ACTIVE = (State.QUEUED.value, State.RUNNING.value)
@@ -186,6 +193,7 @@ class JobStore:
         *,
         job_id: str | None = None,
         sweep_id: str | None = None,
+        schedule_id: str | None = None,
         state: str | None = None,
         max_results: int = 50,
         page_token: str | None = None,
@@ -196,6 +204,8 @@ class JobStore:
             query = query.where(ExecutionRow.job_id == job_id)
         if sweep_id:
             query = query.where(ExecutionRow.sweep_id == sweep_id)
+        if schedule_id:
+            query = query.where(ExecutionRow.schedule_id == schedule_id)
         if state:
             states = [s.strip().upper() for s in state.split(",") if s.strip()]
             unknown = [s for s in states if s not in State.__members__]
@@ -236,7 +246,8 @@ class JobStore:
     def claim(self, runner_id: str, limit: int) -> list[Claimed]:
         """Claim up to ``limit`` queued executions whose time has come, oldest first.
 
-        A sweep's executions count against its concurrency. Each claim is a conditional
+        A sweep's executions count against its concurrency, a schedule's against its
+        ``max_active``. Each claim is a conditional
         UPDATE (``state = 'QUEUED'``): of two runners, exactly one gets an execution.
         """
         if limit <= 0:
@@ -256,10 +267,15 @@ class JobStore:
                 )
             )
             room = _sweep_room(session, {r.sweep_id for r in candidates if r.sweep_id})
+            schedules = _schedule_room(
+                session, {r.schedule_id for r in candidates if r.schedule_id}
+            )
             for row in candidates:
                 if len(claimed) >= limit:
                     break
                 if row.sweep_id is not None and room.get(row.sweep_id, 0) <= 0:
+                    continue
+                if row.schedule_id is not None and schedules.get(row.schedule_id, 0) <= 0:
                     continue
                 won = session.execute(
                     update(ExecutionRow)
@@ -271,6 +287,8 @@ class JobStore:
                     continue
                 if row.sweep_id is not None:
                     room[row.sweep_id] -= 1
+                if row.schedule_id is not None:
+                    schedules[row.schedule_id] -= 1
                 session.refresh(row)
                 sweep_run = None
                 if row.sweep_id is not None:
@@ -348,36 +366,9 @@ class JobStore:
         time); CANCELLED and SUCCEEDED never are. Once the execution is final its values
         in clear are erased: a secret parameter is kept no longer than it is needed.
         """
-        moment = now()
         with self.store.transaction() as session:
             row = _row(session, execution_id)
-            error_data = error_json(error)
-            attempt_row = session.get(AttemptRow, (execution_id, attempt))
-            if attempt_row is None:
-                attempt_row = AttemptRow(execution_id=execution_id, number=attempt)
-                session.add(attempt_row)
-            attempt_row.state = state.value
-            attempt_row.finished_at = moment
-            attempt_row.error = error_data
-            job = session.get(JobRow, row.job_id)
-            retry = (
-                state in (State.FAILED, State.TIMED_OUT)
-                and not row.cancel_requested
-                and attempt < row.max_attempts
-            )
-            row.error = error_data
-            row.current_cell = None
-            if retry:
-                backoff = (job.retry_backoff if job else 10.0) * 2 ** (attempt - 1)
-                row.state = State.QUEUED.value
-                row.attempt = attempt + 1
-                row.not_before = moment + timedelta(seconds=backoff)
-                row.claimed_by = None
-            else:
-                row.state = state.value
-                row.finished_at = moment
-                row.values = None
-            session.flush()
+            _finish(session, row, attempt, state, error)
             return execution_entity(session, row)
 
     def request_cancel(self, execution_id: str) -> Execution:
@@ -400,12 +391,27 @@ class JobStore:
             return execution_entity(session, row)
 
     def fail(self, execution_id: str, message: str, name: str = "RunnerError") -> Execution:
-        """End an execution whose worker or runner died: FAILED, with what happened."""
+        """End an execution whose worker or runner died: FAILED (or retried), with what
+        happened. Of two processes failing the same lost execution (a runner and a
+        scheduler both reaping it) only the first does: the conditional UPDATE decides,
+        so a retry is never spent twice."""
         error = CellError(cell_index=None, name=name, message=message)
         with self.store.transaction() as session:
+            won = session.execute(
+                update(ExecutionRow)
+                .where(
+                    ExecutionRow.id == execution_id,
+                    ExecutionRow.state == State.RUNNING.value,
+                    ExecutionRow.claimed_by.is_not(None),
+                )
+                .values(claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
             row = _row(session, execution_id)
-            attempt = row.attempt
-        return self.finish_attempt(execution_id, attempt, State.FAILED, error)
+            if won.rowcount == 1:  # type: ignore[attr-defined]
+                session.refresh(row)
+                _finish(session, row, row.attempt, State.FAILED, error)
+            return execution_entity(session, row)
 
     # -- sweeps -------------------------------------------------------------------------------
 
@@ -502,6 +508,44 @@ class JobStore:
             session.execute(delete(RunnerRow).where(RunnerRow.id == runner_id))
 
 
+def _finish(
+    session: Session,
+    row: ExecutionRow,
+    attempt: int,
+    state: ExecutionState,
+    error: CellError | None,
+) -> None:
+    """How ``attempt`` of ``row`` ended: final, or queued again for its retry."""
+    moment = now()
+    error_data = error_json(error)
+    attempt_row = session.get(AttemptRow, (row.id, attempt))
+    if attempt_row is None:
+        attempt_row = AttemptRow(execution_id=row.id, number=attempt)
+        session.add(attempt_row)
+    attempt_row.state = state.value
+    attempt_row.finished_at = moment
+    attempt_row.error = error_data
+    job = session.get(JobRow, row.job_id)
+    retry = (
+        state in (State.FAILED, State.TIMED_OUT)
+        and not row.cancel_requested
+        and attempt < row.max_attempts
+    )
+    row.error = error_data
+    row.current_cell = None
+    if retry:
+        backoff = (job.retry_backoff if job else 10.0) * 2 ** (attempt - 1)
+        row.state = State.QUEUED.value
+        row.attempt = attempt + 1
+        row.not_before = moment + timedelta(seconds=backoff)
+        row.claimed_by = None
+    else:
+        row.state = state.value
+        row.finished_at = moment
+        row.values = None
+    session.flush()
+
+
 # -- rows <-> entities --------------------------------------------------------------------------
 
 
@@ -579,3 +623,26 @@ def _read_token(token: str) -> tuple[datetime, str]:
             f"page_token '{token}' is not one this server gave: start from the first page.",
             param="page_token",
         ) from None
+
+
+def _schedule_room(session: Session, schedule_ids: set[str]) -> dict[str, int]:
+    """How many more executions of each schedule may start running (its ``max_active``
+    minus those running): a ``queue`` schedule's slots wait here, not beside each other."""
+    if not schedule_ids:
+        return {}
+    limits = dict(
+        session.execute(
+            select(ScheduleRow.id, ScheduleRow.max_active).where(ScheduleRow.id.in_(schedule_ids))
+        ).all()
+    )
+    running = dict(
+        session.execute(
+            select(ExecutionRow.schedule_id, func.count())
+            .where(
+                ExecutionRow.schedule_id.in_(schedule_ids),
+                ExecutionRow.state == State.RUNNING.value,
+            )
+            .group_by(ExecutionRow.schedule_id)
+        ).all()
+    )
+    return {i: limits.get(i, 1) - running.get(i, 0) for i in schedule_ids}

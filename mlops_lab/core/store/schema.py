@@ -132,6 +132,8 @@ class ExecutionRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), nullable=False)
     sweep_id: Mapped[str | None] = mapped_column(ForeignKey("sweeps.id"), nullable=True)
+    schedule_id: Mapped[str | None] = mapped_column(ForeignKey("schedules.id"), nullable=True)
+    slot_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     state: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -157,6 +159,7 @@ class ExecutionRow(Base):
         Index("ix_executions_state_created", "state", "created_at"),
         Index("ix_executions_job", "job_id"),
         Index("ix_executions_sweep", "sweep_id"),
+        Index("ix_executions_schedule_state", "schedule_id", "state"),
     )
 
 
@@ -182,5 +185,61 @@ class RunnerRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     host: Mapped[str] = mapped_column(String(255), nullable=False)
     pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class ScheduleRow(Base):
+    """A job fired at every slot of a cron expression in a time zone.
+
+    ``values`` keeps the parameters in clear for as long as the schedule exists: every
+    slot's execution needs them. A deleted schedule keeps its row (``deleted_at``) so its
+    executions and slots still say where they came from; its values are erased.
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), nullable=False)
+    values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    cron: Mapped[str] = mapped_column(String(255), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    concurrency: Mapped[str] = mapped_column(String(8), nullable=False)
+    max_active: Mapped[int] = mapped_column(Integer, nullable=False)
+    catch_up: Mapped[str] = mapped_column(String(8), nullable=False)
+    end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    active_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    """Created or last resumed: slots before it are not missed, they were not wanted."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SlotRow(Base):
+    """A slot of a schedule, claimed once: the primary key is what makes a slot fire at
+    most once however many schedulers race for it."""
+
+    __tablename__ = "schedule_slots"
+
+    schedule_id: Mapped[str] = mapped_column(ForeignKey("schedules.id"), primary_key=True)
+    slot_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    fired_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    execution_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+
+
+class SchedulerRow(Base):
+    """A running scheduler: its heartbeat, and the loopback port that wakes it when a
+    schedule changes."""
+
+    __tablename__ = "schedulers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    wake_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
