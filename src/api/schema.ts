@@ -242,6 +242,110 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlops-lab/api/schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every schedule (newest first) with its state, next fire times and last execution. */
+    get: operations['listSchedules'];
+    put?: never;
+    /** Create a schedule: a notebook job fired at every slot of a cron expression in a time zone. */
+    post: operations['createSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/schedules/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A cron expression in words and its next three fire times; a 400 naming the wrong field otherwise. */
+    get: operations['previewCron'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/schedules/{schedule_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One schedule (a unique id prefix works too). */
+    get: operations['getSchedule'];
+    put?: never;
+    post?: never;
+    /** Delete a schedule: no slot fires any more; its executions stay. */
+    delete: operations['deleteSchedule'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/schedules/{schedule_id}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Pause a schedule: no slot fires until it is resumed. */
+    post: operations['pauseSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/schedules/{schedule_id}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Resume a schedule from its next slot (slots passed while paused do not fire). */
+    post: operations['resumeSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlops-lab/api/schedules/{schedule_id}/slots': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The schedule's newest slots: fired (with its execution), skipped by the concurrency policy, or missed during a downtime. */
+    get: operations['listScheduleSlots'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlops-lab/api/sweeps/{sweep_id}': {
     parameters: {
       query?: never;
@@ -277,6 +381,12 @@ export interface components {
       started_at: string | null;
       state: components['schemas']['ExecutionState'];
     };
+    /**
+     * CatchUp
+     * @description Which slots fire after a downtime (no scheduler was running at their time).
+     * @enum {string}
+     */
+    CatchUp: 'none' | 'last' | 'all';
     /**
      * CellError
      * @description Where and how an attempt failed, as papermill's ``PapermillExecutionError`` says.
@@ -343,6 +453,26 @@ export interface components {
        */
       values: (string | number | null)[];
     };
+    /**
+     * ConcurrencyPolicy
+     * @description What a slot does while the schedule's earlier executions still run.
+     * @enum {string}
+     */
+    ConcurrencyPolicy: 'skip' | 'queue';
+    /**
+     * CronPreview
+     * @description What a cron expression means, for a form that checks it as the user types.
+     */
+    CronPreview: {
+      /** Cron */
+      cron: string;
+      /** Description */
+      description: string;
+      /** Next Fire Times */
+      next_fire_times: string[];
+      /** Timezone */
+      timezone: string;
+    };
     /** DatasetInfo */
     DatasetInfo: {
       /** Context */
@@ -359,6 +489,14 @@ export interface components {
       source: string | null;
       /** Source Type */
       source_type: string | null;
+    };
+    /** DeletedSchedule */
+    DeletedSchedule: {
+      /**
+       * Id
+       * @description The deleted schedule; its executions stay.
+       */
+      id: string;
     };
     /**
      * ErrorBody
@@ -470,6 +608,16 @@ export interface components {
        * @default null
        */
       run_id: string | null;
+      /**
+       * Schedule Id
+       * @default null
+       */
+      schedule_id: string | null;
+      /**
+       * Slot At
+       * @default null
+       */
+      slot_at: string | null;
       /**
        * Started At
        * @default null
@@ -949,6 +1097,139 @@ export interface components {
       /** User */
       user: string | null;
     };
+    /** Schedule */
+    Schedule: {
+      catch_up: components['schemas']['CatchUp'];
+      concurrency: components['schemas']['ConcurrencyPolicy'];
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Created By */
+      created_by: string;
+      /** Cron */
+      cron: string;
+      /** Description */
+      description: string;
+      /**
+       * End At
+       * @default null
+       */
+      end_at: string | null;
+      /** Experiment */
+      experiment: string;
+      /** Id */
+      id: string;
+      /** Job Id */
+      job_id: string;
+      /** Kernel Name */
+      kernel_name: string;
+      /** @default null */
+      last_execution: components['schemas']['Execution'] | null;
+      /** @default null */
+      last_slot: components['schemas']['Slot'] | null;
+      /** Max Active */
+      max_active: number;
+      /** Name */
+      name: string;
+      /** Next Fire Times */
+      next_fire_times?: string[];
+      /** Notebook */
+      notebook: string;
+      /** Parameters */
+      parameters: {
+        [key: string]: unknown;
+      };
+      /**
+       * Problem
+       * @default null
+       */
+      problem: string | null;
+      /** Retries */
+      retries: number;
+      state: components['schemas']['ScheduleState'];
+      /** Timeout */
+      timeout: number | null;
+      /** Timezone */
+      timezone: string;
+    };
+    /**
+     * ScheduleList
+     * @description ``GET /schedules``: every schedule, newest first (a project has tens, not thousands).
+     */
+    ScheduleList: {
+      /** Schedules */
+      schedules: components['schemas']['Schedule'][];
+    };
+    /**
+     * ScheduleRequest
+     * @description Create a schedule: run ``notebook`` with ``parameters`` at every ``cron`` slot.
+     */
+    ScheduleRequest: {
+      /** @default last */
+      catch_up: components['schemas']['CatchUp'];
+      /** @default skip */
+      concurrency: components['schemas']['ConcurrencyPolicy'];
+      /** Cron */
+      cron: string;
+      /**
+       * End At
+       * @default null
+       */
+      end_at: string | null;
+      /**
+       * Experiment
+       * @default null
+       */
+      experiment: string | null;
+      /**
+       * Kernel Name
+       * @default null
+       */
+      kernel_name: string | null;
+      /**
+       * Max Active
+       * @default 1
+       */
+      max_active: number;
+      /**
+       * Name
+       * @default null
+       */
+      name: string | null;
+      /** Notebook */
+      notebook: string;
+      /** Parameters */
+      parameters?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Retries
+       * @default 0
+       */
+      retries: number;
+      /**
+       * Retry Backoff
+       * @default 10
+       */
+      retry_backoff: number;
+      /**
+       * Timeout
+       * @default null
+       */
+      timeout: number | null;
+      /**
+       * Timezone
+       * @default null
+       */
+      timezone: string | null;
+    };
+    /**
+     * ScheduleState
+     * @enum {string}
+     */
+    ScheduleState: 'ACTIVE' | 'PAUSED' | 'ENDED';
     /** SettingModel */
     SettingModel: {
       /** Name */
@@ -969,6 +1250,46 @@ export interface components {
        */
       value: string | null;
     };
+    /**
+     * Slot
+     * @description One claimed slot of a schedule: what happened at its time.
+     */
+    Slot: {
+      /**
+       * Execution Id
+       * @default null
+       */
+      execution_id: string | null;
+      /**
+       * Fired At
+       * Format: date-time
+       */
+      fired_at: string;
+      outcome: components['schemas']['SlotOutcome'];
+      /**
+       * Reason
+       * @default null
+       */
+      reason: string | null;
+      /**
+       * Slot At
+       * Format: date-time
+       */
+      slot_at: string;
+    };
+    /**
+     * SlotList
+     * @description ``GET /schedules/{id}/slots``: its newest slots, newest first.
+     */
+    SlotList: {
+      /** Slots */
+      slots: components['schemas']['Slot'][];
+    };
+    /**
+     * SlotOutcome
+     * @enum {string}
+     */
+    SlotOutcome: 'fired' | 'skipped' | 'missed';
     /**
      * StoreState
      * @description What a health check found for one store.
@@ -1139,6 +1460,8 @@ export interface operations {
         job_id?: string;
         /** @description Only this sweep's executions. */
         sweep_id?: string;
+        /** @description Only this schedule's executions. */
+        schedule_id?: string;
         /** @description Only executions in this state: QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED. */
         state?: string;
         /** @description Page size. */
@@ -1998,6 +2321,521 @@ export interface operations {
       };
       /** @description TOO_LARGE: the artifact is above max-served-artifact-mb; the message says how to download it instead. */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listSchedules: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleList'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  createSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScheduleRequest'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  previewCron: {
+    parameters: {
+      query: {
+        /** @description The cron expression (five fields, or six with seconds). */
+        cron: string;
+        /** @description An IANA time zone (default: the server's). */
+        timezone?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CronPreview'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  deleteSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeletedSchedule'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  pauseSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  resumeSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description INTERNAL: a bug in mlops-lab; the server log has the traceback. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description UNAVAILABLE: a store does not answer; or MISCONFIGURED: the settings cannot be read (the message names the file or variable). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listScheduleSlots: {
+    parameters: {
+      query?: {
+        /** @description How many slots. */
+        max_results?: number;
+      };
+      header?: never;
+      path: {
+        schedule_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SlotList'];
+        };
+      };
+      /** @description INVALID: a value of the request is wrong; `param` names the parameter when one is. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description FORBIDDEN: not authenticated, or the authorizer denies the mlops-lab resource. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description NOT_FOUND: the experiment, run, artifact, notebook, execution or sweep does not exist. */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -38,6 +38,7 @@ from mlops_lab.core.jobs.cron import Cron
 from mlops_lab.core.jobs.entities import CatchUp
 from mlops_lab.core.jobs.schedule_store import Cursor, ScheduleStore
 from mlops_lab.core.jobs.store import now
+from mlops_lab.core.tracking.orphans import store_exists
 
 log = logging.getLogger("mlops_lab.scheduler")
 
@@ -86,6 +87,9 @@ class Scheduler:
         log.info("mlops-lab: scheduler %s for %s", self.id, self.settings.root)
         next_beat = 0.0
         try:
+            while not self._stopping.is_set() and not store_exists(self.settings):
+                # A folder where nothing was ever tracked or scheduled: no store to create.
+                self._sleep(time.monotonic() + HEARTBEAT_S, time.monotonic() + HEARTBEAT_S)
             while not self._stopping.is_set():
                 if time.monotonic() >= next_beat:
                     self._beat()

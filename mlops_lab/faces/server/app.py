@@ -1,5 +1,6 @@
-"""The Jupyter Server extension: resolves settings once, registers the REST routes, and
-closes the runs of kernels that died (the server outlives its kernels)."""
+"""The Jupyter Server extension: resolves settings once, registers the REST routes,
+closes the runs of kernels that died (the server outlives its kernels), and runs a
+scheduler for cron schedules on a thread of its own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from traitlets import Float, Type, Unicode
 
 from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
 from mlops_lab.core.errors import ConfigError
+from mlops_lab.core.jobs.scheduler import Scheduler, start_in_thread
 from mlops_lab.core.store import LabStore
 from mlops_lab.core.tracking.orphans import reap_orphaned_runs, store_exists
 from mlops_lab.faces.server.routes import ROUTES
@@ -53,6 +55,8 @@ class MlopsLabApp(ExtensionApp):
     _reaper_pool: ThreadPoolExecutor | None = None
     _reaping: Future[object] | None = None
     lab_store: LabStore | None = None
+    scheduler: Scheduler | None = None
+    """Fires cron schedules while this server runs (the ``scheduler`` setting)."""
     config_error: ConfigError | None = None
 
     def initialize_settings(self) -> None:
@@ -80,6 +84,8 @@ class MlopsLabApp(ExtensionApp):
         if self.reap_interval > 0:
             # Started once the loop runs; pytest-jupyter never calls the server's _post_start.
             self.serverapp.io_loop.add_callback(self._start_reaper)
+        if self._settings.scheduler_in_server:
+            self.scheduler = start_in_thread(self._settings)
 
     # -- the orphaned-run reaper --------------------------------------------------------------
 
@@ -136,6 +142,8 @@ class MlopsLabApp(ExtensionApp):
         return self.lab_store
 
     async def stop_extension(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self._reaper is not None:
             self._reaper.stop()
         if self._reaper_pool is not None:

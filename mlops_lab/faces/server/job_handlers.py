@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
 from pydantic import TypeAdapter, ValidationError
@@ -37,6 +37,7 @@ from mlops_lab.faces.server.models import OutputNotebook, RerunRequest
 from mlops_lab.faces.server.openapi import Operation, QueryParam
 
 DEFAULT_EXECUTIONS_PAGE_SIZE = 50
+T = TypeVar("T")
 MAX_LOG_BYTES = 65536
 
 
@@ -67,25 +68,22 @@ class JobsHandlerBase(MlopsHandler):
         return body
 
 
-_request_adapter: TypeAdapter[JobRequest] = TypeAdapter(JobRequest)
-_REQUEST_FIELDS = tuple(f.name for f in dataclasses.fields(JobRequest))
-
-
-def parse_job_request(body: dict[str, Any]) -> JobRequest:
-    """A :class:`JobRequest` from a JSON object, or :class:`InvalidInput` naming the field.
+def parse_request(body: dict[str, Any], kind: type[T]) -> T:
+    """A ``kind`` dataclass (a job or schedule request) from a JSON object, or
+    :class:`InvalidInput` naming the field.
 
     Unknown fields are refused rather than ignored: a misspelt ``timout`` that silently
     ran without a time limit would be worse than a 400.
     """
-    unknown = sorted(set(body) - set(_REQUEST_FIELDS))
+    fields = tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+    unknown = sorted(set(body) - set(fields))
     if unknown:
         raise InvalidInput(
-            f"Unknown field '{unknown[0]}' in the job request; the fields are: "
-            f"{', '.join(_REQUEST_FIELDS)}.",
+            f"Unknown field '{unknown[0]}' in the request; the fields are: {', '.join(fields)}.",
             param=unknown[0],
         )
     try:
-        return _request_adapter.validate_python(body)
+        return TypeAdapter(kind).validate_python(body)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         location = ".".join(str(part) for part in first["loc"])
@@ -142,7 +140,7 @@ class JobsHandler(JobsHandlerBase):
     @authorized
     async def post(self) -> None:
         settings = self.app.settings_
-        request = parse_job_request(self.json_body())
+        request = parse_request(self.json_body(), JobRequest)
         submission = await self.call_core(jobs.submit, settings, request, actor=self.actor)
         self.finish_model(submission, status=201)
 
@@ -158,6 +156,7 @@ class ExecutionsHandler(JobsHandlerBase):
             query=(
                 QueryParam("job_id", "Only this job's executions."),
                 QueryParam("sweep_id", "Only this sweep's executions."),
+                QueryParam("schedule_id", "Only this schedule's executions."),
                 QueryParam(
                     "state", "Only executions in this state: " + ", ".join(ExecutionState) + "."
                 ),
@@ -177,6 +176,7 @@ class ExecutionsHandler(JobsHandlerBase):
             settings,
             job_id=self.get_query_argument("job_id", None),
             sweep_id=self.get_query_argument("sweep_id", None),
+            schedule_id=self.get_query_argument("schedule_id", None),
             state=self.get_query_argument("state", None),
             max_results=_int_argument(self, "max_results", DEFAULT_EXECUTIONS_PAGE_SIZE),
             page_token=self.get_query_argument("page_token", None),

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_lab.core.errors import ErrorCode
 from mlops_lab.core.health import HealthReport
+from mlops_lab.core.jobs.entities import Schedule, Slot
 from mlops_lab.core.probes import StoreState
 
 
@@ -97,3 +98,19 @@ class RerunRequest(BaseModel):
         default=None,
         description="A second re-run with the same key returns the first one's execution.",
     )
+
+
+class ScheduleList(BaseModel):
+    """``GET /schedules``: every schedule, newest first (a project has tens, not thousands)."""
+
+    schedules: list[Schedule]
+
+
+class SlotList(BaseModel):
+    """``GET /schedules/{id}/slots``: its newest slots, newest first."""
+
+    slots: list[Slot]
+
+
+class DeletedSchedule(BaseModel):
+    id: str = Field(description="The deleted schedule; its executions stay.")
