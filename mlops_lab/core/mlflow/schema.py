@@ -14,7 +14,6 @@ from __future__ import annotations
 import enum
 import functools
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from filelock import Timeout as LockTimeout
 
 from mlops_lab.core.errors import Unavailable
 from mlops_lab.core.masking import mask_uri
+from mlops_lab.core.migration_lock import MIGRATION_LOCK
 
 LOCK_TIMEOUT = 120.0
 """Seconds to wait for another process that is creating the same store."""
@@ -35,7 +35,8 @@ LOCK_TIMEOUT = 120.0
 SQL_SCHEMES = {"sqlite", "postgresql", "mysql", "mssql"}
 
 _ready: set[str] = set()
-_lock = threading.Lock()
+_lock = MIGRATION_LOCK
+"""Shared with our store's migrations: alembic cannot run two at once in one process."""
 
 
 class SchemaState(enum.Enum):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mlops_lab.core.errors import ConfigError
 from mlops_lab.core.masking import mask_uri
+from mlops_lab.core.migration_lock import MIGRATION_LOCK
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -74,19 +75,21 @@ def upgrade_schema(engine: Engine) -> None:
     without a lock they run the same migrations together and fail half-way (``table
     already exists``). The migration runs under a file lock beside a SQLite database and
     under a transaction-level advisory lock on PostgreSQL; a store already at the newest
-    revision is recognised without taking either.
+    revision is recognised without taking either. Threads of one process take turns
+    (:data:`MIGRATION_LOCK`).
     """
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    with engine.connect() as connection:
-        if MigrationContext.configure(connection).get_current_revision() == head:
-            return
-    with _file_lock(engine), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(select(func.pg_advisory_xact_lock(PG_MIGRATION_LOCK)))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with MIGRATION_LOCK:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with engine.connect() as connection:
+            if MigrationContext.configure(connection).get_current_revision() == head:
+                return
+        with _file_lock(engine), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(PG_MIGRATION_LOCK)))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
 
 
 @contextmanager
