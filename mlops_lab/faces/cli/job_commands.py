@@ -22,10 +22,9 @@ from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, Submission
 from mlops_lab.faces.arguments import notebook_argument, parse_job_parameters
 from mlops_lab.faces.execution_text import (
-    SHORT_ID,
     detail_lines,
     execution_record,
-    executions_frame,
+    executions_table,
     final_line,
     progress_line,
     queued_line,
@@ -47,10 +46,6 @@ cancel)."""
 INTERRUPTED = 130
 """Ctrl-C while waiting: the execution goes on, only the waiting stopped."""
 
-NOTEBOOK_WIDTH = 32
-"""A longer notebook path in ``job list`` keeps its end: the file name tells rows apart."""
-ERROR_WIDTH = 60
-"""A longer error in ``job list`` keeps its start: the cell and the error's name."""
 FOLLOW_POLL_S = 0.5
 METER_LINE_S = 10.0
 """Without a terminal (a CI log) the meter prints a line per change of state, or at
@@ -259,16 +254,7 @@ def list_(ctx: click.Context, limit: int, state: str | None, as_json: bool) -> N
     if not page.executions:
         click.echo("No executions.")
         return
-    frame = executions_frame(page.executions)
-    frame["id"] = frame["id"].str[:SHORT_ID]
-    frame["run_id"] = frame["run_id"].str[:SHORT_ID]
-    frame["notebook"] = frame["notebook"].map(
-        lambda text: text if len(text) <= NOTEBOOK_WIDTH else "…" + text[1 - NOTEBOOK_WIDTH :]
-    )
-    frame["error"] = frame["error"].map(
-        lambda text: text if len(text) <= ERROR_WIDTH else text[: ERROR_WIDTH - 1] + "…"
-    )
-    click.echo(frame.to_string(index=False))
+    click.echo(executions_table(page.executions))
 
 
 @job.command("show")

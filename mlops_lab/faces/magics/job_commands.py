@@ -33,6 +33,7 @@ from mlops_lab.faces.execution_text import (
     queued_line,
     short_id,
 )
+from mlops_lab.faces.magics.schedule_commands import add_schedule_parser
 from mlops_lab.faces.sweep_summary import best_line, summarised_sweep
 
 SAVE_WAIT_S = 3.0
@@ -42,18 +43,16 @@ SAVE_SLACK_S = 1.0
 """A save finished this long before the cell started still counts as "the save of this
 run": the frontend starts it as it sends the cell, so it may land first."""
 
-JOB_COMMANDS = ("run", "show", "logs", "cancel")
-
 
 def add_job_parsers(sub: Any) -> None:
-    """Add ``job`` (run, show, logs, cancel) and ``jobs`` to the magic's subcommands.
+    """Add ``job`` (run, schedule, show, logs, cancel) and ``jobs`` to the magic's subcommands.
 
     ``sub`` is the magic parser's subparsers action; nested parsers take the class of the
     parser it makes, so they raise instead of exiting the kernel like the others.
     """
     job = sub.add_parser("job", help="run this or another notebook as a papermill job")
     job_sub = job.add_subparsers(
-        dest="job_command", parser_class=type(job), metavar="{run,show,logs,cancel}"
+        dest="job_command", parser_class=type(job), metavar="{run,schedule,show,logs,cancel}"
     )
     job_sub.required = True
     run = job_sub.add_parser("run", help="queue an execution (or a sweep) of a notebook")
@@ -91,6 +90,7 @@ def add_job_parsers(sub: Any) -> None:
         help="whether the best is its highest (max, the default) or lowest value",
     )
     run.add_argument("--concurrency", type=int, metavar="C", help="a sweep's executions at once")
+    add_schedule_parser(job_sub)
     for name, what in (
         ("show", "state, progress, attempts, error and results of an execution"),
         ("logs", "the output log of an execution so far"),
@@ -158,15 +158,22 @@ class JobCommands:
         started = time.time()
         settings = self._settings()
         texts = parse_job_parameters(self._expanded(args.parameters))
-        if args.notebook:
-            notebook = notebook_argument(args.notebook, Path.cwd())  # the kernel's folder
-            self._refuse_running_itself(settings, notebook)
-        else:
-            notebook = self._current_notebook(settings, started)
+        notebook = self.notebook_to_run(settings, args.notebook, started)
         submission = api.submit_text(settings, notebook, texts, **submit_options(args))
         _print_submission(submission, waiting=args.wait)
         if args.wait:
             self._wait(settings, submission)
+
+    def notebook_to_run(self, settings: Settings, given: str | None, started: float) -> str:
+        """The notebook a ``job run`` or ``job schedule`` line names, from the kernel's
+        folder or the root; without one, this kernel's notebook as last saved. Never the
+        notebook of the job execution this kernel runs (see :meth:`_refuse_running_itself`).
+        """
+        if given:
+            notebook = notebook_argument(given, Path.cwd())  # the kernel's folder
+            self._refuse_running_itself(settings, notebook)
+            return notebook
+        return self._current_notebook(settings, started)
 
     def _current_notebook(self, settings: Settings, started: float) -> str:
         """This kernel's notebook, as last saved (the version a job can run)."""
@@ -184,8 +191,9 @@ class JobCommands:
         return str(path)  # a missing file is the core's to report, in its words
 
     def _refuse_running_itself(self, settings: Settings, notebook: str) -> None:
-        """A job's notebook that runs itself as a job would queue a new execution at each
-        execution, without end: refused, in the kernel of an execution only."""
+        """A job's notebook that runs (or schedules) itself as a job would queue a new
+        execution (or schedule) at each execution, without end: refused, in the kernel of
+        an execution only."""
         execution_id = self._environ.get(EXECUTION_ENV)
         own = notebook_path(settings.root, self._environ, self._shell.user_ns)
         if not execution_id or own is None:
@@ -194,9 +202,10 @@ class JobCommands:
         if (target if target.is_absolute() else settings.root / target).resolve() != own:
             return
         raise InvalidInput(
-            f"This kernel runs {own.name} as the job execution {execution_id}: running "
-            f"{own.name} as a job from it would start another execution at every execution, "
-            "without end. Run another notebook, or keep this cell out of the job's notebook.",
+            f"This kernel runs {own.name} as the job execution {execution_id}: running or "
+            f"scheduling {own.name} as a job from it would start another one at every "
+            "execution, without end. Run another notebook, or keep this cell out of the job's "
+            "notebook.",
             param="notebook",
         )
 
