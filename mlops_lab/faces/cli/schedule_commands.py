@@ -64,7 +64,7 @@ def schedule() -> None:
     "parameters",
     multiple=True,
     metavar="NAME=VALUE",
-    help="A parameter of the cell tagged 'parameters' (repeatable; a comma stays in the value).",
+    help="A parameter of the cell tagged 'parameters' (repeatable; one value each).",
 )
 @click.option("--name", default=None, help="The schedule's name (default: the notebook's).")
 @click.option(

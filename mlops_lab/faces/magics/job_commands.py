@@ -164,18 +164,22 @@ class JobCommands:
         if args.wait:
             self._wait(settings, submission)
 
-    def notebook_to_run(self, settings: Settings, given: str | None, started: float) -> str:
+    def notebook_to_run(
+        self, settings: Settings, given: str | None, started: float, *, announce: bool = True
+    ) -> str:
         """The notebook a ``job run`` or ``job schedule`` line names, from the kernel's
-        folder or the root; without one, this kernel's notebook as last saved. Never the
-        notebook of the job execution this kernel runs (see :meth:`_refuse_running_itself`).
+        folder or the root; without one, this kernel's notebook as last saved (``announce``
+        says which save runs: a schedule runs the notebook as saved at each slot instead).
+        Never the notebook of the job execution this kernel runs
+        (see :meth:`_refuse_running_itself`).
         """
         if given:
             notebook = notebook_argument(given, Path.cwd())  # the kernel's folder
             self._refuse_running_itself(settings, notebook)
             return notebook
-        return self._current_notebook(settings, started)
+        return self._current_notebook(settings, started, announce)
 
-    def _current_notebook(self, settings: Settings, started: float) -> str:
+    def _current_notebook(self, settings: Settings, started: float, announce: bool) -> str:
         """This kernel's notebook, as last saved (the version a job can run)."""
         path = notebook_path(settings.root, self._environ, self._shell.user_ns)
         if path is None:
@@ -187,7 +191,8 @@ class JobCommands:
         self._refuse_running_itself(settings, str(path))
         if path.is_file() and self._environ.get(SESSION_ENV):  # JupyterLab saves it now
             saved = saved_since(path, started - SAVE_SLACK_S, SAVE_WAIT_S)
-            print(f"mlops: {saved_version_line(path, saved, started - SAVE_SLACK_S)}")
+            if announce:
+                print(f"mlops: {saved_version_line(path, saved, started - SAVE_SLACK_S)}")
         return str(path)  # a missing file is the core's to report, in its words
 
     def _refuse_running_itself(self, settings: Settings, notebook: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from mlops_lab.core.config import Settings
 from mlops_lab.faces.arguments import parse_job_parameters, schedule_options
@@ -26,8 +26,13 @@ from mlops_lab.faces.schedule_text import (
 RECENT = 10
 """Slots and executions ``%mlops schedule show`` lists."""
 
-NotebookToRun = Callable[[Settings, str | None, float], str]
-"""The job magic's resolution of a line's notebook (this kernel's when none is given)."""
+
+class NotebookToRun(Protocol):
+    """The job magic's resolution of a line's notebook (this kernel's when none is given)."""
+
+    def __call__(
+        self, settings: Settings, given: str | None, started: float, *, announce: bool = True
+    ) -> str: ...
 
 
 def add_schedule_parser(job_sub: Any) -> None:
@@ -52,7 +57,7 @@ def add_schedule_parser(job_sub: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a parameter of the cell tagged 'parameters' (a comma stays in the value)",
+        help="a parameter of the cell tagged 'parameters' (one value each)",
     )
     create.add_argument("--name", metavar="N", help="the schedule's name (default: the notebook's)")
     create.add_argument(
@@ -137,7 +142,8 @@ class ScheduleCommands:
             catch_up=args.catch_up,
             end=args.end,
         )
-        notebook = self._notebook_to_run(settings, args.notebook, started)
+        # No "as saved at" line: each slot runs the notebook as saved at its time.
+        notebook = self._notebook_to_run(settings, args.notebook, started, announce=False)
         made = schedules.create_schedule_text(settings, notebook, texts, cron=args.cron, **options)
         print("\n".join(schedule_lines(made)))
         print(f"mlops: {FIRES_WHEN}; %mlops schedule show {short_id(made.id)} tells what it did")
