@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -31,6 +31,8 @@ from mlops_lab.faces.execution_text import (
     short_id,
 )
 from mlops_lab.faces.sweep_summary import best_line, summarised_sweep
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 EXIT_CODES: dict[ExecutionState, int] = {
     ExecutionState.SUCCEEDED: 0,
@@ -63,6 +65,27 @@ def exit_code(executions: Sequence[Execution]) -> int:
     return min(failed) if failed else 0
 
 
+def execution_options(command: Command) -> Command:
+    """``--timeout``, ``--retries``, ``--retry-backoff``, ``--kernel``, ``--experiment``:
+    how each execution runs, for ``job run`` and ``schedule create`` alike."""
+    options = (
+        click.option("--timeout", type=float, default=None, help="Seconds an execution may take."),
+        click.option(
+            "--retries", type=int, default=None, help="Attempts after a failed one (default 0)."
+        ),
+        click.option(
+            "--retry-backoff", type=float, default=None, help="Seconds before the first retry."
+        ),
+        click.option("--kernel", default=None, help="Kernel name (default: the notebook's)."),
+        click.option(
+            "--experiment", default=None, help="MLflow experiment (default: the notebook's path)."
+        ),
+    )
+    for option in reversed(options):  # the first listed is the first in --help
+        command = option(command)
+    return command
+
+
 @click.group("job")
 def job() -> None:
     """Run notebooks as parameterised papermill jobs; list, show, follow and cancel them."""
@@ -82,13 +105,7 @@ def job() -> None:
 @click.option(
     "--wait", is_flag=True, help="Show progress on stderr until it ends; exit 3-5 if it fails."
 )
-@click.option("--timeout", type=float, default=None, help="Seconds the execution may take.")
-@click.option("--retries", type=int, default=None, help="Attempts after a failed one (default 0).")
-@click.option("--retry-backoff", type=float, default=None, help="Seconds before the first retry.")
-@click.option("--kernel", default=None, help="Kernel name (default: the notebook's).")
-@click.option(
-    "--experiment", default=None, help="MLflow experiment (default: the notebook's path)."
-)
+@execution_options
 @click.option("--name", default=None, help="The job's name (default: the notebook's).")
 @click.option(
     "--metric", default=None, help="The MLflow metric that picks a sweep's best execution."

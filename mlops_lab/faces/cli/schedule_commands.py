@@ -18,6 +18,7 @@ import click
 
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.faces.arguments import notebook_argument, parse_job_parameters, schedule_options
+from mlops_lab.faces.cli.job_commands import execution_options
 from mlops_lab.faces.execution_text import execution_record, keep_end, keep_start, short_id
 from mlops_lab.faces.schedule_text import (
     FIRES_WHEN,
@@ -88,13 +89,7 @@ def schedule() -> None:
     metavar="DATE",
     help="No slot after it fires: 2026-12-31 or '2026-12-31 18:00' (in the schedule's zone).",
 )
-@click.option("--timeout", type=float, default=None, help="Seconds an execution may take.")
-@click.option("--retries", type=int, default=None, help="Attempts after a failed one (default 0).")
-@click.option("--retry-backoff", type=float, default=None, help="Seconds before the first retry.")
-@click.option("--kernel", default=None, help="Kernel name (default: the notebook's).")
-@click.option(
-    "--experiment", default=None, help="MLflow experiment (default: the notebook's path)."
-)
+@execution_options
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
 @click.pass_context
 def create(

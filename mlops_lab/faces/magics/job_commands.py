@@ -33,7 +33,6 @@ from mlops_lab.faces.execution_text import (
     queued_line,
     short_id,
 )
-from mlops_lab.faces.magics.schedule_commands import add_schedule_parser
 from mlops_lab.faces.sweep_summary import best_line, summarised_sweep
 
 SAVE_WAIT_S = 3.0
@@ -44,11 +43,13 @@ SAVE_SLACK_S = 1.0
 run": the frontend starts it as it sends the cell, so it may land first."""
 
 
-def add_job_parsers(sub: Any) -> None:
+def add_job_parsers(sub: Any, add_schedule_parser: Callable[[Any], None]) -> None:
     """Add ``job`` (run, schedule, show, logs, cancel) and ``jobs`` to the magic's subcommands.
 
     ``sub`` is the magic parser's subparsers action; nested parsers take the class of the
     parser it makes, so they raise instead of exiting the kernel like the others.
+    ``add_schedule_parser`` adds ``job schedule`` (:mod:`.schedule_commands`, which builds
+    on this module) to the ``job`` subparsers.
     """
     job = sub.add_parser("job", help="run this or another notebook as a papermill job")
     job_sub = job.add_subparsers(
@@ -69,17 +70,7 @@ def add_job_parsers(sub: Any) -> None:
         help="a parameter of the cell tagged 'parameters'; commas make a sweep: -p alpha=0.1,1",
     )
     run.add_argument("--wait", action="store_true", help="show progress until it ends")
-    run.add_argument("--timeout", type=float, metavar="S", help="seconds the execution may take")
-    run.add_argument(
-        "--retries", type=int, metavar="N", help="attempts after a failed one (default 0)"
-    )
-    run.add_argument(
-        "--retry-backoff", type=float, metavar="S", help="seconds before the first retry"
-    )
-    run.add_argument("--kernel", metavar="K", help="kernel name (default: the notebook's)")
-    run.add_argument(
-        "--experiment", metavar="E", help="MLflow experiment (default: the notebook's path)"
-    )
+    add_execution_options(run)
     run.add_argument("--name", metavar="N", help="the job's name (default: the notebook's)")
     run.add_argument(
         "--metric", metavar="M", help="the MLflow metric that picks a sweep's best execution"
@@ -103,6 +94,21 @@ def add_job_parsers(sub: Any) -> None:
     jobs.add_argument("--limit", type=int, default=20, metavar="N")
     jobs.add_argument(
         "--state", metavar="S", help="only executions in this state (e.g. RUNNING, FAILED)"
+    )
+
+
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """How each execution runs, for ``job run`` and ``job schedule`` alike."""
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds an execution may take")
+    parser.add_argument(
+        "--retries", type=int, metavar="N", help="attempts after a failed one (default 0)"
+    )
+    parser.add_argument(
+        "--retry-backoff", type=float, metavar="S", help="seconds before the first retry"
+    )
+    parser.add_argument("--kernel", metavar="K", help="kernel name (default: the notebook's)")
+    parser.add_argument(
+        "--experiment", metavar="E", help="MLflow experiment (default: the notebook's path)"
     )
 
 

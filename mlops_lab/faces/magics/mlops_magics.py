@@ -26,7 +26,11 @@ from mlops_lab.core.errors import InvalidInput, MlopsError
 from mlops_lab.core.tracking import session as tracking
 from mlops_lab.faces.arguments import parse_metrics, parse_pairs
 from mlops_lab.faces.magics.job_commands import JobCommands, add_job_parsers
-from mlops_lab.faces.magics.schedule_commands import ScheduleCommands, add_schedules_parsers
+from mlops_lab.faces.magics.schedule_commands import (
+    ScheduleCommands,
+    add_schedule_parser,
+    add_schedules_parsers,
+)
 
 _UNEXPANDED = re.compile(r"\{(?P<expr>[^{}]+)\}")
 
@@ -87,7 +91,7 @@ def _parser() -> _Parser:
     runs.add_argument("--limit", type=int, default=100)
     compare = sub.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_ids", nargs="+", metavar="RUN")
-    add_job_parsers(sub)
+    add_job_parsers(sub, add_schedule_parser)
     add_schedules_parsers(sub)
     return parser
 

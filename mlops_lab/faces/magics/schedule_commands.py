@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from mlops_lab.core.config import Settings
 from mlops_lab.faces.arguments import parse_job_parameters, schedule_options
 from mlops_lab.faces.execution_text import short_id
+from mlops_lab.faces.magics.job_commands import add_execution_options
 from mlops_lab.faces.schedule_text import (
     FIRES_WHEN,
     paused_line,
@@ -76,17 +77,7 @@ def add_schedule_parser(job_sub: Any) -> None:
     create.add_argument(
         "--end", metavar="DATE", help="no slot after it fires: 2026-12-31 or '2026-12-31 18:00'"
     )
-    create.add_argument("--timeout", type=float, metavar="S", help="seconds an execution may take")
-    create.add_argument(
-        "--retries", type=int, metavar="N", help="attempts after a failed one (default 0)"
-    )
-    create.add_argument(
-        "--retry-backoff", type=float, metavar="S", help="seconds before the first retry"
-    )
-    create.add_argument("--kernel", metavar="K", help="kernel name (default: the notebook's)")
-    create.add_argument(
-        "--experiment", metavar="E", help="MLflow experiment (default: the notebook's path)"
-    )
+    add_execution_options(create)
 
 
 def add_schedules_parsers(sub: Any) -> None:

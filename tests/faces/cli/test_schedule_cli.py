@@ -24,6 +24,7 @@ from mlops_lab.core.jobs import schedules
 from mlops_lab.core.jobs.scheduler import Scheduler
 from mlops_lab.core.store.schema import ScheduleRow
 from mlops_lab.faces.cli import cli
+from mlops_lab.faces.execution_text import FRAME_COLUMNS
 from tests.faces.job_notebooks import adds
 
 COMMAND = [sys.executable, "-c", "from mlops_lab.faces.cli import main; main()"]
@@ -218,16 +219,7 @@ def test_show_lists_slots_fired_skipped_and_missed_with_their_reasons(root: Path
     assert slots[2].startswith("  Mon 2026-01-05 10:00 UTC  fired    execution ")
     fired_id = slots[2].split()[-1]
     executions = lines[lines.index("recent executions:") + 1 :]
-    assert executions[0].split() == [
-        "id",
-        "notebook",
-        "state",
-        "cells",
-        "started",
-        "duration",
-        "run_id",
-        "error",
-    ]
+    assert executions[0].split() == list(FRAME_COLUMNS)  # the table of `job list`
     assert executions[1].split()[:3] == [fired_id, "work/adds.ipynb", "QUEUED"]
     assert "last       missed Mon 2026-01-05 14:00 UTC" in lines
 

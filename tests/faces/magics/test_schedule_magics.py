@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from mlops_lab.core.config import EXECUTION_ENV
-from mlops_lab.faces.magics import load_ipython_extension, unload_ipython_extension
 from tests.faces.job_notebooks import adds
+from tests.faces.magics.shells import mlops, plain_shell
 
 
 @pytest.fixture
@@ -27,21 +26,8 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def shell(root: Path) -> Iterator[InteractiveShell]:
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    ipython = InteractiveShell.instance(config=config)
-    load_ipython_extension(ipython)
-    yield ipython
-    unload_ipython_extension(ipython)
-    InteractiveShell.clear_instance()
-
-
-def mlops(
-    shell: InteractiveShell, line: str, capsys: pytest.CaptureFixture[str]
-) -> tuple[str, str]:
-    shell.run_line_magic("mlops", line)
-    captured = capsys.readouterr()
-    return captured.out, captured.err
+    with plain_shell() as ipython:
+        yield ipython
 
 
 def table(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> list[dict]:
