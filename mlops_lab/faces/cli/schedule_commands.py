@@ -237,8 +237,15 @@ def delete(ctx: click.Context, schedule_id: str, yes: bool) -> None:
 
 
 @click.command("scheduler")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder, as `mlops-lab --root DIR` gives it (a service's command line "
+    "often names it after the command).",
+)
 @click.pass_context
-def scheduler(ctx: click.Context) -> None:
+def scheduler(ctx: click.Context, root: Path | None) -> None:
     """Fire the project's schedules, in the foreground, until SIGTERM or Ctrl-C.
 
     Logs to stderr. Any number may run against one store (in JupyterLab too): each slot
@@ -246,6 +253,6 @@ def scheduler(ctx: click.Context) -> None:
     """
     from mlops_lab.core.jobs.scheduler import run_scheduler
 
-    settings = _settings(ctx)
+    settings = resolve_settings(root) if root is not None else _settings(ctx)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=LOG_FORMAT)
     ctx.exit(run_scheduler(settings))

@@ -244,11 +244,13 @@ def test_a_schedule_whose_notebook_is_gone_is_flagged(root: Path) -> None:
     assert "problem    its notebook work/adds.ipynb no longer exists" in shown
 
 
-def scheduler_process(root: Path, log: Path) -> subprocess.Popen[bytes]:
+def scheduler_process(root: Path, log: Path, *where: str) -> subprocess.Popen[bytes]:
+    """``mlops-lab`` started with ``where`` (e.g. ``scheduler --root DIR``), in another folder."""
     env = {**os.environ, "PYTHONPATH": TREE}
     with log.open("wb") as stderr:
         return subprocess.Popen(
-            [*COMMAND, "--root", str(root), "scheduler"],
+            [*COMMAND, *where],
+            cwd=root.parent,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             env=env,
@@ -265,9 +267,10 @@ def wait_for(log: Path, text: str, process: subprocess.Popen[bytes], seconds: fl
 
 
 def test_scheduler_exits_0_on_sigterm_with_its_log_on_stderr(root: Path, tmp_path: Path) -> None:
-    """In a folder with no store yet it waits for one; SIGTERM ends that wait at once."""
+    """In a folder with no store yet it waits for one; SIGTERM ends that wait at once.
+    ``--root`` may follow the command's name, as a service's command line writes it."""
     log = tmp_path / "scheduler.log"
-    process = scheduler_process(root, log)
+    process = scheduler_process(root, log, "scheduler", "--root", str(root))
     try:
         wait_for(log, "mlops-lab: scheduler ", process, 60)  # its start, cold imports included
         stopped_at = time.monotonic()
@@ -289,7 +292,7 @@ def test_scheduler_fires_a_slot_into_an_execution_then_stops_on_sigterm(
     runner it starts then runs it in a real kernel)."""
     made = create(root, "--cron", "* * * * * *", "--tz", "UTC", "--catch-up", "none")
     log = tmp_path / "scheduler.log"
-    process = scheduler_process(root, log)
+    process = scheduler_process(root, log, "--root", str(root), "scheduler")
     try:
         wait_for(log, ": fired", process, 90)
         assert invoke(root, "pause", made["id"]).exit_code == 0  # one execution is enough
