@@ -6,7 +6,9 @@ The core takes typed mappings; turning a user's words into them is a face's job.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from mlops_lab.core.errors import InvalidInput
 
@@ -77,3 +79,49 @@ def notebook_argument(text: str, cwd: Path) -> str:
     if not path.is_absolute() and (cwd / path).is_file():
         return str(cwd / path)
     return text
+
+
+def parse_end_date(text: str) -> datetime:
+    """``--end 2026-12-31`` or ``2026-12-31T18:00`` (a space works too): a date alone is
+    midnight at its start. Without an offset the core reads it in the schedule's zone."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"--end must be a date, or a date and time, such as 2026-12-31 or "
+            f"'2026-12-31 18:00', got '{text}'.",
+            param="end_at",
+        ) from None
+
+
+def schedule_options(
+    *,
+    timezone: str | None,
+    kernel: str | None,
+    timeout: float | None,
+    retries: int | None,
+    retry_backoff: float | None,
+    experiment: str | None,
+    name: str | None,
+    concurrency: str | None,
+    max_active: int | None,
+    catch_up: str | None,
+    end: str | None,
+) -> dict[str, Any]:
+    """A schedule create's options as the user gave them, under the core's names; the
+    ones left out keep the core's defaults. ``concurrency`` and ``catch_up`` stay words:
+    the core checks them and names the allowed ones, for every face alike."""
+    given: dict[str, Any] = {
+        "timezone": timezone,
+        "kernel_name": kernel,
+        "timeout": timeout,
+        "retries": retries,
+        "retry_backoff": retry_backoff,
+        "experiment": experiment,
+        "name": name,
+        "concurrency": concurrency,
+        "max_active": max_active,
+        "catch_up": catch_up,
+        "end_at": parse_end_date(end) if end is not None else None,
+    }
+    return {key: value for key, value in given.items() if value is not None}

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 SHORT_ID = 8
 """Characters of an id shown in tables and lines; any unique prefix is accepted back."""
 
+NOTEBOOK_WIDTH = 32
+"""A longer notebook path in a table keeps its end: the file name tells rows apart."""
+ERROR_WIDTH = 60
+"""A longer error in a table keeps its start: the cell and the error's name."""
+
 FRAME_COLUMNS = (
     "id",
     "notebook",
@@ -51,6 +56,16 @@ def _json_text(value: Any) -> str:
         return json.dumps(value)
     except (TypeError, ValueError):
         return repr(value)
+
+
+def keep_end(text: str, width: int) -> str:
+    """``text`` at most ``width`` long, by its end: for paths, whose file name matters."""
+    return text if len(text) <= width else "…" + text[1 - width :]
+
+
+def keep_start(text: str, width: int) -> str:
+    """``text`` at most ``width`` long, by its start: for messages and descriptions."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cell_label(index: int) -> str:
@@ -185,7 +200,13 @@ def detail_lines(execution: Execution) -> list[str]:
 
 def execution_record(execution: Execution) -> dict[str, Any]:
     """The execution as JSON-ready data, field for field as REST returns it."""
-    return json.loads(json.dumps(asdict(execution), default=_json_default))
+    return json_ready(asdict(execution))
+
+
+def json_ready(data: dict[str, Any]) -> dict[str, Any]:
+    """An entity's ``asdict`` as plain JSON values: times as ISO text, enums as values."""
+    ready: dict[str, Any] = json.loads(json.dumps(data, default=_json_default))
+    return ready
 
 
 def _json_default(value: Any) -> Any:
@@ -212,3 +233,15 @@ def executions_frame(executions: Sequence[Execution]) -> pd.DataFrame:
         for e in executions
     ]
     return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+
+
+def executions_table(executions: Sequence[Execution]) -> str:
+    """:func:`executions_frame` as text for a terminal: short ids, a long notebook path
+    kept by its end (the file name tells rows apart), a long error by its start."""
+    frame = executions_frame(executions)
+    frame["id"] = frame["id"].str[:SHORT_ID]
+    frame["run_id"] = frame["run_id"].str[:SHORT_ID]
+    frame["notebook"] = frame["notebook"].map(lambda text: keep_end(text, NOTEBOOK_WIDTH))
+    frame["error"] = frame["error"].map(lambda text: keep_start(text, ERROR_WIDTH))
+    text: str = frame.to_string(index=False)
+    return text

@@ -24,6 +24,7 @@ from mlops_lab.core.masking import MASK
 from mlops_lab.core.probes import StoreState
 from mlops_lab.core.version import __version__
 from mlops_lab.faces.cli.job_commands import job
+from mlops_lab.faces.cli.schedule_commands import schedule, scheduler
 
 
 class MlopsGroup(click.Group):
@@ -224,6 +225,8 @@ def compare(ctx: click.Context, run_ids: tuple[str, ...], as_json: bool) -> None
 
 
 cli.add_command(job)
+cli.add_command(schedule)
+cli.add_command(scheduler)
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -22,16 +22,17 @@ from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, Submission
 from mlops_lab.faces.arguments import notebook_argument, parse_job_parameters
 from mlops_lab.faces.execution_text import (
-    SHORT_ID,
     detail_lines,
     execution_record,
-    executions_frame,
+    executions_table,
     final_line,
     progress_line,
     queued_line,
     short_id,
 )
 from mlops_lab.faces.sweep_summary import best_line, summarised_sweep
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 EXIT_CODES: dict[ExecutionState, int] = {
     ExecutionState.SUCCEEDED: 0,
@@ -47,10 +48,6 @@ cancel)."""
 INTERRUPTED = 130
 """Ctrl-C while waiting: the execution goes on, only the waiting stopped."""
 
-NOTEBOOK_WIDTH = 32
-"""A longer notebook path in ``job list`` keeps its end: the file name tells rows apart."""
-ERROR_WIDTH = 60
-"""A longer error in ``job list`` keeps its start: the cell and the error's name."""
 FOLLOW_POLL_S = 0.5
 METER_LINE_S = 10.0
 """Without a terminal (a CI log) the meter prints a line per change of state, or at
@@ -66,6 +63,27 @@ def exit_code(executions: Sequence[Execution]) -> int:
     codes = [EXIT_CODES.get(e.state, EXIT_CODES[ExecutionState.FAILED]) for e in executions]
     failed = [code for code in codes if code]
     return min(failed) if failed else 0
+
+
+def execution_options(command: Command) -> Command:
+    """``--timeout``, ``--retries``, ``--retry-backoff``, ``--kernel``, ``--experiment``:
+    how each execution runs, for ``job run`` and ``schedule create`` alike."""
+    options = (
+        click.option("--timeout", type=float, default=None, help="Seconds an execution may take."),
+        click.option(
+            "--retries", type=int, default=None, help="Attempts after a failed one (default 0)."
+        ),
+        click.option(
+            "--retry-backoff", type=float, default=None, help="Seconds before the first retry."
+        ),
+        click.option("--kernel", default=None, help="Kernel name (default: the notebook's)."),
+        click.option(
+            "--experiment", default=None, help="MLflow experiment (default: the notebook's path)."
+        ),
+    )
+    for option in reversed(options):  # the first listed is the first in --help
+        command = option(command)
+    return command
 
 
 @click.group("job")
@@ -87,13 +105,7 @@ def job() -> None:
 @click.option(
     "--wait", is_flag=True, help="Show progress on stderr until it ends; exit 3-5 if it fails."
 )
-@click.option("--timeout", type=float, default=None, help="Seconds the execution may take.")
-@click.option("--retries", type=int, default=None, help="Attempts after a failed one (default 0).")
-@click.option("--retry-backoff", type=float, default=None, help="Seconds before the first retry.")
-@click.option("--kernel", default=None, help="Kernel name (default: the notebook's).")
-@click.option(
-    "--experiment", default=None, help="MLflow experiment (default: the notebook's path)."
-)
+@execution_options
 @click.option("--name", default=None, help="The job's name (default: the notebook's).")
 @click.option(
     "--metric", default=None, help="The MLflow metric that picks a sweep's best execution."
@@ -259,16 +271,7 @@ def list_(ctx: click.Context, limit: int, state: str | None, as_json: bool) -> N
     if not page.executions:
         click.echo("No executions.")
         return
-    frame = executions_frame(page.executions)
-    frame["id"] = frame["id"].str[:SHORT_ID]
-    frame["run_id"] = frame["run_id"].str[:SHORT_ID]
-    frame["notebook"] = frame["notebook"].map(
-        lambda text: text if len(text) <= NOTEBOOK_WIDTH else "…" + text[1 - NOTEBOOK_WIDTH :]
-    )
-    frame["error"] = frame["error"].map(
-        lambda text: text if len(text) <= ERROR_WIDTH else text[: ERROR_WIDTH - 1] + "…"
-    )
-    click.echo(frame.to_string(index=False))
+    click.echo(executions_table(page.executions))
 
 
 @job.command("show")

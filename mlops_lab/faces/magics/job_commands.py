@@ -42,18 +42,18 @@ SAVE_SLACK_S = 1.0
 """A save finished this long before the cell started still counts as "the save of this
 run": the frontend starts it as it sends the cell, so it may land first."""
 
-JOB_COMMANDS = ("run", "show", "logs", "cancel")
 
-
-def add_job_parsers(sub: Any) -> None:
-    """Add ``job`` (run, show, logs, cancel) and ``jobs`` to the magic's subcommands.
+def add_job_parsers(sub: Any, add_schedule_parser: Callable[[Any], None]) -> None:
+    """Add ``job`` (run, schedule, show, logs, cancel) and ``jobs`` to the magic's subcommands.
 
     ``sub`` is the magic parser's subparsers action; nested parsers take the class of the
     parser it makes, so they raise instead of exiting the kernel like the others.
+    ``add_schedule_parser`` adds ``job schedule`` (:mod:`.schedule_commands`, which builds
+    on this module) to the ``job`` subparsers.
     """
     job = sub.add_parser("job", help="run this or another notebook as a papermill job")
     job_sub = job.add_subparsers(
-        dest="job_command", parser_class=type(job), metavar="{run,show,logs,cancel}"
+        dest="job_command", parser_class=type(job), metavar="{run,schedule,show,logs,cancel}"
     )
     job_sub.required = True
     run = job_sub.add_parser("run", help="queue an execution (or a sweep) of a notebook")
@@ -70,17 +70,7 @@ def add_job_parsers(sub: Any) -> None:
         help="a parameter of the cell tagged 'parameters'; commas make a sweep: -p alpha=0.1,1",
     )
     run.add_argument("--wait", action="store_true", help="show progress until it ends")
-    run.add_argument("--timeout", type=float, metavar="S", help="seconds the execution may take")
-    run.add_argument(
-        "--retries", type=int, metavar="N", help="attempts after a failed one (default 0)"
-    )
-    run.add_argument(
-        "--retry-backoff", type=float, metavar="S", help="seconds before the first retry"
-    )
-    run.add_argument("--kernel", metavar="K", help="kernel name (default: the notebook's)")
-    run.add_argument(
-        "--experiment", metavar="E", help="MLflow experiment (default: the notebook's path)"
-    )
+    add_execution_options(run)
     run.add_argument("--name", metavar="N", help="the job's name (default: the notebook's)")
     run.add_argument(
         "--metric", metavar="M", help="the MLflow metric that picks a sweep's best execution"
@@ -91,6 +81,7 @@ def add_job_parsers(sub: Any) -> None:
         help="whether the best is its highest (max, the default) or lowest value",
     )
     run.add_argument("--concurrency", type=int, metavar="C", help="a sweep's executions at once")
+    add_schedule_parser(job_sub)
     for name, what in (
         ("show", "state, progress, attempts, error and results of an execution"),
         ("logs", "the output log of an execution so far"),
@@ -103,6 +94,21 @@ def add_job_parsers(sub: Any) -> None:
     jobs.add_argument("--limit", type=int, default=20, metavar="N")
     jobs.add_argument(
         "--state", metavar="S", help="only executions in this state (e.g. RUNNING, FAILED)"
+    )
+
+
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """How each execution runs, for ``job run`` and ``job schedule`` alike."""
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds an execution may take")
+    parser.add_argument(
+        "--retries", type=int, metavar="N", help="attempts after a failed one (default 0)"
+    )
+    parser.add_argument(
+        "--retry-backoff", type=float, metavar="S", help="seconds before the first retry"
+    )
+    parser.add_argument("--kernel", metavar="K", help="kernel name (default: the notebook's)")
+    parser.add_argument(
+        "--experiment", metavar="E", help="MLflow experiment (default: the notebook's path)"
     )
 
 
@@ -158,17 +164,28 @@ class JobCommands:
         started = time.time()
         settings = self._settings()
         texts = parse_job_parameters(self._expanded(args.parameters))
-        if args.notebook:
-            notebook = notebook_argument(args.notebook, Path.cwd())  # the kernel's folder
-            self._refuse_running_itself(settings, notebook)
-        else:
-            notebook = self._current_notebook(settings, started)
+        notebook = self.notebook_to_run(settings, args.notebook, started)
         submission = api.submit_text(settings, notebook, texts, **submit_options(args))
         _print_submission(submission, waiting=args.wait)
         if args.wait:
             self._wait(settings, submission)
 
-    def _current_notebook(self, settings: Settings, started: float) -> str:
+    def notebook_to_run(
+        self, settings: Settings, given: str | None, started: float, *, announce: bool = True
+    ) -> str:
+        """The notebook a ``job run`` or ``job schedule`` line names, from the kernel's
+        folder or the root; without one, this kernel's notebook as last saved (``announce``
+        says which save runs: a schedule runs the notebook as saved at each slot instead).
+        Never the notebook of the job execution this kernel runs
+        (see :meth:`_refuse_running_itself`).
+        """
+        if given:
+            notebook = notebook_argument(given, Path.cwd())  # the kernel's folder
+            self._refuse_running_itself(settings, notebook)
+            return notebook
+        return self._current_notebook(settings, started, announce)
+
+    def _current_notebook(self, settings: Settings, started: float, announce: bool) -> str:
         """This kernel's notebook, as last saved (the version a job can run)."""
         path = notebook_path(settings.root, self._environ, self._shell.user_ns)
         if path is None:
@@ -180,12 +197,14 @@ class JobCommands:
         self._refuse_running_itself(settings, str(path))
         if path.is_file() and self._environ.get(SESSION_ENV):  # JupyterLab saves it now
             saved = saved_since(path, started - SAVE_SLACK_S, SAVE_WAIT_S)
-            print(f"mlops: {saved_version_line(path, saved, started - SAVE_SLACK_S)}")
+            if announce:
+                print(f"mlops: {saved_version_line(path, saved, started - SAVE_SLACK_S)}")
         return str(path)  # a missing file is the core's to report, in its words
 
     def _refuse_running_itself(self, settings: Settings, notebook: str) -> None:
-        """A job's notebook that runs itself as a job would queue a new execution at each
-        execution, without end: refused, in the kernel of an execution only."""
+        """A job's notebook that runs (or schedules) itself as a job would queue a new
+        execution (or schedule) at each execution, without end: refused, in the kernel of
+        an execution only."""
         execution_id = self._environ.get(EXECUTION_ENV)
         own = notebook_path(settings.root, self._environ, self._shell.user_ns)
         if not execution_id or own is None:
@@ -194,9 +213,10 @@ class JobCommands:
         if (target if target.is_absolute() else settings.root / target).resolve() != own:
             return
         raise InvalidInput(
-            f"This kernel runs {own.name} as the job execution {execution_id}: running "
-            f"{own.name} as a job from it would start another execution at every execution, "
-            "without end. Run another notebook, or keep this cell out of the job's notebook.",
+            f"This kernel runs {own.name} as the job execution {execution_id}: running or "
+            f"scheduling {own.name} as a job from it would start another one at every "
+            "execution, without end. Run another notebook, or keep this cell out of the job's "
+            "notebook.",
             param="notebook",
         )
 

@@ -26,6 +26,11 @@ from mlops_lab.core.errors import InvalidInput, MlopsError
 from mlops_lab.core.tracking import session as tracking
 from mlops_lab.faces.arguments import parse_metrics, parse_pairs
 from mlops_lab.faces.magics.job_commands import JobCommands, add_job_parsers
+from mlops_lab.faces.magics.schedule_commands import (
+    ScheduleCommands,
+    add_schedule_parser,
+    add_schedules_parsers,
+)
 
 _UNEXPANDED = re.compile(r"\{(?P<expr>[^{}]+)\}")
 
@@ -40,6 +45,8 @@ COMMANDS = (
     "compare",
     "job",
     "jobs",
+    "schedules",
+    "schedule",
 )
 USAGE = f"usage: %mlops {{{','.join(COMMANDS)}}} ... (%mlops <subcommand> -h for its options)"
 
@@ -84,7 +91,8 @@ def _parser() -> _Parser:
     runs.add_argument("--limit", type=int, default=100)
     compare = sub.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_ids", nargs="+", metavar="RUN")
-    add_job_parsers(sub)
+    add_job_parsers(sub, add_schedule_parser)
+    add_schedules_parsers(sub)
     return parser
 
 
@@ -149,6 +157,9 @@ class MlopsMagics(Magics):
         )
         self._parser = _parser()
         self.job_commands = JobCommands(shell, self.session.settings, os.environ, self._expanded)
+        self.schedule_commands = ScheduleCommands(
+            self.session.settings, self.job_commands.notebook_to_run, self._expanded
+        )
 
     def _before_cell(self, *args: Any) -> None:
         """Once the worker has opened the run, make it the cell thread's MLflow run, so
@@ -285,10 +296,18 @@ class MlopsMagics(Magics):
             display(figure)
 
     def _job(self, args: argparse.Namespace) -> Any:
+        if args.job_command == "schedule":
+            return self.schedule_commands.create(args)
         return self.job_commands.job(args)
 
     def _jobs(self, args: argparse.Namespace) -> Any:
         return self.job_commands.jobs(args)
+
+    def _schedules(self, args: argparse.Namespace) -> Any:
+        return self.schedule_commands.table(args)
+
+    def _schedule(self, args: argparse.Namespace) -> None:
+        self.schedule_commands.one(args)
 
 
 _magics: MlopsMagics | None = None

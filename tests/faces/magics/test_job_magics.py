@@ -17,13 +17,12 @@ import nbformat
 import papermill
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from mlops_lab.core.config import resolve_settings
 from mlops_lab.core.jobs import api
-from mlops_lab.faces.magics import load_ipython_extension, unload_ipython_extension
 from tests.faces.job_notebooks import adds, fails, sleeps, write_notebook
 from tests.faces.magics.kernels import outputs
+from tests.faces.magics.shells import mlops, plain_shell
 
 pytestmark = pytest.mark.kernel
 
@@ -39,22 +38,8 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def shell(root: Path) -> Iterator[InteractiveShell]:
-    """A plain IPython (no kernel, so no widgets) with ``%mlops`` loaded."""
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    ipython = InteractiveShell.instance(config=config)
-    load_ipython_extension(ipython)
-    yield ipython
-    unload_ipython_extension(ipython)
-    InteractiveShell.clear_instance()
-
-
-def mlops(
-    shell: InteractiveShell, line: str, capsys: pytest.CaptureFixture[str]
-) -> tuple[str, str]:
-    shell.run_line_magic("mlops", line)
-    captured = capsys.readouterr()
-    return captured.out, captured.err
+    with plain_shell() as ipython:
+        yield ipython
 
 
 def executions(shell: InteractiveShell) -> list[dict]:
