@@ -105,7 +105,8 @@ def create_schedule_text(
     **options: Any,
 ) -> Schedule:
     """A create from a command line: ``texts`` are ``-p name=value`` strings read as each
-    parameter's declared type (a schedule has no sweep: a comma stays in the value)."""
+    parameter's declared type. A schedule has no sweep: a comma-separated value, which
+    ``job run`` reads as one, is refused here rather than silently taken as text."""
     declared = spec.inspect_parameters(settings.root, notebook, spec.installed_kernels())
     values, sweep = spec.parse_text_values(texts, declared)
     if sweep:
@@ -179,13 +180,13 @@ def _end_at(end_at: datetime | None, cron: Cron) -> datetime | None:
     moment = now()
     if end_at <= moment:
         raise InvalidInput(
-            f"end_at {end_at.isoformat()} is in the past: give a later date, or none.",
+            f"The end date {end_at.isoformat()} is in the past: give a later one, or none.",
             param="end_at",
         )
     first = cron.next_after(moment)
     if not first or first[0] > end_at:
         raise InvalidInput(
-            f"'{cron.expression}' does not fire before end_at {end_at.isoformat()}: "
+            f"'{cron.expression}' does not fire before the end date {end_at.isoformat()}: "
             "give a later end date.",
             param="end_at",
         )

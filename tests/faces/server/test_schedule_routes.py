@@ -120,6 +120,8 @@ async def test_the_servers_scheduler_fires_a_slot_into_a_real_execution(
     status, _ = await call(jp_fetch, "POST", "schedules", made["id"], "pause", body={})
     assert execution is not None, page
     assert execution["schedule_id"] == made["id"] and execution["slot_at"]
-    status, slots = await call(jp_fetch, "GET", "schedules", made["id"], "slots")
+    status, slots = await call(
+        jp_fetch, "GET", "schedules", made["id"], "slots", params={"max_results": "1000"}
+    )
     fired = [s for s in slots["slots"] if s["execution_id"] == execution["id"]]
     assert fired and fired[0]["outcome"] == "fired"
