@@ -120,11 +120,12 @@ describe('RunAsJob, Schedule tab', () => {
   it('reads the cron once typing stops and shows it in words with its next runs', async () => {
     const api = new FakeSchedulesApi();
     await mountForm(api);
-    await act(async () => {
-      type('timezone', 'Europe/Paris');
-      type('cron', '30 2');
-      type('cron', '30 2 * * 1');
-    });
+    await act(async () => type('timezone', 'Europe/Paris'));
+    // Keystrokes closer together than the delay: only the last one is read.
+    for (const text of ['30', '30 2', '30 2 * * 1']) {
+      await act(async () => type('cron', text));
+      await act(() => sleep(PREVIEW_DELAY / 3));
+    }
     await act(() => sleep(PREVIEW_DELAY + 100));
     await waitFor(() => query('.jp-MlopsLab-cronDescription') !== null);
     // One request for the last text, none for the keystrokes before it.
