@@ -136,7 +136,7 @@ function ScheduleItem(
         <span className="jp-MlopsLab-scheduleLast">
           {last ? (
             <>
-              {trans.__('Last: ')}
+              {trans.__('Last:')}{' '}
               <span
                 className={`jp-MlopsLab-jobState jp-MlopsLab-jobState-${last.state.toLowerCase()}`}
               >
