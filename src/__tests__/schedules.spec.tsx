@@ -408,6 +408,18 @@ describe('SchedulesList', () => {
     model.dispose();
   });
 
+  it('takes no room while there is no schedule, and shows one once made', async () => {
+    const api = new FakeSchedulesApi();
+    const model = await mountList(api);
+    expect(widget!.node.querySelector('.jp-MlopsLab-schedules')).toBeNull();
+    const made = makeSchedule({ id: 'new' });
+    api.onSchedules = async () => ({ schedules: [made] });
+    await act(async () => model.add(made));
+    await waitFor(() => item('new') !== null);
+    expect(api.calls).toContain('GET schedules');
+    model.dispose();
+  });
+
   it('flags a schedule whose notebook is gone, with the server text as title', async () => {
     const api = new FakeSchedulesApi();
     const answer = problemSchedulesAnswer();

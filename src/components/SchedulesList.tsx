@@ -48,7 +48,9 @@ export async function confirmWithDialog(
 export function SchedulesList(props: ISchedulesListProps): JSX.Element | null {
   const { model, trans } = props;
   const state = useModelState(model);
-  if (!state.loaded && state.schedules.length === 0) {
+  // Nothing until there is a schedule: the Jobs section's own hint says where
+  // jobs (and so schedules) start, and most projects have none.
+  if (state.schedules.length === 0 && !state.error) {
     return null;
   }
   return (
@@ -57,13 +59,6 @@ export function SchedulesList(props: ISchedulesListProps): JSX.Element | null {
       {state.error && (
         <div className="jp-MlopsLab-jobsError" role="alert">
           {state.error}
-        </div>
-      )}
-      {state.schedules.length === 0 && !state.error && (
-        <div className="jp-MlopsLab-hint">
-          {trans.__(
-            'No schedules. In the Run-as-job form, the Schedule tab runs a notebook at every slot of a cron expression.'
-          )}
         </div>
       )}
       <ul className="jp-MlopsLab-scheduleList">
