@@ -20,6 +20,7 @@ import { SchedulesModel } from '../jobs/scheduleModel';
 import { FakeJobsApi, makeExecution } from './fakeJobs';
 import { FakeSchedulesApi } from './fakeSchedules';
 import {
+  cronPreviewAnswer,
   makeSchedule,
   pausedScheduleAnswer,
   problemSchedulesAnswer,
@@ -140,6 +141,32 @@ describe('RunAsJob, Schedule tab', () => {
       '(Europe/Paris)'
     );
     expect(query('[data-param="cron"] .jp-MlopsLab-fieldError')).toBeNull();
+  });
+
+  it('drops an answer that comes back after a newer expression was typed', async () => {
+    const api = new FakeSchedulesApi();
+    let release = (): void => undefined;
+    api.onPreview = async cron =>
+      cron === '0 1 * * *'
+        ? new Promise(resolve => {
+            release = () =>
+              resolve({ ...cronPreviewAnswer(), description: 'At 01:00' });
+          })
+        : cronPreviewAnswer();
+    await mountForm(api);
+    await act(async () => type('cron', '0 1 * * *'));
+    await act(() => sleep(PREVIEW_DELAY + 100));
+    await act(async () => type('cron', '30 2 * * 1'));
+    await act(() => sleep(PREVIEW_DELAY + 100));
+    const description = () =>
+      query('.jp-MlopsLab-cronDescription')?.textContent;
+    await waitFor(() => description() === 'At 02:30, only on Monday');
+    await act(async () => release());
+    await act(() => sleep(50));
+    expect(description()).toBe('At 02:30, only on Monday');
+    expect(
+      api.calls.filter(c => c.startsWith('GET schedules/preview')).length
+    ).toBe(2);
   });
 
   it('shows the server 400 under the field it names: the cron, or the zone', async () => {
