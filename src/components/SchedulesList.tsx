@@ -149,7 +149,7 @@ function ScheduleItem(
           aria-expanded={details !== undefined}
           onClick={() => void model.toggle(schedule.id)}
         >
-          {details ? trans.__('Hide runs') : trans.__('Runs')}
+          {details ? trans.__('Hide history') : trans.__('History')}
         </button>
         {schedule.state === 'ACTIVE' && (
           <button
