@@ -42,6 +42,8 @@ import {
 } from './runs/model';
 import { JobsClient } from './jobs/client';
 import { JobsModel } from './jobs/model';
+import { SchedulesClient } from './jobs/scheduleClient';
+import { SchedulesModel } from './jobs/scheduleModel';
 import { RunAsJobButton, saveBeforeJobMagic } from './jobs/notebook';
 import { createReadOnlyNotebookWidget, createSnapshotWidget } from './snapshot';
 import { IMlopsLabAPI } from './tokens';
@@ -109,6 +111,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     let openSnapshot: SnapshotOpener | null = null;
     let openOutput: ((execution: Execution) => void) | undefined;
     const jobsApi = new JobsClient(app.serviceManager.serverSettings);
+    const schedulesApi = new SchedulesClient(app.serviceManager.serverSettings);
     if (rendermime && contentFactory && editorServices) {
       const services = {
         rendermime,
@@ -200,10 +203,19 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       trans,
       isVisible: (): boolean => widget.isVisible
     });
+    const schedulesModel = new SchedulesModel({
+      api: schedulesApi,
+      jobsApi,
+      trans,
+      isVisible: (): boolean => widget.isVisible,
+      // A slot fired: its execution shows in the list below without waiting.
+      onFired: () => void jobsModel.refresh()
+    });
     const widget: SidebarWidget = new SidebarWidget({
       model,
       runsModel,
       jobsModel,
+      schedulesModel,
       onOpenOutput: openOutput,
       trans,
       onOpenExplorer: () => {
@@ -218,6 +230,14 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         });
       }
     });
+    /** Shows the sidebar, where a submit's executions and schedules appear. */
+    const showSidebar = (): void => {
+      if (labShell) {
+        labShell.activateById(SIDEBAR_ID);
+      } else {
+        app.shell.activateById(SIDEBAR_ID);
+      }
+    };
     app.docRegistry.addWidgetExtension(
       'Notebook',
       new RunAsJobButton({
@@ -226,11 +246,12 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         trans,
         onSubmitted: submission => {
           jobsModel.addSubmission(submission);
-          if (labShell) {
-            labShell.activateById(SIDEBAR_ID);
-          } else {
-            app.shell.activateById(SIDEBAR_ID);
-          }
+          showSidebar();
+        },
+        schedulesApi,
+        onScheduled: schedule => {
+          schedulesModel.add(schedule);
+          showSidebar();
         }
       })
     );
@@ -255,13 +276,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Open MLOps sidebar'),
       caption: trans.__('Show the MLOps panel in the left sidebar'),
       icon: args => (args['isPalette'] ? undefined : mlopsIcon),
-      execute: () => {
-        if (labShell) {
-          labShell.activateById(SIDEBAR_ID);
-        } else {
-          app.shell.activateById(SIDEBAR_ID);
-        }
-      }
+      execute: showSidebar
     });
     palette?.addItem({
       command: CommandIDs.openSidebar,
@@ -322,6 +337,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     // The poll's first tick checks the server at once.
     model.setRefreshInterval(DEFAULT_REFRESH_INTERVAL);
     jobsModel.start();
+    schedulesModel.start();
 
     if (settingRegistry) {
       settingRegistry

@@ -38,8 +38,8 @@ export class FakeJobsApi implements IJobsAPI {
     sweep: null,
     reused: false
   });
-  onExecutions: () => Promise<ExecutionPage> = async () =>
-    emptyExecutionsAnswer();
+  onExecutions: (query?: IExecutionsQuery) => Promise<ExecutionPage> =
+    async () => emptyExecutionsAnswer();
   onLog: (id: string, offset: number) => Promise<ExecutionLog> = async (
     id,
     offset
@@ -70,8 +70,12 @@ export class FakeJobsApi implements IJobsAPI {
   }
 
   executions(query?: IExecutionsQuery): Promise<ExecutionPage> {
-    this.calls.push('executions');
-    return this.onExecutions();
+    this.calls.push(
+      query?.scheduleId
+        ? `executions schedule=${query.scheduleId}`
+        : 'executions'
+    );
+    return this.onExecutions(query);
   }
 
   execution(id: string): Promise<Execution> {

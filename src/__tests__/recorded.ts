@@ -8,6 +8,7 @@
  */
 import type {
   Comparison,
+  CronPreview,
   Execution,
   ExecutionLog,
   ExecutionPage,
@@ -17,6 +18,8 @@ import type {
   RunDetail,
   RunsPage,
   RunSummary,
+  Schedule,
+  ScheduleList,
   StoreState,
   StoreStatus
 } from '../api/types';
@@ -46,6 +49,13 @@ import runsBadOrderBy from './fixtures/runs_bad_order_by.json';
 import runsBadPageToken from './fixtures/runs_bad_page_token.json';
 import runsPage from './fixtures/runs_page.json';
 import runsUnknownExperiment from './fixtures/runs_unknown_experiment.json';
+import scheduleCreateBadMaxActive from './fixtures/schedule_create_bad_max_active.json';
+import scheduleCreated from './fixtures/schedule_created.json';
+import schedulePaused from './fixtures/schedule_paused.json';
+import schedulePreview from './fixtures/schedule_preview.json';
+import schedulePreviewBadCron from './fixtures/schedule_preview_bad_cron.json';
+import schedulePreviewBadTimezone from './fixtures/schedule_preview_bad_timezone.json';
+import schedulesProblem from './fixtures/schedules_problem.json';
 
 /** One recorded answer: the HTTP status and the JSON body. */
 export interface IRecorded {
@@ -77,7 +87,14 @@ const ANSWERS = {
   runs_bad_order_by: runsBadOrderBy,
   runs_bad_page_token: runsBadPageToken,
   runs_page: runsPage,
-  runs_unknown_experiment: runsUnknownExperiment
+  runs_unknown_experiment: runsUnknownExperiment,
+  schedule_create_bad_max_active: scheduleCreateBadMaxActive,
+  schedule_created: scheduleCreated,
+  schedule_paused: schedulePaused,
+  schedule_preview: schedulePreview,
+  schedule_preview_bad_cron: schedulePreviewBadCron,
+  schedule_preview_bad_timezone: schedulePreviewBadTimezone,
+  schedules_problem: schedulesProblem
 };
 
 /** The name of a recorded answer. */
@@ -117,6 +134,41 @@ export const executionAnswer = (): Execution =>
   body<Execution>('execution_succeeded');
 export const executionLogAnswer = (): ExecutionLog =>
   body<ExecutionLog>('execution_log');
+
+/**
+ * ISO times from `start` on, one a minute: what the server's `<time>`
+ * placeholders stand for where a test shows or compares times.
+ */
+function times(count: number, start = Date.UTC(2026, 10, 24, 1, 30)): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    new Date(start + i * 60000).toISOString()
+  );
+}
+
+/** The recorded preview of `30 2 * * 1` in Europe/Paris, its times made real. */
+export const cronPreviewAnswer = (): CronPreview => {
+  const preview = body<CronPreview>('schedule_preview');
+  return { ...preview, next_fire_times: times(preview.next_fire_times.length) };
+};
+
+/** A schedule as the server shapes one (the recorded ACTIVE one), changed by `change`. */
+export function makeSchedule(change: Partial<Schedule> = {}): Schedule {
+  const schedule = body<Schedule>('schedule_created', 201);
+  return {
+    ...schedule,
+    created_at: times(1)[0],
+    next_fire_times: times(schedule.next_fire_times?.length ?? 0),
+    ...change
+  };
+}
+
+/** The recorded schedule just paused. */
+export const pausedScheduleAnswer = (): Schedule =>
+  body<Schedule>('schedule_paused');
+
+/** The recorded list whose one schedule's notebook was deleted (`problem` set). */
+export const problemSchedulesAnswer = (): ScheduleList =>
+  body<ScheduleList>('schedules_problem');
 
 /** The recorded error answer as the client throws it. */
 export function recordedError(name: AnswerName): MlopsLabResponseError {

@@ -118,3 +118,40 @@ export type Sweep = Schemas['Sweep'];
 export type ExecutionsQueryParameters = NonNullable<
   operations['listExecutions']['parameters']['query']
 >;
+
+/** One schedule: its cron in words, state, next fire times, last slot and execution. */
+export type Schedule = Schemas['Schedule'];
+
+/** ACTIVE, PAUSED or ENDED (its end date passed). */
+export type ScheduleState = Schemas['ScheduleState'];
+
+/**
+ * The body of `POST /schedules`. The generated type marks every field with a
+ * default as present; a request needs only the notebook and the cron.
+ */
+export type ScheduleRequest = Pick<
+  Schemas['ScheduleRequest'],
+  'notebook' | 'cron'
+> &
+  Partial<Schemas['ScheduleRequest']>;
+
+/** What a slot does while earlier executions still run: `skip` or `queue`. */
+export type ConcurrencyPolicy = Schemas['ConcurrencyPolicy'];
+
+/** Which missed slots fire after a downtime: `none`, `last` or `all`. */
+export type CatchUp = Schemas['CatchUp'];
+
+/** The answer of `GET /schedules/preview`: a cron in words and its next fire times (UTC). */
+export type CronPreview = Schemas['CronPreview'];
+
+/** One slot of a schedule: fired (with its execution), skipped or missed, and why. */
+export type Slot = Schemas['Slot'];
+
+/** The answer of `GET /schedules`. */
+export type ScheduleList = Schemas['ScheduleList'];
+
+/** The answer of `GET /schedules/{id}/slots`, the newest first. */
+export type SlotList = Schemas['SlotList'];
+
+/** The answer of `DELETE /schedules/{id}`. */
+export type DeletedSchedule = Schemas['DeletedSchedule'];

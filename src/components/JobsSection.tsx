@@ -1,19 +1,23 @@
 /**
  * The sidebar's Jobs section: recent executions with their live state and cell
  * progress, and per execution its output notebook, log, cancel, re-run and the
- * MLflow run in the Runs explorer.
+ * MLflow run in the Runs explorer; above them, the schedules.
  */
 import React from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { Execution } from '../api/types';
 import { isActive, JobsModel } from '../jobs/model';
+import type { SchedulesModel } from '../jobs/scheduleModel';
+import { SchedulesList } from './SchedulesList';
 import { CollapsibleSection } from './CollapsibleSection';
 import { useModelState } from './useModelState';
 
 export interface IJobsSectionProps {
   model: JobsModel;
   trans: TranslationBundle;
+  /** The schedules' model; no schedules listed without it. */
+  schedules?: SchedulesModel;
   /** Opens the execution's output notebook read-only; no button without it. */
   onOpenOutput?: (execution: Execution) => void;
   /** Opens an MLflow run in the Runs explorer; no link without it. */
@@ -47,6 +51,13 @@ export function JobsSection(props: IJobsSectionProps): JSX.Element {
   const state = useModelState(model);
   return (
     <CollapsibleSection title={trans.__('Jobs')} name="jobs">
+      {props.schedules && (
+        <SchedulesList
+          model={props.schedules}
+          trans={trans}
+          onOpenOutput={props.onOpenOutput}
+        />
+      )}
       {state.error && (
         <div className="jp-MlopsLab-jobsError" role="alert">
           {state.error}

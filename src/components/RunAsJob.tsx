@@ -1,6 +1,7 @@
 /**
  * The Run-as-job form: one typed input per parameter of the notebook's cell
- * tagged `parameters` (defaults filled), the kernel, a timeout and retries.
+ * tagged `parameters` (defaults filled), the kernel, a timeout and retries;
+ * run now, or (its Schedule tab) at every slot of a cron expression.
  *
  * Values are checked as they are typed and again on submit; nothing is sent
  * while a field is wrong. The notebook is saved before the submit (the job runs
@@ -11,9 +12,16 @@ import React, { useEffect, useRef, useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 
-import type { NotebookParameters, Submission } from '../api/types';
+import type { NotebookParameters, Schedule, Submission } from '../api/types';
 import { MlopsLabResponseError } from '../request';
 import type { IJobsAPI } from '../jobs/client';
+import type { ISchedulesAPI } from '../jobs/scheduleClient';
+import {
+  buildScheduleRequest,
+  defaultScheduleOptions,
+  IScheduleOptions,
+  SCHEDULE_PARAMS
+} from '../jobs/scheduleForm';
 import {
   buildRequest,
   gridSize,
@@ -26,6 +34,8 @@ import {
   parseValue
 } from '../jobs/form';
 import { newKey } from '../jobs/model';
+import { FieldError } from './FieldError';
+import { ScheduleFields } from './ScheduleFields';
 
 export interface IRunAsJobProps {
   notebook: string;
@@ -35,7 +45,14 @@ export interface IRunAsJobProps {
   save: () => Promise<void>;
   /** Called with what the server queued. */
   onSubmitted: (submission: Submission) => void;
+  /** The schedules' API; the form has no Schedule tab without it. */
+  schedulesApi?: ISchedulesAPI;
+  /** Called with the schedule the server created. */
+  onScheduled?: (schedule: Schedule) => void;
 }
+
+/** Run once now, or at every slot of a cron expression. */
+export type FormMode = 'run' | 'schedule';
 
 type Load =
   | { status: 'loading' }
@@ -44,12 +61,17 @@ type Load =
 
 /** Options the server may name in `param` (they have a field of their own). */
 const OPTION_FIELDS = Object.values(OPTION_PARAMS);
+const SCHEDULE_FIELDS = Object.values(SCHEDULE_PARAMS);
 
 export function RunAsJob(props: IRunAsJobProps): JSX.Element {
   const { api, notebook, trans } = props;
   const [load, setLoad] = useState<Load>({ status: 'loading' });
   const [fields, setFields] = useState<IField[]>([]);
   const [options, setOptions] = useState<IOptions>(DEFAULT_OPTIONS);
+  const [mode, setMode] = useState<FormMode>('run');
+  const [schedule, setSchedule] = useState<IScheduleOptions>(
+    defaultScheduleOptions
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -117,9 +139,85 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
     });
   };
 
+  const updateSchedule = (
+    name: keyof IScheduleOptions,
+    value: string
+  ): void => {
+    edited();
+    setSchedule(o => ({ ...o, [name]: value }));
+    setErrors(e => {
+      const rest = { ...e };
+      delete rest[SCHEDULE_PARAMS[name]];
+      return rest;
+    });
+  };
+
+  const switchMode = (next: FormMode): void => {
+    if (next !== mode) {
+      edited();
+      setMode(next);
+      setErrors({});
+    }
+  };
+
+  /** A 400 beside the field its `param` names, anything else above the button. */
+  const showFailure = (reason: unknown): void => {
+    const param = reason instanceof MlopsLabResponseError ? reason.param : null;
+    const message = reason instanceof Error ? reason.message : String(reason);
+    const known =
+      param !== null &&
+      (OPTION_FIELDS.includes(param) ||
+        (mode === 'schedule' && SCHEDULE_FIELDS.includes(param)) ||
+        fields.some(f => f.name === param));
+    if (known && param !== null) {
+      setErrors({ [param]: message });
+    } else {
+      setFormError(message);
+    }
+  };
+
+  const submitSchedule = async (api: ISchedulesAPI): Promise<void> => {
+    const built = buildScheduleRequest(
+      notebook,
+      fields,
+      options,
+      schedule,
+      trans
+    );
+    if (!built.ok) {
+      setErrors(built.errors);
+      return;
+    }
+    inFlight.current = true;
+    setSubmitting(true);
+    setErrors({});
+    setFormError(null);
+    try {
+      await props.save();
+      const made = await api.create(built.request);
+      props.onScheduled?.(made);
+      setDone(
+        trans.__(
+          'Schedule %1 created: %2 (%3).',
+          made.id.slice(0, 8),
+          made.description,
+          made.timezone
+        )
+      );
+    } catch (reason) {
+      showFailure(reason);
+    } finally {
+      inFlight.current = false;
+      setSubmitting(false);
+    }
+  };
+
   const submit = async (): Promise<void> => {
     if (inFlight.current) {
       return;
+    }
+    if (mode === 'schedule' && props.schedulesApi) {
+      return submitSchedule(props.schedulesApi);
     }
     const built = buildRequest(notebook, fields, options, key.current, trans);
     if (!built.ok) {
@@ -147,17 +245,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
             : trans.__('Queued %1 executions.', count)
       );
     } catch (reason) {
-      const param =
-        reason instanceof MlopsLabResponseError ? reason.param : null;
-      const message = reason instanceof Error ? reason.message : String(reason);
-      const known =
-        param !== null &&
-        (OPTION_FIELDS.includes(param) || fields.some(f => f.name === param));
-      if (known && param !== null) {
-        setErrors({ [param]: message });
-      } else {
-        setFormError(message);
-      }
+      showFailure(reason);
     } finally {
       inFlight.current = false;
       setSubmitting(false);
@@ -185,6 +273,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
   const preview = buildRequest(notebook, fields, options, '', trans);
   const optionProps = { options, errors, onChange: updateOption };
   const executions = preview.ok ? gridSize(preview.request) : null;
+  const scheduling = mode === 'schedule' && props.schedulesApi !== undefined;
   return (
     <form
       className="jp-MlopsLab-jobForm"
@@ -195,8 +284,39 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
       noValidate
     >
       <h2 className="jp-MlopsLab-jobFormTitle">
-        {trans.__('Run %1 as a job', notebook)}
+        {scheduling
+          ? trans.__('Schedule %1 as a job', notebook)
+          : trans.__('Run %1 as a job', notebook)}
       </h2>
+      {props.schedulesApi && (
+        <div
+          className="jp-MlopsLab-jobModes"
+          role="tablist"
+          aria-label={trans.__('When')}
+        >
+          <ModeTab
+            mode="run"
+            current={mode}
+            label={trans.__('Run now')}
+            onSelect={switchMode}
+          />
+          <ModeTab
+            mode="schedule"
+            current={mode}
+            label={trans.__('Schedule')}
+            onSelect={switchMode}
+          />
+        </div>
+      )}
+      {scheduling && props.schedulesApi && (
+        <ScheduleFields
+          api={props.schedulesApi}
+          schedule={schedule}
+          errors={errors}
+          trans={trans}
+          onChange={updateSchedule}
+        />
+      )}
       {!info.has_parameters_cell && (
         <p className="jp-MlopsLab-hint">
           {trans.__(
@@ -212,6 +332,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
               key={field.name}
               field={field}
               error={errors[field.name]}
+              sweepable={!scheduling || field.sweep}
               trans={trans}
               onChange={change => updateField(field.name, change)}
             />
@@ -249,7 +370,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
           inputMode="numeric"
           {...optionProps}
         />
-        {fields.some(f => f.sweep) && (
+        {!scheduling && fields.some(f => f.sweep) && (
           <>
             <OptionInput
               option="sweepMetric"
@@ -292,9 +413,11 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
         >
           {submitting
             ? trans.__('Submitting…')
-            : executions !== null && executions > 1
-              ? trans.__('Run %1 executions', executions)
-              : trans.__('Run')}
+            : scheduling
+              ? trans.__('Create schedule')
+              : executions !== null && executions > 1
+                ? trans.__('Run %1 executions', executions)
+                : trans.__('Run')}
         </button>
         {done && (
           <span className="jp-MlopsLab-jobFormDone" role="status">
@@ -353,17 +476,33 @@ function OptionInput(props: IOptionInputProps): JSX.Element {
   );
 }
 
-function FieldError(props: { error?: string }): JSX.Element | null {
-  return props.error ? (
-    <span className="jp-MlopsLab-fieldError" role="alert">
-      {props.error}
-    </span>
-  ) : null;
+/** One tab of the form's run now | schedule switch. */
+function ModeTab(props: {
+  mode: FormMode;
+  current: FormMode;
+  label: string;
+  onSelect: (mode: FormMode) => void;
+}): JSX.Element {
+  const selected = props.mode === props.current;
+  return (
+    <button
+      type="button"
+      role="tab"
+      className="jp-MlopsLab-jobMode"
+      data-mode={props.mode}
+      aria-selected={selected}
+      onClick={() => props.onSelect(props.mode)}
+    >
+      {props.label}
+    </button>
+  );
 }
 
 function ParameterInput(props: {
   field: IField;
   error?: string;
+  /** False on the Schedule tab: a schedule runs one value a slot. */
+  sweepable: boolean;
   trans: TranslationBundle;
   onChange: (change: Partial<IField>) => void;
 }): JSX.Element {
@@ -421,28 +560,30 @@ function ParameterInput(props: {
         <span className="jp-MlopsLab-jobFieldType">{field.type}</span>
         {input}
       </label>
-      <label
-        className="jp-MlopsLab-jobSweep"
-        title={trans.__('Run one execution per value')}
-      >
-        <input
-          type="checkbox"
-          name={`${field.name}-sweep`}
-          checked={field.sweep}
-          onChange={e => {
-            const sweep = e.target.checked;
-            // A bool's sweep is typed: start it with both values.
-            const text =
-              field.type === 'bool'
-                ? sweep
-                  ? 'true, false'
-                  : field.initialText
-                : field.text;
-            onChange({ sweep, text });
-          }}
-        />
-        {trans.__('sweep')}
-      </label>
+      {props.sweepable && (
+        <label
+          className="jp-MlopsLab-jobSweep"
+          title={trans.__('Run one execution per value')}
+        >
+          <input
+            type="checkbox"
+            name={`${field.name}-sweep`}
+            checked={field.sweep}
+            onChange={e => {
+              const sweep = e.target.checked;
+              // A bool's sweep is typed: start it with both values.
+              const text =
+                field.type === 'bool'
+                  ? sweep
+                    ? 'true, false'
+                    : field.initialText
+                  : field.text;
+              onChange({ sweep, text });
+            }}
+          />
+          {trans.__('sweep')}
+        </label>
+      )}
       {field.help && (
         <span className="jp-MlopsLab-jobFieldHelp">{field.help}</span>
       )}

@@ -10,6 +10,7 @@ import type { Message } from '@lumino/messaging';
 
 import type { Execution } from '../api/types';
 import type { JobsModel } from '../jobs/model';
+import type { SchedulesModel } from '../jobs/scheduleModel';
 import { SidebarModel } from '../model';
 import type { RunsModel } from '../runs/model';
 import { HealthHeader } from './HealthHeader';
@@ -29,6 +30,8 @@ export interface ISidebarProps {
   currentNotebook?: string | null;
   /** The Jobs section's model; no section without it. */
   jobsModel?: JobsModel;
+  /** The schedules listed in the Jobs section; none without it. */
+  schedulesModel?: SchedulesModel;
   /** Opens an execution's output notebook read-only. */
   onOpenOutput?: (execution: Execution) => void;
 }
@@ -58,6 +61,7 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
       {props.jobsModel && (
         <JobsSection
           model={props.jobsModel}
+          schedules={props.schedulesModel}
           trans={trans}
           onOpenOutput={props.onOpenOutput}
           onOpenRun={props.onOpenRun}
@@ -74,6 +78,7 @@ export interface ISidebarWidgetOptions {
   onOpenExplorer?: () => void;
   onOpenRun?: (experimentId: string, runId: string) => void;
   jobsModel?: JobsModel;
+  schedulesModel?: SchedulesModel;
   onOpenOutput?: (execution: Execution) => void;
 }
 
@@ -89,6 +94,7 @@ export class SidebarWidget extends ReactWidget {
     this._onOpenExplorer = options.onOpenExplorer;
     this._onOpenRun = options.onOpenRun;
     this.jobsModel = options.jobsModel;
+    this.schedulesModel = options.schedulesModel;
     this._onOpenOutput = options.onOpenOutput;
     this.addClass('jp-MlopsLab-panel');
   }
@@ -96,6 +102,7 @@ export class SidebarWidget extends ReactWidget {
   readonly model: SidebarModel;
   readonly runsModel: RunsModel;
   readonly jobsModel: JobsModel | undefined;
+  readonly schedulesModel: SchedulesModel | undefined;
 
   /** Follow the notebook in focus (its path from the server root), or none. */
   setCurrentNotebook(path: string | null): void {
@@ -115,6 +122,7 @@ export class SidebarWidget extends ReactWidget {
         onOpenRun={this._onOpenRun}
         currentNotebook={this._currentNotebook}
         jobsModel={this.jobsModel}
+        schedulesModel={this.schedulesModel}
         onOpenOutput={this._onOpenOutput}
       />
     );
@@ -132,6 +140,7 @@ export class SidebarWidget extends ReactWidget {
       void this.runsModel.refresh();
     }
     void this.jobsModel?.refresh();
+    void this.schedulesModel?.refresh();
   }
 
   dispose(): void {
@@ -141,6 +150,7 @@ export class SidebarWidget extends ReactWidget {
     this.model.dispose();
     this.runsModel.dispose();
     this.jobsModel?.dispose();
+    this.schedulesModel?.dispose();
     super.dispose();
   }
 

@@ -23,6 +23,8 @@ import type {
 export interface IExecutionsQuery {
   jobId?: string;
   sweepId?: string;
+  /** Only the executions a schedule fired. */
+  scheduleId?: string;
   state?: string;
   maxResults?: number;
   pageToken?: string;
@@ -86,6 +88,7 @@ export function executionsQueryString(query: IExecutionsQuery = {}): string {
   const parameters: ExecutionsQueryParameters = {
     job_id: query.jobId || undefined,
     sweep_id: query.sweepId || undefined,
+    schedule_id: query.scheduleId || undefined,
     state: query.state || undefined,
     max_results: query.maxResults,
     page_token: query.pageToken || undefined

@@ -15,9 +15,10 @@ import { runIcon } from '@jupyterlab/ui-components';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 
-import type { Submission } from '../api/types';
+import type { Schedule, Submission } from '../api/types';
 import { RunAsJobWidget } from '../components/RunAsJob';
 import type { IJobsAPI } from './client';
+import type { ISchedulesAPI } from './scheduleClient';
 
 /** The cell source that makes the magic submit its notebook. */
 export const JOB_RUN_MAGIC = /^\s*%mlops\s+job\s+run\b/;
@@ -27,6 +28,9 @@ export interface IRunAsJobOptions {
   api: IJobsAPI;
   trans: TranslationBundle;
   onSubmitted: (submission: Submission) => void;
+  /** The schedules' API: the form gets its Schedule tab. */
+  schedulesApi?: ISchedulesAPI;
+  onScheduled?: (schedule: Schedule) => void;
 }
 
 /** Open the form for a notebook in the main area (or show the open one). */
@@ -51,7 +55,9 @@ export function openRunAsJob(
         await panel.context.save();
       }
     },
-    onSubmitted: options.onSubmitted
+    onSubmitted: options.onSubmitted,
+    schedulesApi: options.schedulesApi,
+    onScheduled: options.onScheduled
   });
   const widget = new MainAreaWidget({ content });
   widget.id = id;

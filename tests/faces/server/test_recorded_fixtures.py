@@ -207,6 +207,60 @@ async def test_job_execution_answers(jp_fetch, jp_root_dir: Path) -> None:
     record("execution_log", await answer(jp_fetch, "executions", execution["id"], "log"))
 
 
+def normalise_schedule(value: Any, ids: dict[str, str], key: str = "") -> Any:
+    """A schedule's ids, user and times as placeholders: the next fire times move with
+    the clock, so each becomes ``<time>`` (the list's length stays, as the form shows it)."""
+    if isinstance(value, dict):
+        return {k: normalise_schedule(v, ids, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise_schedule(v, ids, key) for v in value]
+    if key in ("created_at", "next_fire_times", "end_at") and value is not None:
+        return "<time>"
+    if key == "created_by":
+        return "<user>"
+    if isinstance(value, str):
+        for old, new in ids.items():
+            value = value.replace(old, new)
+    return value
+
+
+async def test_schedule_answers(jp_fetch, jp_root_dir: Path) -> None:
+    """What the form's Schedule tab and the Jobs section's schedules read: a cron's
+    preview and its 400s, a schedule made, paused, and flagged once its notebook is gone."""
+    add_job_notebooks(jp_root_dir)
+    normalise = Normaliser(jp_root_dir)
+    preview = ("schedules", "preview")
+    weekly = {"cron": "30 2 * * 1", "timezone": "Europe/Paris"}
+    check(
+        "schedule_preview", normalise_schedule(await answer(jp_fetch, *preview, params=weekly), {})
+    )
+    bad_hour = {"cron": "0 25 * * *", "timezone": "UTC"}
+    check("schedule_preview_bad_cron", normalise(await answer(jp_fetch, *preview, params=bad_hour)))
+    bad_zone = {"cron": "0 2 * * *", "timezone": "Mars/Olympus"}
+    check(
+        "schedule_preview_bad_timezone",
+        normalise(await answer(jp_fetch, *preview, params=bad_zone)),
+    )
+    request = {"notebook": "train.ipynb", "parameters": {"alpha": 2.5}, **weekly}
+    check(
+        "schedule_create_bad_max_active",
+        normalise(await answer(jp_fetch, "schedules", body={**request, "max_active": 0})),
+    )
+    made = await answer(jp_fetch, "schedules", body=request)
+    assert made["status"] == 201, made
+    ids = {made["body"]["id"]: "<schedule>", made["body"]["job_id"]: "<job>"}
+
+    def record(name: str, recorded: dict[str, Any]) -> None:
+        check(name, normalise_schedule(normalise(recorded), ids))
+
+    record("schedule_created", made)
+    record(
+        "schedule_paused", await answer(jp_fetch, "schedules", made["body"]["id"], "pause", body={})
+    )
+    (jp_root_dir / "train.ipynb").unlink()
+    record("schedules_problem", await answer(jp_fetch, "schedules"))
+
+
 class TestBrokenConfiguration:
     @pytest.fixture
     def jp_root_dir(self, tmp_path: Path) -> Path:
