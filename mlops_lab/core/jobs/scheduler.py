@@ -38,7 +38,7 @@ from mlops_lab.core.jobs.cron import Cron
 from mlops_lab.core.jobs.entities import CatchUp
 from mlops_lab.core.jobs.schedule_store import Cursor, ScheduleStore
 from mlops_lab.core.jobs.store import now
-from mlops_lab.core.tracking.orphans import store_exists
+from mlops_lab.core.store import store_exists
 
 log = logging.getLogger("mlops_lab.scheduler")
 

@@ -7,13 +7,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from filelock import Timeout as LockTimeout
 from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import Unavailable
 from mlops_lab.core.masking import mask_uri
 from mlops_lab.core.store.db import create_store_engine, session_scope, upgrade_schema
@@ -163,3 +166,15 @@ class LabStore:
 
     def dispose(self) -> None:
         self._engine.dispose()
+
+
+def store_exists(settings: Settings) -> bool:
+    """False for a SQLite store whose file was never created (nothing was ever tracked).
+
+    For callers that only look (``mlops-lab runs``, the server's reaper and scheduler):
+    looking must not create a ``.mlops/lab.db`` in every folder, and without one there is
+    no live run and no schedule.
+    """
+    url = make_url(settings.store_url)
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    return not (database and database != ":memory:" and not Path(database).is_file())

@@ -31,14 +31,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-from sqlalchemy.engine import make_url
 
 from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.errors import MlopsError, NotFound
 from mlops_lab.core.masking import MASK, mask_uri
 from mlops_lab.core.mlflow import tags as run_tags
 from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
-from mlops_lab.core.store import LabStore, LiveRun
+from mlops_lab.core.store import LabStore, LiveRun, store_exists
 from mlops_lab.core.tracking import lineage
 
 log = logging.getLogger(__name__)
@@ -158,17 +157,6 @@ class LiveRunBeacon:
             store_for(self._settings).forget_live_run(self._run.run_id)
         except Exception as exc:
             log.warning("mlops-lab: cannot forget live run %s: %s", self._run.run_id, exc)
-
-
-def store_exists(settings: Settings) -> bool:
-    """False for a SQLite store whose file was never created (nothing was ever tracked).
-
-    For callers that only look (``mlops-lab runs``, the server's reaper): looking must not
-    create a ``.mlops/lab.db`` in every folder, and without one there is no live run.
-    """
-    url = make_url(settings.store_url)
-    database = url.database if url.get_backend_name() == "sqlite" else None
-    return not (database and database != ":memory:" and not Path(database).is_file())
 
 
 def existing_store(settings: Settings) -> LabStore | None:

@@ -14,8 +14,8 @@ from traitlets import Float, Type, Unicode
 from mlops_lab.core.config import ROOT_ENV, Settings, resolve_settings
 from mlops_lab.core.errors import ConfigError
 from mlops_lab.core.jobs.scheduler import Scheduler, start_in_thread
-from mlops_lab.core.store import LabStore
-from mlops_lab.core.tracking.orphans import reap_orphaned_runs, store_exists
+from mlops_lab.core.store import LabStore, store_exists
+from mlops_lab.core.tracking.orphans import reap_orphaned_runs
 from mlops_lab.faces.server.routes import ROUTES
 
 
