@@ -12,7 +12,6 @@ from __future__ import annotations
 import getpass
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -36,23 +35,16 @@ from mlops_lab.core.jobs.entities import (
 from mlops_lab.core.jobs.outputs import log_path, masked_parameters
 from mlops_lab.core.jobs.store import Job, JobStore, NewExecution, new_id, now
 from mlops_lab.core.masking import MASK, is_secret_name
-from mlops_lab.core.store import LabStore
+from mlops_lab.core.store import store_for
 
 MAX_LOG_READ = 1_000_000
 
 log = logging.getLogger("mlops_lab.jobs")
 
-_stores: dict[str, JobStore] = {}
-_stores_lock = threading.Lock()
-
 
 def job_store(settings: Settings) -> JobStore:
-    """One store (one engine) per store URL in this process."""
-    with _stores_lock:
-        store = _stores.get(settings.store_url)
-        if store is None:
-            store = _stores[settings.store_url] = JobStore(LabStore(settings.store_url))
-        return store
+    """The jobs tables of the process's one store for the settings' URL."""
+    return JobStore(store_for(settings))
 
 
 def notebook_parameters(settings: Settings, notebook: str) -> NotebookParameters:

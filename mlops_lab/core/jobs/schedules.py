@@ -8,7 +8,6 @@ first slot is not missed by one sleeping until an older schedule's next slot.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,21 +29,14 @@ from mlops_lab.core.jobs.entities import (
 )
 from mlops_lab.core.jobs.schedule_store import ScheduleStore, StoredSchedule
 from mlops_lab.core.jobs.store import now
-from mlops_lab.core.store import LabStore
+from mlops_lab.core.store import store_for
 
 MAX_ACTIVE_LIMIT = 100
 
-_stores: dict[str, ScheduleStore] = {}
-_stores_lock = threading.Lock()
-
 
 def schedule_store(settings: Settings) -> ScheduleStore:
-    """One store (one engine) per store URL in this process."""
-    with _stores_lock:
-        store = _stores.get(settings.store_url)
-        if store is None:
-            store = _stores[settings.store_url] = ScheduleStore(LabStore(settings.store_url))
-        return store
+    """The schedules tables of the process's one store for the settings' URL."""
+    return ScheduleStore(store_for(settings))
 
 
 def preview(cron: str, timezone: str | None = None) -> CronPreview:

@@ -5,6 +5,6 @@ created and upgraded by the alembic migrations in ``migrations/``.
 """
 
 from mlops_lab.core.store.entities import AuditEvent, LiveRun
-from mlops_lab.core.store.lab_store import LabStore, store_exists
+from mlops_lab.core.store.lab_store import LabStore, store_exists, store_for
 
-__all__ = ["AuditEvent", "LabStore", "LiveRun", "store_exists"]
+__all__ = ["AuditEvent", "LabStore", "LiveRun", "store_exists", "store_for"]

@@ -178,3 +178,17 @@ def store_exists(settings: Settings) -> bool:
     url = make_url(settings.store_url)
     database = url.database if url.get_backend_name() == "sqlite" else None
     return not (database and database != ":memory:" and not Path(database).is_file())
+
+
+_stores: dict[str, LabStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store_for(settings: Settings) -> LabStore:
+    """One :class:`LabStore` (one engine, one schema check) per store URL and process,
+    shared by tracking, jobs and schedules."""
+    with _stores_lock:
+        store = _stores.get(settings.store_url)
+        if store is None:
+            store = _stores[settings.store_url] = LabStore(settings.store_url)
+        return store

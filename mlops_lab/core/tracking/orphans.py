@@ -37,7 +37,7 @@ from mlops_lab.core.errors import MlopsError, NotFound
 from mlops_lab.core.masking import MASK, mask_uri
 from mlops_lab.core.mlflow import tags as run_tags
 from mlops_lab.core.mlflow.connection import client_for, mlflow_errors
-from mlops_lab.core.store import LabStore, LiveRun, store_exists
+from mlops_lab.core.store import LabStore, LiveRun, store_exists, store_for
 from mlops_lab.core.tracking import lineage
 
 log = logging.getLogger(__name__)
@@ -82,18 +82,6 @@ def process_alive(pid: int, started: float) -> bool:
 
 
 # --- the kernel's side: announce the open run, withdraw it when the run ends ------------
-
-_stores: dict[str, LabStore] = {}
-_stores_lock = threading.Lock()
-
-
-def store_for(settings: Settings) -> LabStore:
-    """One :class:`LabStore` per store URL and process (its schema check runs once)."""
-    with _stores_lock:
-        store = _stores.get(settings.store_url)
-        if store is None:
-            store = _stores[settings.store_url] = LabStore(settings.store_url)
-        return store
 
 
 class LiveRunBeacon:

@@ -7,9 +7,12 @@ fires them runs beside these handlers in the same server (:mod:`.app`), or in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import InvalidInput
 from mlops_lab.core.jobs import schedules
 from mlops_lab.core.jobs.entities import CronPreview, Schedule, ScheduleRequest
@@ -157,44 +160,44 @@ class ScheduleSlotsHandler(JobsHandlerBase):
         self.finish_model(SlotList(slots=found))
 
 
-class SchedulePauseHandler(JobsHandlerBase):
-    """``POST /schedules/{id}/pause``."""
+class ScheduleStateHandler(JobsHandlerBase):
+    """``POST /schedules/{id}/pause`` and ``/resume``: one handler class per verb, made by
+    :func:`_state_handler`, so each keeps its own OpenAPI operation."""
 
-    operations = {
-        "post": Operation(
-            summary="Pause a schedule: no slot fires until it is resumed.",
-            response=Schedule,
-            operation_id="pauseSchedule",
-            path_params=("schedule_id",),
-            errors=(400, 404),
-        )
-    }
+    change: Callable[[Settings, str], Schedule]
 
     @web.authenticated
     @authorized
     async def post(self, schedule_id: str) -> None:
         settings = self.app.settings_
-        self.finish_model(await self.call_core(schedules.pause_schedule, settings, schedule_id))
+        self.finish_model(await self.call_core(type(self).change, settings, schedule_id))
 
 
-class ScheduleResumeHandler(JobsHandlerBase):
-    """``POST /schedules/{id}/resume``."""
+def _state_handler(
+    change: Callable[[Settings, str], Schedule], operation_id: str, summary: str
+) -> type[ScheduleStateHandler]:
+    operation = Operation(
+        summary=summary,
+        response=Schedule,
+        operation_id=operation_id,
+        path_params=("schedule_id",),
+        errors=(400, 404),
+    )
+    name = f"{operation_id[0].upper()}{operation_id[1:]}Handler"
+    attributes = {"change": staticmethod(change), "operations": {"post": operation}}
+    return type(name, (ScheduleStateHandler,), attributes)
 
-    operations = {
-        "post": Operation(
-            summary="Resume a schedule from its next slot (slots passed while paused do not fire).",
-            response=Schedule,
-            operation_id="resumeSchedule",
-            path_params=("schedule_id",),
-            errors=(400, 404),
-        )
-    }
 
-    @web.authenticated
-    @authorized
-    async def post(self, schedule_id: str) -> None:
-        settings = self.app.settings_
-        self.finish_model(await self.call_core(schedules.resume_schedule, settings, schedule_id))
+SchedulePauseHandler = _state_handler(
+    schedules.pause_schedule,
+    "pauseSchedule",
+    "Pause a schedule: no slot fires until it is resumed.",
+)
+ScheduleResumeHandler = _state_handler(
+    schedules.resume_schedule,
+    "resumeSchedule",
+    "Resume a schedule from its next slot (slots passed while paused do not fire).",
+)
 
 
 SCHEDULE_ROUTES: list[tuple[str, type[MlopsHandler]]] = [
