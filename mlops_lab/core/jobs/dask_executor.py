@@ -1,0 +1,318 @@
+"""The Dask executor: claimed executions run as tasks on a Dask cluster we do not manage.
+
+Whatever started the cluster (``dask scheduler`` and ``dask worker`` by hand, a
+``LocalCluster``, dask-kubernetes, dask-jobqueue), the runner only connects to its
+scheduler as a client. Each execution is one task, :func:`dask_task.run_claimed`, which
+writes its progress and final state to our store itself, as a local worker does.
+
+What this side adds is what Dask does not say on its own: when a Dask worker dies or
+leaves while it runs an execution, the execution is reported lost once (FAILED
+``WorkerDied`` naming the worker, or retried as its job says) and never run again by
+Dask behind our back. The runner keeps the address of the worker each task was last
+seen processing on; when that worker leaves the cluster, the runner takes the attempt in
+the store (so no copy Dask starts elsewhere can begin it), cancels the task and reports
+the execution lost, unless the task is already processing on a live worker (a copy that
+either began the attempt there, having found it free, or finds it taken and says so).
+
+A scheduler that does not answer leaves the executor with no room: executions stay
+QUEUED, the runner's log says why, and it tries again every ``RECONNECT_S``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_lab.core.config import Settings
+from mlops_lab.core.errors import one_line
+from mlops_lab.core.jobs.dask_task import TaskOutcome, run_claimed, worker_label
+from mlops_lab.core.jobs.executors import Executor, Finished
+from mlops_lab.core.jobs.store import Claimed, JobStore
+
+log = logging.getLogger("mlops_lab.jobs")
+
+CONNECT_TIMEOUT_S = 5.0
+"""How long one attempt to reach the scheduler may take."""
+RECONNECT_S = 5.0
+"""How long the runner waits before trying an unreachable scheduler again."""
+WATCH_S = 0.5
+"""How often the cluster's workers and what each one processes are read."""
+TASK_PREFIX = "mlops-lab-execution"
+
+
+@dataclass
+class _InFlight:
+    claimed: Claimed
+    future: Any  # distributed.Future
+    worker: str | None = None
+    """The address of the Dask worker last seen processing the task."""
+    lost_on: str | None = None
+    """The worker it was lost with, once that worker left and a copy runs elsewhere."""
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """The cluster as the scheduler last described it: its workers and their threads."""
+
+    workers: dict[str, str]
+    """Worker address -> how it is named in messages."""
+    threads: int
+
+
+class DaskExecutor(Executor):
+    """Runs claimed executions as tasks on the Dask cluster whose scheduler is ``address``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: JobStore,
+        address: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._address = address
+        self._clock = clock
+        self._client: Any = None  # distributed.Client once connected
+        self._next_connect = 0.0
+        self._last_error: str | None = None
+        self._view = ClusterView({}, 0)
+        self._names: dict[str, str] = {}
+        """Every worker seen, by address: a departed one is still named in its error."""
+        self._next_watch = 0.0
+        self._in_flight: dict[str, _InFlight] = {}
+        self._unsent: list[Finished] = []
+        """Executions whose task could not be submitted, reported by the next poll."""
+        self._connect()
+
+    # -- the Executor interface ---------------------------------------------------------------
+
+    def free(self) -> int:
+        """The cluster's worker threads not taken by this executor's tasks."""
+        if self._client is None:
+            return 0
+        return max(0, self._view.threads - len(self._in_flight))
+
+    def busy(self) -> int:
+        return len(self._in_flight)
+
+    def ready(self) -> bool:
+        """True once connected to a scheduler that has at least one worker."""
+        return self._client is not None and self._view.threads > 0
+
+    def start(self, claimed: Claimed) -> None:
+        execution = claimed.execution
+        try:
+            future = self._client.submit(
+                run_claimed,
+                claimed,
+                str(self._settings.root),
+                self._settings.store_environment(),
+                key=f"{TASK_PREFIX}-{execution.id}-{execution.attempt}",
+                pure=False,
+                retries=0,
+            )
+        except Exception as exc:  # the client broke since free() said there was room
+            self._store.take_attempt(execution.id, execution.attempt)
+            why = f"it could not be sent to the Dask scheduler {self._address}: {one_line(exc)}"
+            self._unsent.append(Finished(execution.id, died=why))
+            return
+        self._in_flight[execution.id] = _InFlight(claimed, future)
+
+    def poll(self, timeout: float) -> list[Finished]:
+        finished, self._unsent = self._unsent, []
+        if self._client is None:
+            time.sleep(timeout)
+            self._connect()
+            return finished
+        finished += self._wait(timeout)
+        if self._clock() >= self._next_watch:
+            finished += self._watch()
+            self._next_watch = self._clock() + WATCH_S
+        return finished
+
+    def shutdown(self) -> None:
+        """Leave the cluster; tasks already running finish and record themselves.
+
+        Unlike the local pool, the workers are not ours to stop, and a running attempt
+        writes its own result to the store, so nothing is cancelled here.
+        """
+        if self._client is not None:
+            client, self._client = self._client, None
+            try:
+                client.close(timeout=CONNECT_TIMEOUT_S)
+            except Exception as exc:  # leaving must not fail the runner's exit
+                log.warning("mlops-lab: closing the Dask client: %s", one_line(exc))
+
+    # -- connecting ---------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        """Connect when it is time to try; log a change of state once, not every try."""
+        if self._client is not None or self._clock() < self._next_connect:
+            return
+        import dask.config
+        from distributed import Client
+
+        # The client's calls (not only its first connect) give up on a silent scheduler
+        # within this, instead of holding the runner's loop for Dask's default 30 s.
+        dask.config.set({"distributed.comm.timeouts.connect": f"{CONNECT_TIMEOUT_S}s"})
+        try:
+            self._client = Client(self._address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+            self._view = self._read_view()
+            self._names.update(self._view.workers)
+        except Exception as exc:  # OSError, TimeoutError, a refused handshake
+            self._disconnect()
+            self._next_connect = self._clock() + RECONNECT_S
+            error = one_line(exc)
+            if error != self._last_error:
+                log.warning(
+                    "mlops-lab: the Dask scheduler %s does not answer (%s); executions stay "
+                    "queued, trying again every %.0f s",
+                    self._address,
+                    error,
+                    RECONNECT_S,
+                )
+                self._last_error = error
+            return
+        self._last_error = None
+        log.info(
+            "mlops-lab: connected to the Dask scheduler %s: %d workers, %d threads",
+            self._address,
+            len(self._view.workers),
+            self._view.threads,
+        )
+
+    def _disconnect(self) -> None:
+        client, self._client = self._client, None
+        self._view = ClusterView({}, 0)
+        if client is not None:
+            try:
+                client.close(timeout=1)
+            except Exception as exc:  # already broken: nothing more to do
+                log.debug("closing a broken Dask client: %s", exc)
+
+    def _read_view(self) -> ClusterView:
+        info = self._client.scheduler_info(n_workers=-1)
+        workers = info.get("workers", {})
+        names = {a: worker_label(str(w.get("name", a)), a) for a, w in workers.items()}
+        return ClusterView(names, sum(int(w.get("nthreads", 0)) for w in workers.values()))
+
+    # -- following the tasks ------------------------------------------------------------------
+
+    def _wait(self, timeout: float) -> list[Finished]:
+        from distributed import wait
+
+        futures = [f.future for f in self._in_flight.values()]
+        if not futures:
+            time.sleep(timeout)
+            return []
+        try:
+            wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return []
+        except Exception as exc:  # the connection broke while waiting
+            log.warning("mlops-lab: waiting on Dask tasks: %s", one_line(exc))
+            return []
+        finished = []
+        for execution_id, flight in list(self._in_flight.items()):
+            if flight.future.done():
+                del self._in_flight[execution_id]
+                finished.append(self._outcome(flight))
+        return finished
+
+    def _outcome(self, flight: _InFlight) -> Finished:
+        """A task that ended: done, or lost with the worker it ran on."""
+        execution_id = flight.claimed.execution.id
+        try:
+            outcome: TaskOutcome = flight.future.result(timeout=0)
+        except CancelledError:  # by someone else (the scheduler restarted, a user)
+            return Finished(execution_id, died=self._lost_message(flight, "was cancelled"))
+        except Exception as exc:
+            if type(exc).__name__ == "KilledWorker":  # Dask gave up after workers died
+                return Finished(execution_id, died=self._lost_message(flight, None))
+            # an error before the attempt began (e.g. mlops-lab missing on the worker)
+            return Finished(execution_id, died=self._lost_message(flight, one_line(exc)))
+        if outcome.ran:
+            return Finished(execution_id)
+        return Finished(execution_id, died=self._lost_message(flight, None))
+
+    def _lost_message(self, flight: _InFlight, error: str | None) -> str:
+        """Why an execution is lost, naming the Dask worker it was last seen on."""
+        address = flight.lost_on or flight.worker
+        subject = f"its Dask worker {self._names.get(address, address)}" if address else None
+        if error is None or flight.lost_on:
+            return f"{subject or 'its Dask task'} died or left the cluster while it ran"
+        return f"{subject or 'its Dask task'} failed before the notebook ran: {error}"
+
+    def _watch(self) -> list[Finished]:
+        """Read who runs what; report the executions whose worker left the cluster."""
+        try:
+            view = self._read_view()
+            processing: dict[str, list[str]] = self._client.processing()
+        except Exception as exc:  # the scheduler went away: connect again later
+            log.warning("mlops-lab: lost the Dask scheduler %s: %s", self._address, one_line(exc))
+            return self._scheduler_lost()
+        self._names.update(view.workers)
+        where = {key: worker for worker, keys in processing.items() for key in keys}
+        finished = []
+        for execution_id, flight in list(self._in_flight.items()):
+            now_on = where.get(flight.future.key)
+            gone = flight.worker is not None and flight.worker not in view.workers
+            if gone:
+                flight.lost_on = flight.worker
+                log.warning(
+                    "mlops-lab: Dask worker %s left while running execution %s",
+                    self._names.get(flight.worker or "", flight.worker),
+                    execution_id,
+                )
+                lost = self._settle_lost(flight, now_on)
+                if lost is not None:
+                    del self._in_flight[execution_id]
+                    finished.append(lost)
+                    continue
+            if now_on is not None:
+                flight.worker = now_on
+        self._view = view
+        self._names.update(view.workers)
+        return finished
+
+    def _settle_lost(self, flight: _InFlight, now_on: str | None) -> Finished | None:
+        """The worker running ``flight`` left: report it lost now, or let its copy say.
+
+        Taking the attempt first means that no copy Dask starts from now on can begin it.
+        When the task is already processing on a live worker, that copy either began the
+        attempt before us (it runs there, to its end) or will find it taken and return,
+        and :meth:`_outcome` reports it then.
+        """
+        execution = flight.claimed.execution
+        took = self._store.take_attempt(execution.id, execution.attempt)
+        if now_on is not None and not took:
+            return None
+        flight.future.cancel()
+        return Finished(execution.id, died=self._lost_message(flight, None))
+
+    def _scheduler_lost(self) -> list[Finished]:
+        """The scheduler no longer answers: its tasks are gone with it.
+
+        Each execution whose attempt no task began is reported lost now (it was never
+        started); one that began may still be running on a worker, which records its end
+        in the store, so it is only forgotten here.
+        """
+        finished = []
+        for execution_id, flight in self._in_flight.items():
+            execution = flight.claimed.execution
+            if self._store.take_attempt(execution.id, execution.attempt):
+                finished.append(
+                    Finished(
+                        execution_id,
+                        died=f"the Dask scheduler {self._address} was lost before it began",
+                    )
+                )
+        self._in_flight.clear()
+        self._disconnect()
+        self._next_connect = self._clock() + RECONNECT_S
+        return finished
