@@ -10,6 +10,7 @@ fails on it with a traceback.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from mlops_lab.core.config import Setting, Settings
 from mlops_lab.core.masking import mask_uri
 from mlops_lab.core.mlflow import schema
-from mlops_lab.core.probes import Probe, StoreState, probe_executor, probe_uri
+from mlops_lab.core.probes import Probe, StoreState, probe_dask_scheduler, probe_uri
 from mlops_lab.core.store import LabStore
 from mlops_lab.core.version import __version__
 
@@ -135,4 +136,34 @@ def check_health(
         settings=settings.describe(),
         stores=[s for s in statuses if s.name != "executor"],
         executor=next((s for s in statuses if s.name == "executor"), None),
+    )
+
+
+def probe_executor(settings: Settings, timeout: float) -> Probe:
+    """Where job executions run: the local pool, or a Dask scheduler and how many workers
+    and threads it has (raises when the scheduler does not answer, as a store's probe does)."""
+    address = settings.dask_scheduler
+    if address is None:
+        return Probe(
+            StoreState.ANSWERED,
+            f"worker processes on this machine: {settings.job_concurrency} at once, "
+            f"{settings.kernel_pool} warm kernels",
+        )
+    missing = missing_executor_extra(settings)
+    if missing is not None:
+        return Probe(StoreState.DOWN, missing)
+    return probe_dask_scheduler(address, timeout)
+
+
+def missing_executor_extra(settings: Settings) -> str | None:
+    """What to install for the ``executor`` setting to work; None when nothing is missing.
+
+    Cheap (nothing is imported): the runner says it before it starts, and ``info`` too.
+    """
+    if settings.dask_scheduler is None or importlib.util.find_spec("distributed") is not None:
+        return None
+    return (
+        f"executor = {settings.executor!r} needs Dask distributed, which is not installed "
+        "in this Python environment: pip install 'mlops-lab[cluster]' (here and on every Dask "
+        "worker), or set executor = 'local'."
     )

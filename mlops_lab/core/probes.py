@@ -4,13 +4,12 @@ Shared by ``/health`` and ``mlops-lab info`` (which report every store) and by t
 connection (which refuses to wait on a tracking server that does not answer). A probe
 says what it checked: a store that answered, one that is not created yet and one whose
 scheme we cannot check are three different answers, not one "ok". ``mlops-lab info`` also
-probes where job executions run (:func:`probe_executor`).
+probes the Dask scheduler job executions run on, when the settings name one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sqlite3
 import urllib.error
 import urllib.request
@@ -21,8 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
-
-from mlops_lab.core.config import Settings
 
 
 class StoreState(StrEnum):
@@ -103,23 +100,13 @@ def _probe_sql(uri: str, timeout: float) -> Probe:
     return Probe(StoreState.ANSWERED, "answered")
 
 
-def probe_executor(settings: Settings, timeout: float) -> Probe:
-    """Where job executions run: the local pool, or a Dask scheduler and how many workers
-    and threads it has; raise ``OSError``/``TimeoutError`` when the scheduler does not answer.
+def probe_dask_scheduler(address: str, timeout: float) -> Probe:
+    """How many workers and threads the Dask scheduler at ``address`` has; raise
+    ``OSError``/``TimeoutError`` when it does not answer.
 
-    A scheduler is asked for its identity over one connection (no client is registered
+    The scheduler is asked for its identity over one connection (no client is registered
     with it), so probing a busy cluster costs it nothing.
     """
-    address = settings.dask_scheduler
-    if address is None:
-        return Probe(
-            StoreState.ANSWERED,
-            f"worker processes on this machine: {settings.job_concurrency} at once, "
-            f"{settings.kernel_pool} warm kernels",
-        )
-    missing = missing_executor_extra(settings)
-    if missing is not None:
-        return Probe(StoreState.DOWN, missing)
     identity = asyncio.run(asyncio.wait_for(_dask_identity(address, timeout), timeout))
     workers, threads = int(identity.get("n_workers", 0)), int(identity.get("total_threads", 0))
     if not workers:
@@ -127,20 +114,14 @@ def probe_executor(settings: Settings, timeout: float) -> Probe:
             StoreState.ANSWERED,
             "scheduler answered, but no worker is connected: executions stay queued until one is",
         )
-    return Probe(StoreState.ANSWERED, f"scheduler answered: {workers} workers, {threads} threads")
+    return Probe(StoreState.ANSWERED, f"scheduler answered: {cluster_size(workers, threads)}")
 
 
-def missing_executor_extra(settings: Settings) -> str | None:
-    """What to install for the ``executor`` setting to work; None when nothing is missing.
-
-    Cheap (nothing is imported): the runner says it before it starts, and ``info`` too.
-    """
-    if settings.dask_scheduler is None or importlib.util.find_spec("distributed") is not None:
-        return None
+def cluster_size(workers: int, threads: int) -> str:
+    """``2 workers, 4 threads`` (``1 worker, 1 thread``): a Dask cluster's size in words."""
     return (
-        f"executor = {settings.executor!r} needs Dask distributed, which is not installed "
-        "in this Python environment: pip install 'mlops-lab[cluster]' (here and on every Dask "
-        "worker), or set executor = 'local'."
+        f"{workers} worker{'' if workers == 1 else 's'}, "
+        f"{threads} thread{'' if threads == 1 else 's'}"
     )
 
 

@@ -21,6 +21,7 @@ QUEUED, the runner's log says why, and it tries again every ``RECONNECT_S``.
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError
@@ -30,8 +31,10 @@ from typing import Any
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import one_line
 from mlops_lab.core.jobs.dask_task import TaskOutcome, run_claimed, worker_label
+from mlops_lab.core.jobs.entities import ExecutionState
 from mlops_lab.core.jobs.executors import Executor, Finished
 from mlops_lab.core.jobs.store import Claimed, JobStore
+from mlops_lab.core.probes import cluster_size
 
 log = logging.getLogger("mlops_lab.jobs")
 
@@ -85,6 +88,8 @@ class DaskExecutor(Executor):
         """Every worker seen, by address: a departed one is still named in its error."""
         self._next_watch = 0.0
         self._in_flight: dict[str, _InFlight] = {}
+        self._done: queue.SimpleQueue[str] = queue.SimpleQueue()
+        """Execution ids whose task ended, put there by the client's own thread."""
         self._unsent: list[Finished] = []
         """Executions whose task could not be submitted, reported by the next poll."""
         self._connect()
@@ -122,6 +127,7 @@ class DaskExecutor(Executor):
             self._unsent.append(Finished(execution.id, died=why))
             return
         self._in_flight[execution.id] = _InFlight(claimed, future)
+        future.add_done_callback(lambda _: self._done.put(execution.id))
 
     def poll(self, timeout: float) -> list[Finished]:
         finished, self._unsent = self._unsent, []
@@ -180,10 +186,9 @@ class DaskExecutor(Executor):
             return
         self._last_error = None
         log.info(
-            "mlops-lab: connected to the Dask scheduler %s: %d workers, %d threads",
+            "mlops-lab: connected to the Dask scheduler %s: %s",
             self._address,
-            len(self._view.workers),
-            self._view.threads,
+            cluster_size(len(self._view.workers), self._view.threads),
         )
 
     def _disconnect(self) -> None:
@@ -204,41 +209,46 @@ class DaskExecutor(Executor):
     # -- following the tasks ------------------------------------------------------------------
 
     def _wait(self, timeout: float) -> list[Finished]:
-        from distributed import wait
-
-        futures = [f.future for f in self._in_flight.values()]
-        if not futures:
-            time.sleep(timeout)
-            return []
+        """The tasks that ended within ``timeout`` (a task ended twice is reported once)."""
+        ended: list[str] = []
         try:
-            wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return []
-        except Exception as exc:  # the connection broke while waiting
-            log.warning("mlops-lab: waiting on Dask tasks: %s", one_line(exc))
-            return []
+            ended.append(self._done.get(timeout=timeout))
+            while True:
+                ended.append(self._done.get_nowait())
+        except queue.Empty:
+            pass
         finished = []
-        for execution_id, flight in list(self._in_flight.items()):
-            if flight.future.done():
-                del self._in_flight[execution_id]
+        for execution_id in ended:
+            flight = self._in_flight.pop(execution_id, None)
+            if flight is not None:
                 finished.append(self._outcome(flight))
+                flight.future.release()  # else its result is kept, and recomputed if lost
         return finished
 
     def _outcome(self, flight: _InFlight) -> Finished:
         """A task that ended: done, or lost with the worker it ran on."""
-        execution_id = flight.claimed.execution.id
         try:
-            outcome: TaskOutcome = flight.future.result(timeout=0)
+            outcome: TaskOutcome = flight.future.result(timeout=CONNECT_TIMEOUT_S)
         except CancelledError:  # by someone else (the scheduler restarted, a user)
-            return Finished(execution_id, died=self._lost_message(flight, "was cancelled"))
+            return self._lost(flight, "was cancelled")
         except Exception as exc:
             if type(exc).__name__ == "KilledWorker":  # Dask gave up after workers died
-                return Finished(execution_id, died=self._lost_message(flight, None))
+                return self._lost(flight, None)
             # an error before the attempt began (e.g. mlops-lab missing on the worker)
-            return Finished(execution_id, died=self._lost_message(flight, one_line(exc)))
+            return self._lost(flight, one_line(exc))
         if outcome.ran:
-            return Finished(execution_id)
-        return Finished(execution_id, died=self._lost_message(flight, None))
+            return Finished(outcome.execution_id)
+        return self._lost(flight, None)
+
+    def _lost(self, flight: _InFlight, error: str | None) -> Finished:
+        """The execution lost with its task, unless its attempt recorded its end first (a
+        worker that died after writing its result, but before Dask had it): that result
+        stands and is not overwritten by a failure."""
+        execution = flight.claimed.execution
+        current = self._store.get(execution.id)
+        if current.attempt != execution.attempt or current.state is not ExecutionState.RUNNING:
+            return Finished(execution.id)
+        return Finished(execution.id, died=self._lost_message(flight, error))
 
     def _lost_message(self, flight: _InFlight, error: str | None) -> str:
         """Why an execution is lost, naming the Dask worker it was last seen on."""
@@ -293,7 +303,7 @@ class DaskExecutor(Executor):
         if now_on is not None and not took:
             return None
         flight.future.cancel()
-        return Finished(execution.id, died=self._lost_message(flight, None))
+        return self._lost(flight, None)
 
     def _scheduler_lost(self) -> list[Finished]:
         """The scheduler no longer answers: its tasks are gone with it.

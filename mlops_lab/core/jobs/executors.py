@@ -18,8 +18,8 @@ from multiprocessing.process import BaseProcess
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import Unavailable
+from mlops_lab.core.health import missing_executor_extra
 from mlops_lab.core.jobs.store import Claimed, JobStore
-from mlops_lab.core.probes import missing_executor_extra
 
 log = logging.getLogger("mlops_lab.jobs")
 

@@ -70,8 +70,12 @@ def finished(settings: Settings, execution: Execution, timeout: float = 120) -> 
 
 def test_a_job_runs_on_a_dask_worker_and_records_its_run(settings: Settings) -> None:
     assert settings.dask_scheduler is not None
-    write_notebook(settings.root / "on_dask.ipynb", UNDER_DASK, "print(alpha * 2)", parameters="alpha = 1")
-    [execution] = api.submit(settings, JobRequest(notebook="on_dask.ipynb", parameters={"alpha": 21})).executions
+    write_notebook(
+        settings.root / "on_dask.ipynb", UNDER_DASK, "print(alpha * 2)", parameters="alpha = 1"
+    )
+    [execution] = api.submit(
+        settings, JobRequest(notebook="on_dask.ipynb", parameters={"alpha": 21})
+    ).executions
     done = finished(settings, execution)
     assert done.state is State.SUCCEEDED, done.error
     assert done.run_id and (done.cells_done, done.cells_total) == (3, 3)
@@ -79,3 +83,100 @@ def test_a_job_runs_on_a_dask_worker_and_records_its_run(settings: Settings) -> 
     text = Path(done.output_path).read_text()
     assert "under a dask worker: True" in text
     assert "42" in text
+
+
+STARTS_THEN_SLEEPS = (
+    "import os, pathlib, time\n"
+    "starts = pathlib.Path(marker)\n"
+    "first = not starts.exists()\n"
+    "with starts.open('a') as f:\n"
+    "    f.write(f'{os.getpid()}\\n')\n"
+    "if first:\n"
+    "    time.sleep(300)"
+)
+"""Writes its kernel's pid to ``marker`` each time it starts; the first start sleeps."""
+
+
+def starts(marker: Path) -> list[int]:
+    return [int(line) for line in marker.read_text().split()] if marker.exists() else []
+
+
+def kill_the_worker_running(
+    cluster: DaskCluster, kernel_pid: int
+) -> tuple[str, list[psutil.Process]]:
+    """SIGKILL the Dask worker whose kernel is ``kernel_pid``; its name and what it left."""
+    ancestors = {p.pid for p in psutil.Process(kernel_pid).parents()}
+    [name] = [n for n, p in cluster.workers.items() if p.pid in ancestors]
+    left = cluster.kill_worker(name)
+    return name, [*left, psutil.Process(kernel_pid)]
+
+
+def test_a_worker_killed_mid_execution_fails_it_once_naming_the_worker(
+    settings: Settings, cluster: DaskCluster, tmp_path: Path
+) -> None:
+    marker = tmp_path / "starts.txt"
+    write_notebook(settings.root / "killed.ipynb", STARTS_THEN_SLEEPS, parameters='marker = ""')
+    request = JobRequest(notebook="killed.ipynb", parameters={"marker": str(marker)})
+    [execution] = api.submit(settings, request).executions
+    wait_for(lambda: starts(marker), 90, "the notebook to start")
+    name, left = kill_the_worker_running(cluster, starts(marker)[0])
+    try:
+        done = finished(settings, execution, timeout=60)
+        assert done.state is State.FAILED
+        assert done.error is not None and done.error.name == "WorkerDied"
+        assert f"Dask worker {name} (tcp://127.0.0.1:" in done.error.message
+        assert "died or left the cluster" in done.error.message
+        time.sleep(3)  # time enough for Dask to start its copy on the other worker
+        assert len(starts(marker)) == 1, "Dask ran the notebook a second time"
+        [again] = api.wait(settings, [execution.id], timeout=1)
+        assert again.state is State.FAILED and [a.number for a in again.attempts] == [1]
+    finally:
+        kill_all(left)
+        cluster.add_worker(name)  # back to two workers for the next test
+        cluster.wait_for_workers(2)
+
+
+def test_a_worker_killed_mid_execution_retries_it_on_another_worker(
+    settings: Settings, cluster: DaskCluster, tmp_path: Path
+) -> None:
+    marker = tmp_path / "starts.txt"
+    write_notebook(settings.root / "retried.ipynb", STARTS_THEN_SLEEPS, parameters='marker = ""')
+    request = JobRequest(
+        notebook="retried.ipynb",
+        parameters={"marker": str(marker)},
+        retries=1,
+        retry_backoff=0.5,
+    )
+    [execution] = api.submit(settings, request).executions
+    wait_for(lambda: starts(marker), 90, "the notebook to start")
+    name, left = kill_the_worker_running(cluster, starts(marker)[0])
+    try:
+        done = finished(settings, execution, timeout=90)
+        assert done.state is State.SUCCEEDED, done.error
+        first, second = done.attempts
+        assert first.state is State.FAILED and first.error is not None
+        assert first.error.name == "WorkerDied" and name in first.error.message
+        assert second.state is State.SUCCEEDED
+        assert len(starts(marker)) == 2  # attempt 1 once (not again by Dask), attempt 2 once
+    finally:
+        kill_all(left)
+
+
+def test_a_scheduler_that_does_not_answer_leaves_jobs_queued_until_it_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(Path.cwd()))
+    port = free_port()
+    use_executor(tmp_path, f"dask://127.0.0.1:{port}")
+    settings = resolve_settings(tmp_path, environ={})
+    write_notebook(tmp_path / "waits.ipynb", "print('ran at last')", parameters="x = 1")
+    [execution] = api.submit(settings, JobRequest(notebook="waits.ipynb")).executions
+    log = runner_log(settings)
+    wait_for(lambda: "does not answer" in log.read_text(), 30, "the runner to say why")
+    [waiting] = api.wait(settings, [execution.id], timeout=1)
+    assert waiting.state is State.QUEUED
+    assert f"Dask scheduler tcp://127.0.0.1:{port} does not answer" in log.read_text()
+    with dask_cluster(tmp_path / "dask", workers=1, port=port):
+        done = finished(settings, execution, timeout=90)
+    assert done.state is State.SUCCEEDED, done.error
+    assert "connected to the Dask scheduler" in log.read_text()
