@@ -8,11 +8,13 @@ writes its progress and final state to our store itself, as a local worker does.
 What this side adds is what Dask does not say on its own: when a Dask worker dies or
 leaves while it runs an execution, the execution is reported lost once (FAILED
 ``WorkerDied`` naming the worker, or retried as its job says) and never run again by
-Dask behind our back. The runner keeps the address of the worker each task was last
-seen processing on; when that worker leaves the cluster, the runner takes the attempt in
-the store (so no copy Dask starts elsewhere can begin it), cancels the task and reports
-the execution lost, unless the task is already processing on a live worker (a copy that
-either began the attempt there, having found it free, or finds it taken and says so).
+Dask behind our back. A task that takes its attempt says so on the
+:data:`~mlops_lab.core.jobs.dask_task.BEGAN_TOPIC` event topic, which the scheduler
+stamps with the worker's address; when that worker leaves the cluster, the runner
+cancels the task and reports the execution lost. A copy Dask started meanwhile finds the
+attempt taken and returns without running it, which the runner reports the same way
+(that covers a worker that died before its event got out). A task whose worker left
+before it began is left to Dask, which runs it elsewhere: that is its first run.
 
 A scheduler that does not answer leaves the executor with no room: executions stay
 QUEUED, the runner's log says why, and it tries again every ``RECONNECT_S``.
@@ -30,7 +32,7 @@ from typing import Any
 
 from mlops_lab.core.config import Settings
 from mlops_lab.core.errors import one_line
-from mlops_lab.core.jobs.dask_task import TaskOutcome, run_claimed, worker_label
+from mlops_lab.core.jobs.dask_task import BEGAN_TOPIC, TaskOutcome, run_claimed, worker_label
 from mlops_lab.core.jobs.entities import ExecutionState
 from mlops_lab.core.jobs.executors import Executor, Finished
 from mlops_lab.core.jobs.store import Claimed, JobStore
@@ -43,7 +45,7 @@ CONNECT_TIMEOUT_S = 5.0
 RECONNECT_S = 5.0
 """How long the runner waits before trying an unreachable scheduler again."""
 WATCH_S = 0.5
-"""How often the cluster's workers and what each one processes are read."""
+"""How often the list of the cluster's workers is read."""
 TASK_PREFIX = "mlops-lab-execution"
 
 
@@ -52,9 +54,7 @@ class _InFlight:
     claimed: Claimed
     future: Any  # distributed.Future
     worker: str | None = None
-    """The address of the Dask worker last seen processing the task."""
-    lost_on: str | None = None
-    """The worker it was lost with, once that worker left and a copy runs elsewhere."""
+    """The address of the Dask worker that took the attempt, once it said so."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ class DaskExecutor(Executor):
         self._in_flight: dict[str, _InFlight] = {}
         self._done: queue.SimpleQueue[str] = queue.SimpleQueue()
         """Execution ids whose task ended, put there by the client's own thread."""
+        self._began: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()
+        """(execution id, attempt, worker address) of the tasks that took their attempt."""
         self._unsent: list[Finished] = []
         """Executions whose task could not be submitted, reported by the next poll."""
         self._connect()
@@ -136,6 +138,7 @@ class DaskExecutor(Executor):
             self._connect()
             return finished
         finished += self._wait(timeout)
+        self._note_began()
         if self._clock() >= self._next_watch:
             finished += self._watch()
             self._next_watch = self._clock() + WATCH_S
@@ -168,6 +171,7 @@ class DaskExecutor(Executor):
         dask.config.set({"distributed.comm.timeouts.connect": f"{CONNECT_TIMEOUT_S}s"})
         try:
             self._client = Client(self._address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+            self._client.subscribe_topic(BEGAN_TOPIC, self._on_began)
             self._view = self._read_view()
             self._names.update(self._view.workers)
         except Exception as exc:  # OSError, TimeoutError, a refused handshake
@@ -251,59 +255,58 @@ class DaskExecutor(Executor):
         return Finished(execution.id, died=self._lost_message(flight, error))
 
     def _lost_message(self, flight: _InFlight, error: str | None) -> str:
-        """Why an execution is lost, naming the Dask worker it was last seen on."""
-        address = flight.lost_on or flight.worker
-        subject = f"its Dask worker {self._names.get(address, address)}" if address else None
-        if error is None or flight.lost_on:
-            return f"{subject or 'its Dask task'} died or left the cluster while it ran"
-        return f"{subject or 'its Dask task'} failed before the notebook ran: {error}"
+        """Why an execution is lost, naming the Dask worker that had taken it."""
+        subject = "its Dask worker"
+        if flight.worker is not None:
+            subject += " " + self._names.get(flight.worker, flight.worker)
+        if error is None:
+            return f"{subject} died or left the cluster while it ran"
+        return f"its Dask task failed before the notebook ran: {error}"
+
+    def _on_began(self, event: tuple[float, Any]) -> None:
+        """A task took its attempt (called on the client's thread: only queue it)."""
+        _, message = event
+        if isinstance(message, dict):
+            self._began.put(
+                (
+                    str(message.get("execution_id")),
+                    int(message.get("attempt", 0)),
+                    str(message.get("worker")),
+                )
+            )
+
+    def _note_began(self) -> None:
+        try:
+            while True:
+                execution_id, attempt, worker = self._began.get_nowait()
+                flight = self._in_flight.get(execution_id)
+                if flight is not None and flight.claimed.execution.attempt == attempt:
+                    flight.worker = worker
+        except queue.Empty:
+            pass
 
     def _watch(self) -> list[Finished]:
-        """Read who runs what; report the executions whose worker left the cluster."""
+        """Read the cluster's workers; report the executions whose worker left it."""
         try:
             view = self._read_view()
-            processing: dict[str, list[str]] = self._client.processing()
         except Exception as exc:  # the scheduler went away: connect again later
             log.warning("mlops-lab: lost the Dask scheduler %s: %s", self._address, one_line(exc))
             return self._scheduler_lost()
         self._names.update(view.workers)
-        where = {key: worker for worker, keys in processing.items() for key in keys}
+        self._view = view
         finished = []
         for execution_id, flight in list(self._in_flight.items()):
-            now_on = where.get(flight.future.key)
-            gone = flight.worker is not None and flight.worker not in view.workers
-            if gone:
-                flight.lost_on = flight.worker
-                log.warning(
-                    "mlops-lab: Dask worker %s left while running execution %s",
-                    self._names.get(flight.worker or "", flight.worker),
-                    execution_id,
-                )
-                lost = self._settle_lost(flight, now_on)
-                if lost is not None:
-                    del self._in_flight[execution_id]
-                    finished.append(lost)
-                    continue
-            if now_on is not None:
-                flight.worker = now_on
-        self._view = view
-        self._names.update(view.workers)
+            if flight.worker is None or flight.worker in view.workers:
+                continue
+            log.warning(
+                "mlops-lab: Dask worker %s left while running execution %s",
+                self._names.get(flight.worker, flight.worker),
+                execution_id,
+            )
+            del self._in_flight[execution_id]
+            flight.future.cancel()  # a copy started elsewhere would refuse; none is started
+            finished.append(self._lost(flight, None))
         return finished
-
-    def _settle_lost(self, flight: _InFlight, now_on: str | None) -> Finished | None:
-        """The worker running ``flight`` left: report it lost now, or let its copy say.
-
-        Taking the attempt first means that no copy Dask starts from now on can begin it.
-        When the task is already processing on a live worker, that copy either began the
-        attempt before us (it runs there, to its end) or will find it taken and return,
-        and :meth:`_outcome` reports it then.
-        """
-        execution = flight.claimed.execution
-        took = self._store.take_attempt(execution.id, execution.attempt)
-        if now_on is not None and not took:
-            return None
-        flight.future.cancel()
-        return self._lost(flight, None)
 
     def _scheduler_lost(self) -> list[Finished]:
         """The scheduler no longer answers: its tasks are gone with it.

@@ -26,6 +26,10 @@ from mlops_lab.core.jobs.worker import Worker
 
 log = logging.getLogger("mlops_lab.jobs")
 
+BEGAN_TOPIC = "mlops-lab-attempt-began"
+"""The Dask event topic on which a task says it took its attempt; the scheduler adds the
+address of the worker it runs on, which the runner watches."""
+
 
 @dataclass(frozen=True)
 class TaskOutcome:
@@ -50,8 +54,11 @@ def run_claimed(claimed: Claimed, root: str, environment: dict[str, str]) -> Tas
         environment: the runner's ``Settings.store_environment()``, so this process finds
             the same stores whatever its own environment says.
     """
+    from distributed import get_worker
+
+    dask_worker = get_worker()
+    here = worker_label(str(dask_worker.name), dask_worker.address)
     worker = _worker_for(root, environment)
-    here = _dask_worker_name()
     execution = claimed.execution
     if not worker.store.take_attempt(execution.id, execution.attempt):
         log.warning(
@@ -61,6 +68,7 @@ def run_claimed(claimed: Claimed, root: str, environment: dict[str, str]) -> Tas
             execution.id,
         )
         return TaskOutcome(execution.id, ran=False, worker=here)
+    dask_worker.log_event(BEGAN_TOPIC, {"execution_id": execution.id, "attempt": execution.attempt})
     worker.run(claimed)
     return TaskOutcome(execution.id, ran=True, worker=here)
 
@@ -74,14 +82,6 @@ def _worker_for(root: str, environment: dict[str, str]) -> Worker:
             settings = resolve_settings(root, environ={**os.environ, **environment})
             worker = _workers[key] = Worker(settings, keep_kernel=True)
         return worker
-
-
-def _dask_worker_name() -> str:
-    """``name (address)`` of the Dask worker running this task, as the runner names it."""
-    from distributed import get_worker
-
-    dask_worker = get_worker()
-    return worker_label(str(dask_worker.name), dask_worker.address)
 
 
 def worker_label(name: str, address: str) -> str:

@@ -136,6 +136,36 @@ def test_a_worker_killed_mid_execution_fails_it_once_naming_the_worker(
         cluster.wait_for_workers(2)
 
 
+def test_a_worker_killed_while_no_other_is_free_is_noticed_by_the_runner(
+    settings: Settings, cluster: DaskCluster, tmp_path: Path
+) -> None:
+    """Dask's copy has nowhere to run, so no copy says the attempt was taken: the runner
+    sees the worker leave, takes the attempt and cancels the task itself."""
+    write_notebook(settings.root / "busy.ipynb", STARTS_THEN_SLEEPS, parameters='marker = ""')
+    busy_marker, lost_marker = tmp_path / "busy.txt", tmp_path / "lost.txt"
+    [busy] = api.submit(
+        settings, JobRequest(notebook="busy.ipynb", parameters={"marker": str(busy_marker)})
+    ).executions
+    wait_for(lambda: starts(busy_marker), 90, "the first notebook to start")
+    [lost] = api.submit(
+        settings, JobRequest(notebook="busy.ipynb", parameters={"marker": str(lost_marker)})
+    ).executions
+    wait_for(lambda: starts(lost_marker), 90, "the second notebook to start")
+    name, left = kill_the_worker_running(cluster, starts(lost_marker)[0])
+    try:
+        done = finished(settings, lost, timeout=60)
+        assert done.state is State.FAILED and done.error is not None
+        assert done.error.name == "WorkerDied" and f"Dask worker {name} (" in done.error.message
+        api.cancel(settings, busy.id)
+        assert finished(settings, busy, timeout=60).state is State.CANCELLED
+        time.sleep(2)  # the other worker is free now: Dask would start its copy there
+        assert len(starts(lost_marker)) == 1, "Dask ran the notebook a second time"
+    finally:
+        kill_all(left)
+        cluster.add_worker(name)
+        cluster.wait_for_workers(2)
+
+
 def test_a_worker_killed_mid_execution_retries_it_on_another_worker(
     settings: Settings, cluster: DaskCluster, tmp_path: Path
 ) -> None:
