@@ -12,9 +12,11 @@ import psutil
 import pytest
 
 from mlops_lab.core.config import Settings, resolve_settings
+from mlops_lab.core.health import check_health
 from mlops_lab.core.jobs import api
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, JobRequest
 from mlops_lab.core.jobs.service import runner_log
+from mlops_lab.core.probes import StoreState
 from tests.dask_cluster import DaskCluster, dask_cluster, free_port, kill_all
 from tests.notebook_files import write_notebook
 
@@ -210,3 +212,10 @@ def test_a_scheduler_that_does_not_answer_leaves_jobs_queued_until_it_does(
         done = finished(settings, execution, timeout=90)
     assert done.state is State.SUCCEEDED, done.error
     assert "connected to the Dask scheduler" in log.read_text()
+
+
+def test_the_executor_probe_counts_the_workers_and_threads(settings: Settings) -> None:
+    executor = check_health(settings, timeout=5, executor=True).executor
+    assert executor is not None
+    assert executor.state is StoreState.ANSWERED
+    assert executor.message == "scheduler answered: 2 workers, 2 threads"
