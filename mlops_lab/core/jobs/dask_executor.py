@@ -22,6 +22,7 @@ QUEUED, the runner's log says why, and it tries again every ``RECONNECT_S``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import time
@@ -31,10 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_lab.core.config import Settings
-from mlops_lab.core.errors import one_line
+from mlops_lab.core.errors import MlopsError, one_line
 from mlops_lab.core.jobs.dask_task import BEGAN_TOPIC, TaskOutcome, run_claimed, worker_label
 from mlops_lab.core.jobs.entities import ExecutionState
-from mlops_lab.core.jobs.executors import Executor, Finished
+from mlops_lab.core.jobs.executors import WORKER_STOP_S, Executor, Finished
 from mlops_lab.core.jobs.store import Claimed, JobStore
 from mlops_lab.core.probes import cluster_size
 
@@ -46,6 +47,8 @@ RECONNECT_S = 5.0
 """How long the runner waits before trying an unreachable scheduler again."""
 WATCH_S = 0.5
 """How often the list of the cluster's workers is read."""
+POLL_S = 0.1
+"""How often a stopping executor looks whether its cancelled executions have ended."""
 TASK_PREFIX = "mlops-lab-execution"
 
 
@@ -145,11 +148,20 @@ class DaskExecutor(Executor):
         return finished
 
     def shutdown(self) -> None:
-        """Leave the cluster; tasks already running finish and record themselves.
+        """Cancel the executions still running, as the local pool does, then leave.
 
-        Unlike the local pool, the workers are not ours to stop, and a running attempt
-        writes its own result to the store, so nothing is cancelled here.
+        The workers are not ours to stop: each running attempt is asked to cancel through
+        the store (its worker checks the flag every 0.25 s) and records itself CANCELLED;
+        the runner waits up to ``WORKER_STOP_S`` for them. An execution left RUNNING by a
+        runner that is gone would otherwise be failed by the next runner while its
+        notebook still runs on the cluster.
         """
+        for execution_id in list(self._in_flight):
+            with contextlib.suppress(MlopsError):  # it ended meanwhile
+                self._store.request_cancel(execution_id)
+        deadline = self._clock() + WORKER_STOP_S
+        while self._in_flight and self._client is not None and self._clock() < deadline:
+            self._wait(min(POLL_S, max(0.0, deadline - self._clock())))
         if self._client is not None:
             client, self._client = self._client, None
             try:

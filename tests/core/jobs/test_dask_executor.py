@@ -15,7 +15,7 @@ from mlops_lab.core.config import Settings, resolve_settings
 from mlops_lab.core.health import check_health
 from mlops_lab.core.jobs import api
 from mlops_lab.core.jobs.entities import Execution, ExecutionState, JobRequest
-from mlops_lab.core.jobs.service import runner_log
+from mlops_lab.core.jobs.service import pid_path, runner_log
 from mlops_lab.core.probes import StoreState
 from tests.dask_cluster import DaskCluster, dask_cluster, free_port, kill_all
 from tests.notebook_files import write_notebook
@@ -219,3 +219,21 @@ def test_the_executor_probe_counts_the_workers_and_threads(settings: Settings) -
     assert executor is not None
     assert executor.state is StoreState.ANSWERED
     assert executor.message == "scheduler answered: 2 workers, 2 threads"
+
+
+def test_a_stopped_runner_cancels_what_it_runs_on_the_cluster(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """As with the local pool: not left RUNNING for the next runner to fail while the
+    notebook still runs on a Dask worker."""
+    marker = tmp_path / "starts.txt"
+    write_notebook(settings.root / "stopped.ipynb", STARTS_THEN_SLEEPS, parameters='marker = ""')
+    request = JobRequest(notebook="stopped.ipynb", parameters={"marker": str(marker)})
+    [execution] = api.submit(settings, request).executions
+    wait_for(lambda: starts(marker), 90, "the notebook to start")
+    runner = psutil.Process(int(pid_path(settings).read_text()))
+    runner.terminate()
+    runner.wait(30)
+    [done] = api.wait(settings, [execution.id], timeout=1)
+    assert done.state is State.CANCELLED
+    wait_for(lambda: not psutil.pid_exists(starts(marker)[0]), 30, "the kernel to stop")
