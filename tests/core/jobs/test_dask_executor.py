@@ -87,6 +87,13 @@ def test_a_job_runs_on_a_dask_worker_and_records_its_run(settings: Settings) -> 
     assert "42" in text
 
 
+def test_the_executor_probe_counts_the_workers_and_threads(settings: Settings) -> None:
+    executor = check_health(settings, timeout=5, executor=True).executor
+    assert executor is not None
+    assert executor.state is StoreState.ANSWERED
+    assert executor.message == "scheduler answered: 2 workers, 2 threads"
+
+
 STARTS_THEN_SLEEPS = (
     "import os, pathlib, time\n"
     "starts = pathlib.Path(marker)\n"
@@ -212,13 +219,6 @@ def test_a_scheduler_that_does_not_answer_leaves_jobs_queued_until_it_does(
         done = finished(settings, execution, timeout=90)
     assert done.state is State.SUCCEEDED, done.error
     assert "connected to the Dask scheduler" in log.read_text()
-
-
-def test_the_executor_probe_counts_the_workers_and_threads(settings: Settings) -> None:
-    executor = check_health(settings, timeout=5, executor=True).executor
-    assert executor is not None
-    assert executor.state is StoreState.ANSWERED
-    assert executor.message == "scheduler answered: 2 workers, 2 threads"
 
 
 def test_a_stopped_runner_cancels_what_it_runs_on_the_cluster(
