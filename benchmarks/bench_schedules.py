@@ -1,7 +1,8 @@
 """Schedules and executors benchmarks, run by hand (not in CI); they print the figures the
 README quotes.
 
-    .venv/bin/python benchmarks/bench_schedules.py dask    # part 3 (about 2 minutes)
+    .venv/bin/python benchmarks/bench_schedules.py dask              # part 3 (~1 minute)
+    .venv/bin/python benchmarks/bench_schedules.py dask --rounds 3   # alternated, medians
 
 3. ``dask``: 40 trivial notebooks submitted at once, run by a two-worker Dask
    ``LocalCluster`` (one thread each, on 127.0.0.1, started here) against the local pool at
@@ -85,39 +86,51 @@ def local_cluster(workers: int = 2) -> Iterator[str]:
         yield "dask://" + address.split("://", 1)[1]
 
 
-def dask() -> None:
+def dask(rounds: int = 1) -> None:
+    """Local pool, then Dask, ``rounds`` times in turn (on a busy machine the load moves
+    between runs: alternating keeps each pair under about the same); medians printed."""
     print(f"3. {BATCH} trivial notebooks: a two-worker Dask LocalCluster against the local pool")
-    with project(2, concurrency=2) as root:
-        _warm_up(root)
-        local = _batch(root)
-    with local_cluster(2) as setting, project(2, concurrency=2) as root:
-        os.environ["MLOPS_LAB_EXECUTOR"] = setting
-        try:
-            _warm_up(root)
-            on_dask = _batch(root)
-        finally:
-            del os.environ["MLOPS_LAB_EXECUTOR"]
-    for name, times in (
-        ("local pool, concurrency 2", local),
-        ("Dask, 2 workers x 1 thread", on_dask),
-    ):
+    local: list[BatchTimes] = []
+    on_dask: list[BatchTimes] = []
+    with local_cluster(2) as setting:
+        for _ in range(rounds):
+            with project(2, concurrency=2) as root:
+                _warm_up(root)
+                local.append(_batch(root))
+            with project(2, concurrency=2) as root:
+                os.environ["MLOPS_LAB_EXECUTOR"] = setting
+                try:
+                    _warm_up(root)
+                    on_dask.append(_batch(root))
+                finally:
+                    del os.environ["MLOPS_LAB_EXECUTOR"]
+    rows = (("local pool, concurrency 2", local), ("Dask, 2 workers x 1 thread", on_dask))
+    for name, runs in rows:
+        walls = ", ".join(f"{r.wall:.1f}" for r in runs)
+        p50s = ", ".join(f"{statistics.median(r.to_start):.2f}" for r in runs)
+        every = _percentiles([t for r in runs for t in r.to_start])
         print(
-            f"   {name:27} all {BATCH}: {times.wall:6.1f} s; "
-            f"submit to first cell: {_percentiles(times.to_start)}"
+            f"   {name:27} all {BATCH}: median {statistics.median(r.wall for r in runs):.1f} s"
+            f" ({walls}); submit to first cell: {every} (p50 per round: {p50s})"
         )
-    p50 = statistics.median(on_dask.to_start) / statistics.median(local.to_start)
+    wall = statistics.median(d.wall / lo.wall for d, lo in zip(on_dask, local, strict=True))
+    p50 = statistics.median(
+        statistics.median(d.to_start) / statistics.median(lo.to_start)
+        for d, lo in zip(on_dask, local, strict=True)
+    )
     print(
-        f"   Dask / local: wall time {on_dask.wall / local.wall:.2f}x, "
-        f"submit-to-start p50 {p50:.2f}x"
+        f"   Dask / local, median of the rounds: wall {wall:.2f}x, submit-to-start p50 {p50:.2f}x"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench_schedules.py", description=__doc__.split("\n")[0])
     parts = parser.add_subparsers(dest="part", required=True)
-    parts.add_parser("dask", help="Dask LocalCluster against the local pool, 40 executions")
+    part = parts.add_parser("dask", help="Dask LocalCluster against the local pool, 40 executions")
+    part.add_argument("--rounds", type=int, default=1, help="local, then Dask, this many times")
     args = parser.parse_args()
-    {"dask": dask}[args.part]()
+    if args.part == "dask":
+        dask(args.rounds)
 
 
 if __name__ == "__main__":
