@@ -17,7 +17,8 @@ attempt taken and returns without running it, which the runner reports the same 
 before it began is left to Dask, which runs it elsewhere: that is its first run.
 
 A scheduler that does not answer leaves the executor with no room: executions stay
-QUEUED, the runner's log says why, and it tries again every ``RECONNECT_S``.
+QUEUED, the runner's log says why, and it tries again every ``RECONNECT_S``. One lost
+while executions ran takes them with it (its workers stop): they are reported lost.
 """
 
 from __future__ import annotations
@@ -245,18 +246,22 @@ class DaskExecutor(Executor):
         """A task that ended: done, or lost with the worker it ran on."""
         try:
             outcome: TaskOutcome = flight.future.result(timeout=CONNECT_TIMEOUT_S)
-        except CancelledError:  # by someone else (the scheduler restarted, a user)
-            return self._lost(flight, "was cancelled")
+        except CancelledError:  # not by us: we forget a task before we cancel it
+            if self._client is None or self._client.status != "running":
+                execution = flight.claimed.execution
+                self._store.take_attempt(execution.id, execution.attempt)  # none begins it
+                return self._lost(flight, self._scheduler_lost_why(flight))
+            return self._lost(flight, f"its Dask task was cancelled{self._on(flight)}")
         except Exception as exc:
             if type(exc).__name__ == "KilledWorker":  # Dask gave up after workers died
-                return self._lost(flight, None)
+                return self._lost(flight, self._worker_died_why(flight))
             # an error before the attempt began (e.g. mlops-lab missing on the worker)
-            return self._lost(flight, one_line(exc))
+            return self._lost(flight, f"its Dask task failed: {one_line(exc)}")
         if outcome.ran:
             return Finished(outcome.execution_id)
-        return self._lost(flight, None)
+        return self._lost(flight, self._worker_died_why(flight))  # the copy refused
 
-    def _lost(self, flight: _InFlight, error: str | None) -> Finished:
+    def _lost(self, flight: _InFlight, why: str) -> Finished:
         """The execution lost with its task, unless its attempt recorded its end first (a
         worker that died after writing its result, but before Dask had it): that result
         stands and is not overwritten by a failure."""
@@ -264,16 +269,23 @@ class DaskExecutor(Executor):
         current = self._store.get(execution.id)
         if current.attempt != execution.attempt or current.state is not ExecutionState.RUNNING:
             return Finished(execution.id)
-        return Finished(execution.id, died=self._lost_message(flight, error))
+        return Finished(execution.id, died=why)
 
-    def _lost_message(self, flight: _InFlight, error: str | None) -> str:
-        """Why an execution is lost, naming the Dask worker that had taken it."""
-        subject = "its Dask worker"
-        if flight.worker is not None:
-            subject += " " + self._names.get(flight.worker, flight.worker)
-        if error is None:
-            return f"{subject} died or left the cluster while it ran"
-        return f"its Dask task failed before the notebook ran: {error}"
+    def _on(self, flight: _InFlight) -> str:
+        """`` on <worker>`` when a worker said it took the attempt, else nothing."""
+        if flight.worker is None:
+            return ""
+        return f" on {self._names.get(flight.worker, flight.worker)}"
+
+    def _worker_died_why(self, flight: _InFlight) -> str:
+        worker = self._on(flight).removeprefix(" on ")
+        subject = f"its Dask worker {worker}" if worker else "its Dask worker"
+        return f"{subject} died or left the cluster while it ran"
+
+    def _scheduler_lost_why(self, flight: _InFlight) -> str:
+        if flight.worker is None:
+            return f"the Dask scheduler {self._address} was lost before it began"
+        return f"the Dask scheduler {self._address} was lost while it ran{self._on(flight)}"
 
     def _on_began(self, event: tuple[float, Any]) -> None:
         """A task took its attempt (called on the client's thread: only queue it)."""
@@ -317,26 +329,19 @@ class DaskExecutor(Executor):
             )
             del self._in_flight[execution_id]
             flight.future.cancel()  # a copy started elsewhere would refuse; none is started
-            finished.append(self._lost(flight, None))
+            finished.append(self._lost(flight, self._worker_died_why(flight)))
         return finished
 
     def _scheduler_lost(self) -> list[Finished]:
-        """The scheduler no longer answers: its tasks are gone with it.
-
-        Each execution whose attempt no task began is reported lost now (it was never
-        started); one that began may still be running on a worker, which records its end
-        in the store, so it is only forgotten here.
+        """The scheduler no longer answers: its tasks are gone with it, and so are the
+        attempts they ran (a Dask worker stops when it loses its scheduler, its kernels
+        with it). Each is reported lost, once, as with a lost worker.
         """
         finished = []
-        for execution_id, flight in self._in_flight.items():
+        for flight in self._in_flight.values():
             execution = flight.claimed.execution
-            if self._store.take_attempt(execution.id, execution.attempt):
-                finished.append(
-                    Finished(
-                        execution_id,
-                        died=f"the Dask scheduler {self._address} was lost before it began",
-                    )
-                )
+            self._store.take_attempt(execution.id, execution.attempt)  # none begins it now
+            finished.append(self._lost(flight, self._scheduler_lost_why(flight)))
         self._in_flight.clear()
         self._disconnect()
         self._next_connect = self._clock() + RECONNECT_S

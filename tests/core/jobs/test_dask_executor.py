@@ -201,7 +201,7 @@ def test_a_worker_killed_mid_execution_retries_it_on_another_worker(
         kill_all(left)
 
 
-def test_a_scheduler_that_does_not_answer_leaves_jobs_queued_until_it_does(
+def test_a_scheduler_not_answering_leaves_jobs_queued_and_one_lost_fails_its_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTHONPATH", str(Path.cwd()))
@@ -215,10 +215,29 @@ def test_a_scheduler_that_does_not_answer_leaves_jobs_queued_until_it_does(
     [waiting] = api.wait(settings, [execution.id], timeout=1)
     assert waiting.state is State.QUEUED
     assert f"Dask scheduler tcp://127.0.0.1:{port} does not answer" in log.read_text()
-    with dask_cluster(tmp_path / "dask", workers=1, port=port):
+    with dask_cluster(tmp_path / "dask", workers=1, port=port) as cluster:
         done = finished(settings, execution, timeout=90)
-    assert done.state is State.SUCCEEDED, done.error
-    assert "connected to the Dask scheduler" in log.read_text()
+        assert done.state is State.SUCCEEDED, done.error
+        assert "connected to the Dask scheduler" in log.read_text()
+
+        # A scheduler lost mid-execution takes it along (its workers stop): failed once.
+        marker = tmp_path / "starts.txt"
+        write_notebook(tmp_path / "long.ipynb", STARTS_THEN_SLEEPS, parameters='marker = ""')
+        request = JobRequest(notebook="long.ipynb", parameters={"marker": str(marker)})
+        [long] = api.submit(settings, request).executions
+        wait_for(lambda: starts(marker), 90, "the notebook to start")
+        assert cluster.scheduler is not None
+        left = psutil.Process(cluster.workers["w1"].pid).children(recursive=True)
+        cluster.scheduler.kill()
+        try:
+            lost = finished(settings, long, timeout=60)
+        finally:
+            kill_all(left)
+    assert lost.state is State.FAILED and lost.error is not None
+    assert lost.error.name == "WorkerDied"
+    assert f"the Dask scheduler tcp://127.0.0.1:{port} was lost while it ran on w1" in (
+        lost.error.message
+    )
 
 
 def test_a_stopped_runner_cancels_what_it_runs_on_the_cluster(
