@@ -27,7 +27,6 @@ import contextlib
 import logging
 import queue
 import time
-from collections.abc import Callable
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Any
@@ -73,17 +72,10 @@ class ClusterView:
 class DaskExecutor(Executor):
     """Runs claimed executions as tasks on the Dask cluster whose scheduler is ``address``."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: JobStore,
-        address: str,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, settings: Settings, store: JobStore, address: str) -> None:
         self._settings = settings
         self._store = store
         self._address = address
-        self._clock = clock
         self._client: Any = None  # distributed.Client once connected
         self._next_connect = 0.0
         self._last_error: str | None = None
@@ -143,9 +135,9 @@ class DaskExecutor(Executor):
             return finished
         finished += self._wait(timeout)
         self._note_began()
-        if self._clock() >= self._next_watch:
+        if time.monotonic() >= self._next_watch:
             finished += self._watch()
-            self._next_watch = self._clock() + WATCH_S
+            self._next_watch = time.monotonic() + WATCH_S
         return finished
 
     def shutdown(self) -> None:
@@ -160,9 +152,9 @@ class DaskExecutor(Executor):
         for execution_id in list(self._in_flight):
             with contextlib.suppress(MlopsError):  # it ended meanwhile
                 self._store.request_cancel(execution_id)
-        deadline = self._clock() + WORKER_STOP_S
-        while self._in_flight and self._client is not None and self._clock() < deadline:
-            self._wait(min(POLL_S, max(0.0, deadline - self._clock())))
+        deadline = time.monotonic() + WORKER_STOP_S
+        while self._in_flight and self._client is not None and time.monotonic() < deadline:
+            self._wait(min(POLL_S, max(0.0, deadline - time.monotonic())))
         if self._client is not None:
             client, self._client = self._client, None
             try:
@@ -174,7 +166,7 @@ class DaskExecutor(Executor):
 
     def _connect(self) -> None:
         """Connect when it is time to try; log a change of state once, not every try."""
-        if self._client is not None or self._clock() < self._next_connect:
+        if self._client is not None or time.monotonic() < self._next_connect:
             return
         import dask.config
         from distributed import Client
@@ -189,7 +181,7 @@ class DaskExecutor(Executor):
             self._names.update(self._view.workers)
         except Exception as exc:  # OSError, TimeoutError, a refused handshake
             self._disconnect()
-            self._next_connect = self._clock() + RECONNECT_S
+            self._next_connect = time.monotonic() + RECONNECT_S
             error = one_line(exc)
             if error != self._last_error:
                 log.warning(
@@ -344,5 +336,5 @@ class DaskExecutor(Executor):
             finished.append(self._lost(flight, self._scheduler_lost_why(flight)))
         self._in_flight.clear()
         self._disconnect()
-        self._next_connect = self._clock() + RECONNECT_S
+        self._next_connect = time.monotonic() + RECONNECT_S
         return finished
