@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mlops_lab.core.errors import ConfigError
 from mlops_lab.core.masking import mask_uri
@@ -64,6 +65,8 @@ class SettingSpec:
     """When set, the only values accepted (a word such as ``all`` or ``none``)."""
     count_range: tuple[int, int] | None = None
     """When set, a whole number within these bounds (a TOML integer is accepted too)."""
+    is_executor: bool = False
+    """``local`` or ``dask://host:port`` (see :func:`dask_address`)."""
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -142,6 +145,15 @@ SPECS: tuple[SettingSpec, ...] = (
         "seconds without a heartbeat after which a runner's executions are failed",
         default="30",
         count_range=(5, 86_400),
+    ),
+    SettingSpec(
+        "executor",
+        "executor",
+        "MLOPS_LAB_EXECUTOR",
+        "where job executions run: local (worker processes on this machine) or "
+        "dask://host:port (a Dask scheduler)",
+        default="local",
+        is_executor=True,
     ),
 )
 _BY_KEY = {s.key: s for s in SPECS}
@@ -242,6 +254,16 @@ class Settings:
         """Seconds a runner may stay silent before its running executions are failed."""
         return float(self._get("heartbeat_timeout"))
 
+    @property
+    def executor(self) -> str:
+        """``local`` or ``dask://host:port``, as written (validated when resolved)."""
+        return self._get("executor")
+
+    @property
+    def dask_scheduler(self) -> str | None:
+        """The Dask scheduler's address (``tcp://host:port``), or None for the local pool."""
+        return dask_address(self.executor)
+
     def store_environment(self) -> dict[str, str]:
         """The variables a process started from here needs to find the same stores, whatever
         source set them here (a job runner, the kernels of its executions)."""
@@ -313,6 +335,8 @@ def _kind(spec: SettingSpec) -> str:
         return f"string, one of {_quoted(spec.choices)}"
     if spec.count_range:
         return f"whole number from {spec.count_range[0]} to {spec.count_range[1]}"
+    if spec.is_executor:
+        return "string, 'local' or 'dask://host:port'"
     return "non-empty string"
 
 
@@ -348,6 +372,8 @@ def resolve_settings(
             _check_choice(spec, values[spec.name])
         if spec.count_range:
             _check_count(spec, values[spec.name])
+        if spec.is_executor:
+            _check_executor(spec, values[spec.name])
 
     # Defaults that depend on other settings: derived after the explicit sources.
     home = Path(values["home"].value or root_path / ".mlops")
@@ -421,6 +447,41 @@ def _check_count(spec: SettingSpec, setting: Setting) -> None:
         f"{setting.value!r}. Set it in that range, or remove it to use the default "
         f"{spec.default}."
     )
+
+
+LOCAL_EXECUTOR = "local"
+DASK_SCHEME = "dask"
+
+
+def dask_address(executor: str) -> str | None:
+    """``dask://host:port`` as the address a Dask client connects to (``tcp://host:port``);
+    None for ``local``. Raises ``ValueError`` for anything else."""
+    text = executor.strip()
+    if text == LOCAL_EXECUTOR:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme != DASK_SCHEME or parts.path not in ("", "/") or parts.query:
+        raise ValueError(text)
+    try:
+        port = parts.port  # ValueError when not a number from 0 to 65535
+    except ValueError:
+        raise ValueError(text) from None
+    if not parts.hostname or not port:
+        raise ValueError(text)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"tcp://{host}:{port}"
+
+
+def _check_executor(spec: SettingSpec, setting: Setting) -> None:
+    """``local`` or a Dask scheduler's ``dask://host:port``; say where a bad value came from."""
+    try:
+        dask_address(setting.value or "")
+    except ValueError:
+        raise ConfigError(
+            f"{_where(spec, setting)} must be 'local' or 'dask://host:port' (a Dask "
+            f"scheduler, e.g. dask://127.0.0.1:8786), got {setting.value!r}. Fix it, or "
+            f"remove it to use the default {spec.default}."
+        ) from None
 
 
 def _quoted(choices: tuple[str, ...]) -> str:

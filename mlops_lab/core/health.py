@@ -10,6 +10,7 @@ fails on it with a traceback.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from mlops_lab.core.config import Setting, Settings
 from mlops_lab.core.masking import mask_uri
 from mlops_lab.core.mlflow import schema
-from mlops_lab.core.probes import Probe, StoreState, probe_uri
+from mlops_lab.core.probes import Probe, StoreState, probe_dask_scheduler, probe_uri
 from mlops_lab.core.store import LabStore
 from mlops_lab.core.version import __version__
 
@@ -46,10 +47,13 @@ class HealthReport:
     mlflow_ui_url: str | None
     settings: list[Setting]
     stores: list[StoreStatus]
+    executor: StoreStatus | None = None
+    """Where job executions run and whether it answers; only when asked for (``info``)."""
 
     @property
     def ok(self) -> bool:
-        return all(s.ok for s in self.stores)
+        checked = [*self.stores, *([self.executor] if self.executor else [])]
+        return all(s.ok for s in checked)
 
 
 def _run_probes(
@@ -100,9 +104,18 @@ def probe_mlflow(uri: str, timeout: float) -> Probe:
 
 
 def check_health(
-    settings: Settings, lab_store: LabStore | None = None, timeout: float = DEFAULT_TIMEOUT
+    settings: Settings,
+    lab_store: LabStore | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    executor: bool = False,
 ) -> HealthReport:
-    """Probe the tracking store, the registry and our own store."""
+    """Probe the tracking store, the registry and our own store, and with ``executor``
+    where job executions run (a Dask scheduler is asked how many workers it has).
+
+    The executor is left out unless asked for: the server's ``/health`` is polled by every
+    open JupyterLab, and a cluster's state is the job runner's business, not the page's.
+    """
     probes: dict[str, tuple[str, Callable[[], Probe]]] = {
         "tracking": (settings.tracking_uri, lambda: probe_mlflow(settings.tracking_uri, timeout)),
         "registry": (settings.registry_uri, lambda: probe_mlflow(settings.registry_uri, timeout)),
@@ -113,10 +126,44 @@ def check_health(
         return Probe(StoreState.ANSWERED, "answered, schema current")
 
     probes["lab"] = (settings.store_url, ping_lab)
+    if executor:
+        probes["executor"] = (settings.executor, lambda: probe_executor(settings, timeout))
+    statuses = _run_probes(probes, timeout)
     return HealthReport(
         version=__version__,
         tracking_uri=mask_uri(settings.tracking_uri) or "",
         mlflow_ui_url=settings.mlflow_ui_url,
         settings=settings.describe(),
-        stores=_run_probes(probes, timeout),
+        stores=[s for s in statuses if s.name != "executor"],
+        executor=next((s for s in statuses if s.name == "executor"), None),
+    )
+
+
+def probe_executor(settings: Settings, timeout: float) -> Probe:
+    """Where job executions run: the local pool, or a Dask scheduler and how many workers
+    and threads it has (raises when the scheduler does not answer, as a store's probe does)."""
+    address = settings.dask_scheduler
+    if address is None:
+        return Probe(
+            StoreState.ANSWERED,
+            f"worker processes on this machine: {settings.job_concurrency} at once, "
+            f"{settings.kernel_pool} warm kernels",
+        )
+    missing = missing_executor_extra(settings)
+    if missing is not None:
+        return Probe(StoreState.DOWN, missing)
+    return probe_dask_scheduler(address, timeout)
+
+
+def missing_executor_extra(settings: Settings) -> str | None:
+    """What to install for the ``executor`` setting to work; None when nothing is missing.
+
+    Cheap (nothing is imported): the runner says it before it starts, and ``info`` too.
+    """
+    if settings.dask_scheduler is None or importlib.util.find_spec("distributed") is not None:
+        return None
+    return (
+        f"executor = {settings.executor!r} needs Dask distributed, which is not installed "
+        "in this Python environment: pip install 'mlops-lab[cluster]' (here and on every Dask "
+        "worker), or set executor = 'local'."
     )

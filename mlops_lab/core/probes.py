@@ -3,17 +3,20 @@
 Shared by ``/health`` and ``mlops-lab info`` (which report every store) and by the MLflow
 connection (which refuses to wait on a tracking server that does not answer). A probe
 says what it checked: a store that answered, one that is not created yet and one whose
-scheme we cannot check are three different answers, not one "ok".
+scheme we cannot check are three different answers, not one "ok". ``mlops-lab info`` also
+probes the Dask scheduler job executions run on, when the settings name one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
@@ -95,3 +98,36 @@ def _probe_sql(uri: str, timeout: float) -> Probe:
     finally:
         engine.dispose()
     return Probe(StoreState.ANSWERED, "answered")
+
+
+def probe_dask_scheduler(address: str, timeout: float) -> Probe:
+    """How many workers and threads the Dask scheduler at ``address`` has; raise
+    ``OSError``/``TimeoutError`` when it does not answer.
+
+    The scheduler is asked for its identity over one connection (no client is registered
+    with it), so probing a busy cluster costs it nothing.
+    """
+    identity = asyncio.run(asyncio.wait_for(_dask_identity(address, timeout), timeout))
+    workers, threads = int(identity.get("n_workers", 0)), int(identity.get("total_threads", 0))
+    if not workers:
+        return Probe(
+            StoreState.ANSWERED,
+            "scheduler answered, but no worker is connected: executions stay queued until one is",
+        )
+    return Probe(StoreState.ANSWERED, f"scheduler answered: {cluster_size(workers, threads)}")
+
+
+def cluster_size(workers: int, threads: int) -> str:
+    """``2 workers, 4 threads`` (``1 worker, 1 thread``): a Dask cluster's size in words."""
+    return (
+        f"{workers} worker{'' if workers == 1 else 's'}, "
+        f"{threads} thread{'' if threads == 1 else 's'}"
+    )
+
+
+async def _dask_identity(address: str, timeout: float) -> dict[str, Any]:
+    from distributed.core import rpc
+
+    async with rpc(address, timeout=timeout, connection_args={}) as scheduler:
+        identity: dict[str, Any] = await scheduler.identity(n_workers=0)
+        return identity

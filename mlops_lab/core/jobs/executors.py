@@ -1,7 +1,9 @@
 """Where claimed executions run: behind one small interface, so the runner does not care.
 
-:class:`LocalExecutor` (the default) keeps warm worker processes on this machine; a Dask
-executor (schedules' issue) will hand the same claimed executions to a cluster.
+:class:`LocalExecutor` (the default) keeps warm worker processes on this machine;
+:class:`~mlops_lab.core.jobs.dask_executor.DaskExecutor` hands the same claimed executions
+to a Dask cluster (``executor = "dask://host:port"``). :func:`executor_for` picks one from
+the settings, importing Dask only when they ask for it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from mlops_lab.core.config import Settings
-from mlops_lab.core.jobs.store import Claimed
+from mlops_lab.core.errors import Unavailable
+from mlops_lab.core.health import missing_executor_extra
+from mlops_lab.core.jobs.store import Claimed, JobStore
 
 log = logging.getLogger("mlops_lab.jobs")
 
@@ -54,6 +58,34 @@ class Executor(ABC):
 
     @abstractmethod
     def shutdown(self) -> None: ...
+
+
+def executor_for(settings: Settings, store: JobStore) -> Executor:
+    """The executor the ``executor`` setting names: the local pool or a Dask cluster.
+
+    Raises:
+        Unavailable: Dask is asked for but not installed (the message names the extra).
+    """
+    address = settings.dask_scheduler
+    if address is None:
+        return LocalExecutor(settings, settings.job_concurrency, settings.kernel_pool)
+    require_executor(settings)
+    from mlops_lab.core.jobs.dask_executor import DaskExecutor
+
+    return DaskExecutor(settings, store, address)
+
+
+def require_executor(settings: Settings) -> None:
+    """Refuse, before a runner starts, an executor whose packages are not installed.
+
+    Cheap (nothing is imported), so a face can call it before it queues anything.
+
+    Raises:
+        Unavailable: naming the extra to install, or the setting to change.
+    """
+    missing = missing_executor_extra(settings)
+    if missing is not None:
+        raise Unavailable(missing)
 
 
 @dataclass

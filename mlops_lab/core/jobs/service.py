@@ -27,8 +27,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from mlops_lab.core.config import Settings, resolve_settings
-from mlops_lab.core.errors import Unavailable
-from mlops_lab.core.jobs.executors import Executor, LocalExecutor
+from mlops_lab.core.errors import MlopsError, Unavailable
+from mlops_lab.core.jobs.executors import Executor, executor_for, require_executor
 from mlops_lab.core.jobs.store import JobStore
 
 log = logging.getLogger("mlops_lab.jobs")
@@ -73,12 +73,14 @@ def ensure_runner(settings: Settings) -> None:
     """Start a runner in the background unless one is running (cheap when one is)."""
     if runner_running(settings):
         return
+    require_executor(settings)  # a missing extra is said now, not after RUNNER_START_S
     settings.home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         **settings.store_environment(),
         "MLOPS_LAB_JOB_CONCURRENCY": str(settings.job_concurrency),
         "MLOPS_LAB_KERNEL_POOL": str(settings.kernel_pool),
+        "MLOPS_LAB_EXECUTOR": settings.executor,
     }
     with runner_log(settings).open("ab") as out:
         process = subprocess.Popen(
@@ -212,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = resolve_settings(args.root)
+    try:
+        require_executor(settings)
+    except MlopsError as exc:
+        log.error("mlops-lab: the job runner cannot start: %s", exc)
+        return 1
     settings.home.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_path(settings)))
     try:
@@ -222,8 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         pid_path(settings).write_text(str(os.getpid()))
         from mlops_lab.core.jobs.api import job_store
 
-        executor = LocalExecutor(settings, settings.job_concurrency, settings.kernel_pool)
-        runner = JobRunner(settings, job_store(settings), executor)
+        store = job_store(settings)
+        runner = JobRunner(settings, store, executor_for(settings, store))
         signal.signal(signal.SIGTERM, lambda *_: runner.stop.set())
         signal.signal(signal.SIGINT, lambda *_: runner.stop.set())
         log.info("mlops-lab: job runner %s for %s", runner.id, settings.root)

@@ -306,6 +306,29 @@ class JobStore:
                 )
         return claimed
 
+    def take_attempt(self, execution_id: str, attempt: int) -> bool:
+        """Take ``attempt`` of an execution: True for the first caller only, ever.
+
+        The attempt's row is inserted (its primary key is the execution and the number),
+        so of two callers exactly one wins, whichever process or host they run in. A Dask
+        task takes its attempt before running it, so the copy Dask starts again after its
+        worker died refuses to run the notebook a second time; the runner takes an attempt
+        that a lost worker may not have begun, so that no copy begins it afterwards.
+        """
+        try:
+            with self.store.transaction() as session:
+                session.add(
+                    AttemptRow(
+                        execution_id=execution_id,
+                        number=attempt,
+                        state=State.RUNNING.value,
+                        started_at=now(),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
     def start_attempt(
         self,
         execution_id: str,

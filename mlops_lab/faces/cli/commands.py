@@ -93,13 +93,14 @@ def settings_from(ctx: click.Context) -> Settings:
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each store.")
 @click.pass_context
 def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
-    """Print every setting, where it came from, and what each store answered.
+    """Print every setting, where it came from, what each store answered, and where job
+    executions run (for a Dask scheduler: whether it answers, with how many workers).
 
-    Exits 2 when a store is down or broken (with or without --json), 1 when the
-    configuration cannot be read.
+    Exits 2 when a store or the Dask scheduler is down or broken (with or without --json),
+    1 when the configuration cannot be read.
     """
     settings = settings_from(ctx)
-    report = check_health(settings, timeout=timeout)
+    report = check_health(settings, timeout=timeout, executor=True)
     if as_json:
         body = {
             "version": report.version,
@@ -114,6 +115,7 @@ def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
                 for s in report.settings
             ],
             "stores": [vars(s) for s in report.stores],
+            "executor": vars(report.executor) if report.executor else None,
         }
         click.echo(json.dumps(body, indent=2))
     else:
@@ -134,6 +136,11 @@ def _print_info(settings: Settings, report: HealthReport) -> None:
     for st in report.stores:
         state = st.state.value if st.ok else st.state.value.upper()
         click.echo(f"  {state:<{state_width}}  {st.name:<8} {st.uri}: {st.message}")
+    if report.executor is not None:
+        ex = report.executor
+        state = ex.state.value if ex.ok else ex.state.value.upper()
+        click.echo("jobs run on:")
+        click.echo(f"  {state:<{state_width}}  {ex.uri}: {ex.message}")
 
 
 COLUMN_WIDTH = 24

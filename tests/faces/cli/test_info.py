@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from mlops_lab.faces.cli import cli
+from tests.dask_cluster import free_port
 
 
 @pytest.fixture
@@ -87,3 +88,24 @@ def test_bad_pyproject_is_one_line_error(runner: CliRunner, tmp_path: Path) -> N
     assert result.exit_code == 1
     assert result.output.startswith("Error: Unknown key 'bogus' in [tool.mlops-lab] of ")
     assert "Traceback" not in result.output
+
+
+def test_info_says_where_jobs_run(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["--root", str(tmp_path), "info"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[lines.index("jobs run on:") + 1].split()[:2] == ["answered", "local:"]
+
+
+def test_info_exits_2_when_the_dask_scheduler_does_not_answer(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    url = f"dask://127.0.0.1:{free_port()}"
+    result = runner.invoke(
+        cli,
+        ["--root", str(tmp_path), "info", "--json", "--timeout", "1.5"],
+        env={"MLOPS_LAB_EXECUTOR": url},
+    )
+    assert result.exit_code == 2, result.output
+    executor = json.loads(result.output)["executor"]
+    assert (executor["uri"], executor["state"], executor["ok"]) == (url, "down", False)
