@@ -1,9 +1,18 @@
 """Schedules and executors benchmarks, run by hand (not in CI); they print the figures the
 README quotes.
 
+    .venv/bin/python benchmarks/bench_schedules.py fire              # part 1 (~3 minutes)
+    .venv/bin/python benchmarks/bench_schedules.py kill              # part 2 (~3 minutes)
     .venv/bin/python benchmarks/bench_schedules.py dask              # part 3 (~1 minute)
     .venv/bin/python benchmarks/bench_schedules.py dask --rounds 3   # alternated, medians
 
+1. ``fire``: two schedulers on one project's store, one inside a ``jupyter server`` (the
+   extension's thread) and one ``mlops-lab scheduler``, and an every-second schedule
+   (``* * * * * *``) for 120 slots: slots missed and duplicated, executions left RUNNING,
+   the fire lag (slot time to the slot's claim) and the start lag (slot time to its
+   execution started by the runner), p50 and p99 (:mod:`schedule_firing`).
+2. ``kill``: the same while the standalone scheduler is SIGKILLed and restarted every
+   20 s.
 3. ``dask``: 40 trivial notebooks submitted at once, run by a two-worker Dask
    ``LocalCluster`` (one thread each, on 127.0.0.1, started here) against the local pool at
    ``job-concurrency = 2``, each on a fresh project after a warm-up: wall time from the
@@ -23,6 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench_jobs import BATCH, _percentiles, _settings, project  # same folder: run as a script
+from schedule_firing import run_firing
+
+SLOTS = 120
+KILL_EVERY_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -123,14 +136,34 @@ def dask(rounds: int = 1) -> None:
     )
 
 
+def firing(kill: bool) -> None:
+    import tempfile
+
+    title = "while the standalone one is SIGKILLed every 20 s" if kill else "both running"
+    print(f"{2 if kill else 1}. two schedulers, an every-second schedule, {SLOTS} slots, {title}")
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-schedules-") as folder:
+        report = run_firing(
+            Path(folder),
+            SLOTS,
+            KILL_EVERY_S if kill else None,
+            progress=lambda line: print(f"   ({line})"),
+        )
+    for line in report.lines():
+        print(f"   {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench_schedules.py", description=__doc__.split("\n")[0])
     parts = parser.add_subparsers(dest="part", required=True)
+    parts.add_parser("fire", help="two schedulers, an every-second schedule, 120 slots")
+    parts.add_parser("kill", help="the same, the standalone scheduler SIGKILLed every 20 s")
     part = parts.add_parser("dask", help="Dask LocalCluster against the local pool, 40 executions")
     part.add_argument("--rounds", type=int, default=1, help="local, then Dask, this many times")
     args = parser.parse_args()
     if args.part == "dask":
         dask(args.rounds)
+    else:
+        firing(kill=args.part == "kill")
 
 
 if __name__ == "__main__":
