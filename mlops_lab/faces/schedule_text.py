@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from mlops_lab.core.jobs.entities import Execution, Schedule, Slot, SlotOutcome
+from mlops_lab.core.jobs.entities import Execution, Schedule, SchedulingStatus, Slot, SlotOutcome
 from mlops_lab.faces.execution_text import (
     duration_text,
     executions_table,
@@ -201,3 +201,15 @@ def schedules_frame(schedules: Sequence[Schedule]) -> pd.DataFrame:
         for s in schedules
     ]
     return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+
+
+def scheduling_line(status: SchedulingStatus) -> str:
+    """``info``'s line on schedules; it says so when they cannot fire (no scheduler runs)."""
+    counts = f"schedules: {status.active} active, {status.paused} paused; "
+    running = f"schedulers running: {status.schedulers}"
+    if status.active and not status.schedulers:
+        return (
+            counts + running + " - no slot fires until one runs: open JupyterLab here, or "
+            "run `mlops-lab scheduler`"
+        )
+    return counts + running

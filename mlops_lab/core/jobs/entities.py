@@ -323,3 +323,13 @@ class Schedule:
     last_execution: Execution | None = None
     problem: str | None = None
     """Why the next slot would fail (its notebook no longer exists), for a flag."""
+
+
+@dataclass(frozen=True)
+class SchedulingStatus:
+    """Whether a project's schedules will fire: for ``info``, which warns when none would."""
+
+    active: int
+    paused: int
+    schedulers: int
+    """Schedulers that beat within ``heartbeat-timeout`` (in Jupyter servers or standalone)."""

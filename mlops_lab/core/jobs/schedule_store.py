@@ -263,6 +263,17 @@ class ScheduleStore:
             query = select(func.count()).select_from(SchedulerRow)
             return int(session.scalar(query.where(SchedulerRow.heartbeat_at >= cutoff)) or 0)
 
+    def counts(self) -> tuple[int, int]:
+        """Schedules not deleted: (active, paused)."""
+        with self.store.transaction() as session:
+            rows = session.execute(
+                select(ScheduleRow.paused, func.count())
+                .where(ScheduleRow.deleted_at.is_(None))
+                .group_by(ScheduleRow.paused)
+            ).all()
+        by_state = {bool(paused): int(n) for paused, n in rows}
+        return by_state.get(False, 0), by_state.get(True, 0)
+
     def forget(self, scheduler_id: str) -> None:
         with self.store.transaction() as session:
             session.execute(delete(SchedulerRow).where(SchedulerRow.id == scheduler_id))

@@ -9,7 +9,7 @@ first slot is not missed by one sleeping until an older schedule's next slot.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mlops_lab.core.config import Settings
@@ -25,11 +25,12 @@ from mlops_lab.core.jobs.entities import (
     Schedule,
     ScheduleRequest,
     ScheduleState,
+    SchedulingStatus,
     Slot,
 )
 from mlops_lab.core.jobs.schedule_store import ScheduleStore, StoredSchedule
 from mlops_lab.core.jobs.store import now
-from mlops_lab.core.store import store_for
+from mlops_lab.core.store import store_exists, store_for
 
 MAX_ACTIVE_LIMIT = 100
 
@@ -144,6 +145,17 @@ def delete_schedule(settings: Settings, schedule_id: str) -> str:
     deleted = schedule_store(settings).delete(schedule_id)
     _changed(settings)
     return deleted
+
+
+def scheduling_status(settings: Settings) -> SchedulingStatus:
+    """How many schedules would fire and how many schedulers run to fire them; a project
+    whose store was never created has neither (and is not given one by looking)."""
+    if not store_exists(settings):
+        return SchedulingStatus(active=0, paused=0, schedulers=0)
+    store = schedule_store(settings)
+    active, paused = store.counts()
+    live = store.live_schedulers(timedelta(seconds=settings.heartbeat_timeout))
+    return SchedulingStatus(active=active, paused=paused, schedulers=live)
 
 
 def _changed(settings: Settings) -> None:

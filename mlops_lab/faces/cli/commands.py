@@ -25,6 +25,7 @@ from mlops_lab.core.probes import StoreState
 from mlops_lab.core.version import __version__
 from mlops_lab.faces.cli.job_commands import job
 from mlops_lab.faces.cli.schedule_commands import schedule, scheduler
+from mlops_lab.faces.schedule_text import scheduling_line
 
 
 class MlopsGroup(click.Group):
@@ -99,8 +100,11 @@ def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
     Exits 2 when a store or the Dask scheduler is down or broken (with or without --json),
     1 when the configuration cannot be read.
     """
+    from mlops_lab.core.jobs.schedules import scheduling_status
+
     settings = settings_from(ctx)
     report = check_health(settings, timeout=timeout, executor=True)
+    scheduling = scheduling_status(settings) if report.ok else None
     if as_json:
         body = {
             "version": report.version,
@@ -116,10 +120,13 @@ def info(ctx: click.Context, as_json: bool, timeout: float) -> None:
             ],
             "stores": [vars(s) for s in report.stores],
             "executor": vars(report.executor) if report.executor else None,
+            "scheduling": vars(scheduling) if scheduling else None,
         }
         click.echo(json.dumps(body, indent=2))
     else:
         _print_info(settings, report)
+        if scheduling is not None:
+            click.echo(scheduling_line(scheduling))
     if not report.ok:
         sys.exit(2)
 

@@ -109,3 +109,36 @@ def test_info_exits_2_when_the_dask_scheduler_does_not_answer(
     assert result.exit_code == 2, result.output
     executor = json.loads(result.output)["executor"]
     assert (executor["uri"], executor["state"], executor["ok"]) == (url, "down", False)
+
+
+def test_info_warns_when_schedules_have_no_scheduler_to_fire_them(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from mlops_lab.core.config import resolve_settings
+    from mlops_lab.core.jobs import schedules
+    from mlops_lab.core.jobs.entities import ScheduleRequest
+    from mlops_lab.core.jobs.scheduler import Scheduler
+    from tests.faces.job_notebooks import adds
+
+    adds(tmp_path)
+    settings = resolve_settings(tmp_path, environ={})
+    request = ScheduleRequest(notebook="work/adds.ipynb", cron="0 3 * * *", timezone="UTC")
+    made = schedules.create_schedule(settings, request)
+    schedules.create_schedule(settings, request)
+    schedules.pause_schedule(settings, made.id)
+    result = runner.invoke(cli, ["--root", str(tmp_path), "info"], env={})
+    assert result.exit_code == 0, result.output
+    line = result.output.splitlines()[-1]
+    assert line.startswith("schedules: 1 active, 1 paused; schedulers running: 0")
+    assert "no slot fires until one runs" in line
+    scheduler = Scheduler(settings, schedules.schedule_store(settings), runs_jobs=False)
+    scheduler.store.beat(scheduler.id, "here", 1, scheduler.port)  # what run() does first
+    try:
+        result = runner.invoke(cli, ["--root", str(tmp_path), "info", "--json"], env={})
+        assert json.loads(result.output)["scheduling"] == {
+            "active": 1,
+            "paused": 1,
+            "schedulers": 1,
+        }
+    finally:
+        scheduler.stop()
