@@ -110,6 +110,44 @@ export async function requestAPI<T>(
 }
 
 /**
+ * What the jobs' and schedules' clients share: the server settings, and a call
+ * that sends a method and, when given, a JSON body. They write (POST, DELETE)
+ * where the runs' client only reads.
+ */
+export abstract class JSONClient {
+  constructor(settings?: ServerConnection.ISettings) {
+    this._settings = settings ?? ServerConnection.makeSettings();
+  }
+
+  /**
+   * @throws {MlopsLabResponseError} when the server answers with an error status
+   * @throws {ServerConnection.NetworkError} when the server cannot be reached
+   */
+  protected call<T>(
+    endPoint: string,
+    method = 'GET',
+    body?: unknown
+  ): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    return requestAPI<T>(endPoint, init, this._settings);
+  }
+
+  private readonly _settings: ServerConnection.ISettings;
+}
+
+/**
+ * The words to show for whatever a call rejected with: our errors carry the
+ * server's own message, written for the user; anything else is stringified.
+ */
+export function messageOf(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+/**
  * Build the error for a non-2xx answer, keeping the server's message verbatim.
  *
  * Exported for the tests and for callers that fetch by other means.

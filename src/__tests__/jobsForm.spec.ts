@@ -8,25 +8,17 @@ import { nullTranslator } from '@jupyterlab/translation';
 import {
   buildRequest,
   gridSize,
-  IField,
   initialFields,
   DEFAULT_OPTIONS,
   IOptions,
   parseSweep,
   parseValue
 } from '../jobs/form';
+import { edit, fields } from './formFields';
 import { jobParametersAnswer, recorded } from './recorded';
 
 const trans = nullTranslator.load('mlops_lab');
 const OPTIONS: IOptions = DEFAULT_OPTIONS;
-
-function fields(): IField[] {
-  return initialFields(jobParametersAnswer().parameters);
-}
-
-function edit(all: IField[], name: string, change: Partial<IField>): IField[] {
-  return all.map(f => (f.name === name ? { ...f, ...change } : f));
-}
 
 describe('initialFields', () => {
   it('fills each field with the notebook default, typed for its input', () => {

@@ -6,7 +6,6 @@
  * beside its field.
  */
 import { nullTranslator } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
 import { act } from 'react';
@@ -21,27 +20,12 @@ import {
   executionsPageAnswer,
   recordedError
 } from './recorded';
+import { render, type, waitFor } from './view';
 
 const trans = nullTranslator.load('mlops_lab');
 
-async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeout) {
-      throw new Error('Timed out waiting for the section to render.');
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
-
 function page(...executions: Execution[]) {
   return { executions, next_page_token: null };
-}
-
-function mount(element: JSX.Element): Widget {
-  const widget = ReactWidget.create(element);
-  Widget.attach(widget, document.body);
-  return widget;
 }
 
 describe('JobsModel', () => {
@@ -137,7 +121,7 @@ describe('JobsSection', () => {
     const model = new JobsModel({ api, trans });
     api.onExecutions = async () =>
       page(makeExecution({ state: 'RUNNING', cells_done: 1, cells_total: 4 }));
-    widget = mount(<JobsSection model={model} trans={trans} />);
+    widget = render(<JobsSection model={model} trans={trans} />);
     await act(() => model.refresh());
     const item = (): HTMLElement =>
       widget!.node.querySelector('.jp-MlopsLab-job') as HTMLElement;
@@ -193,7 +177,7 @@ describe('JobsSection', () => {
         experiment_id: null
       });
     const opened: string[] = [];
-    widget = mount(
+    widget = render(
       <JobsSection
         model={model}
         trans={trans}
@@ -228,7 +212,7 @@ describe('JobsSection', () => {
     api.onLog = async () => executionLogAnswer();
     const model = new JobsModel({ api, trans });
     const opened: string[] = [];
-    widget = mount(
+    widget = render(
       <JobsSection
         model={model}
         trans={trans}
@@ -257,7 +241,7 @@ describe('JobsSection', () => {
 
   it('says how to start when there is no job yet', async () => {
     const model = new JobsModel({ api: new FakeJobsApi(), trans });
-    widget = mount(<JobsSection model={model} trans={trans} />);
+    widget = render(<JobsSection model={model} trans={trans} />);
     await act(() => model.refresh());
     await waitFor(() => widget!.node.textContent!.includes('Run as job'));
     model.dispose();
@@ -275,18 +259,8 @@ describe('RunAsJob', () => {
     return widget!.node.querySelector(`[name="${name}"]`) as HTMLInputElement;
   }
 
-  function type(name: string, value: string): void {
-    const element = input(name);
-    const setter = Object.getOwnPropertyDescriptor(
-      HTMLInputElement.prototype,
-      'value'
-    )!.set!;
-    setter.call(element, value);
-    element.dispatchEvent(new Event('input', { bubbles: true }));
-  }
-
   async function mountForm(api: FakeJobsApi, saved: string[]): Promise<void> {
-    widget = mount(
+    widget = render(
       <RunAsJob
         notebook="train.ipynb"
         api={api}
@@ -307,7 +281,7 @@ describe('RunAsJob', () => {
     expect(input('alpha').value).toBe('0.5');
     expect(input('epochs').value).toBe('3');
     expect(input('verbose').checked).toBe(false);
-    await act(async () => type('alpha', 'abc'));
+    await act(async () => type(widget!.node, 'alpha', 'abc'));
     expect(widget!.node.textContent).toContain(
       "alpha expects float, got 'abc'"
     );
@@ -326,7 +300,7 @@ describe('RunAsJob', () => {
       throw recordedError('job_submit_bad_timeout');
     };
     await mountForm(api, saved);
-    await act(async () => type('timeout', '5'));
+    await act(async () => type(widget!.node, 'timeout', '5'));
     const submit = widget!.node.querySelector(
       '.jp-MlopsLab-jobSubmit'
     ) as HTMLButtonElement;

@@ -5,8 +5,10 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { MlopsLabClient } from '../api/client';
+import { JobsClient } from '../jobs/client';
+import { SchedulesClient } from '../jobs/scheduleClient';
 import { MlopsLabResponseError, requestAPI } from '../request';
-import { healthAnswer, recorded } from './recorded';
+import { healthAnswer, pausedScheduleAnswer, recorded } from './recorded';
 
 type FetchMock = jest.Mock<Promise<Response>, [RequestInfo, RequestInit?]>;
 
@@ -133,5 +135,56 @@ describe('MlopsLabClient.health', () => {
     expect((error as Error).message).toContain(
       "Unknown key 'traking-uri' in [tool.mlops-lab] of <root>/pyproject.toml"
     );
+  });
+});
+
+describe('the clients that write (JSONClient)', () => {
+  function sent(fetch: FetchMock): Request {
+    expect(fetch).toHaveBeenCalledTimes(1);
+    return fetch.mock.calls[0][0] as Request;
+  }
+
+  it('POSTs a JSON body and returns the answer', async () => {
+    const fetch = fetchAnswering(async () =>
+      jsonResponse(200, pausedScheduleAnswer())
+    );
+    const client = new SchedulesClient(settingsWith(fetch));
+
+    const schedule = await client.pause('sch 1');
+
+    expect(schedule).toEqual(pausedScheduleAnswer());
+    const request = sent(fetch);
+    expect(request.method).toBe('POST');
+    expect(new URL(request.url).pathname).toBe(
+      '/mlops-lab/api/schedules/sch%201/pause'
+    );
+    expect(request.headers.get('Content-Type')).toBe('application/json');
+    expect(await request.text()).toBe('{}');
+  });
+
+  it('sends the body it is given', async () => {
+    const fetch = fetchAnswering(async () =>
+      jsonResponse(200, { executions: [], sweep: null, reused: false })
+    );
+    const client = new JobsClient(settingsWith(fetch));
+
+    await client.rerun('exec0001', 'key-1');
+
+    const request = sent(fetch);
+    expect(request.method).toBe('POST');
+    expect(JSON.parse(await request.text())).toEqual({
+      idempotency_key: 'key-1'
+    });
+  });
+
+  it('sends no body with a DELETE', async () => {
+    const fetch = fetchAnswering(async () => jsonResponse(200, { id: 'sch1' }));
+    const client = new SchedulesClient(settingsWith(fetch));
+
+    expect(await client.remove('sch1')).toEqual({ id: 'sch1' });
+
+    const request = sent(fetch);
+    expect(request.method).toBe('DELETE');
+    expect(await request.text()).toBe('');
   });
 });

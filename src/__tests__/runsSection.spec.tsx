@@ -6,7 +6,6 @@
  */
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { noRunsMessage } from '../components/PageStatus';
@@ -21,25 +20,16 @@ import {
   runDetailAnswer,
   runsPageAnswer
 } from './recorded';
+import { render, waitFor } from './view';
 
 const trans = nullTranslator.load('mlops_lab');
-
-async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeout) {
-      throw new Error('Timed out waiting for the section to render.');
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
 
 function mount(
   model: RunsModel,
   mlflowUiUrl: string | null = null,
   onOpenRun?: (experimentId: string, runId: string) => void
 ): Widget {
-  const widget = ReactWidget.create(
+  return render(
     <RunsSection
       model={model}
       trans={trans}
@@ -47,20 +37,16 @@ function mount(
       onOpenRun={onOpenRun}
     />
   );
-  Widget.attach(widget, document.body);
-  return widget;
 }
 
 function mountExplorer(model: RunsModel): Widget {
-  const widget = ReactWidget.create(
+  return render(
     <RunsExplorer
       model={model}
       columns={new ColumnChoices(null)}
       trans={trans}
     />
   );
-  Widget.attach(widget, document.body);
-  return widget;
 }
 
 describe('RunsSection', () => {

@@ -5,7 +5,6 @@
  * working on any level.
  */
 import { nullTranslator } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
 
@@ -15,19 +14,16 @@ import { ColumnChoices } from '../runs/columns';
 import { childrenFilter, RunsModel } from '../runs/model';
 import type { IRunsQuery } from '../tokens';
 import { FakeApi, makePage, makeRun } from './fakeApi';
+import { render, waitFor } from './view';
 
 const trans = nullTranslator.load('mlops_lab');
 
-async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeout) {
-      throw new Error(
-        `Timed out waiting for the table to render: ${shownRows(document.body).join(', ')}`
-      );
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
+/** Wait for `check`, naming the rows shown when it never holds. */
+function waitForRows(check: () => boolean): Promise<void> {
+  return waitFor(
+    check,
+    () => `the table to render: ${shownRows(document.body).join(', ')}`
+  );
 }
 
 function child(
@@ -97,14 +93,13 @@ describe('the Runs explorer as a tree', () => {
 
   function mount(api: FakeApi): HTMLElement {
     model = new RunsModel({ api, trans });
-    widget = ReactWidget.create(
+    widget = render(
       <RunsExplorer
         model={model}
         columns={new ColumnChoices(null)}
         trans={trans}
       />
     );
-    Widget.attach(widget, document.body);
     return widget.node;
   }
 
@@ -120,7 +115,7 @@ describe('the Runs explorer as a tree', () => {
     ];
     serve(api, all, all);
     const node = mount(api);
-    await waitFor(() => shownRows(node).length === 2);
+    await waitForRows(() => shownRows(node).length === 2);
     // Collapsed: the notebook runs only, with how many children the page holds.
     expect(shownRows(node)).toEqual(['0 baseline', '0 notebook']);
     expect(toggleOf(node, 'notebook').getAttribute('aria-expanded')).toBe(
@@ -132,7 +127,7 @@ describe('the Runs explorer as a tree', () => {
     ).toBe('2 children');
 
     toggleOf(node, 'notebook').click();
-    await waitFor(() => shownRows(node).length === 4);
+    await waitForRows(() => shownRows(node).length === 4);
     // The model runs, one level in; the server's order once fetched.
     expect(shownRows(node)).toEqual([
       '0 baseline',
@@ -159,7 +154,7 @@ describe('the Runs explorer as a tree', () => {
     );
 
     toggleOf(node, 'GridSearchCV-1').click();
-    await waitFor(() => shownRows(node).length === 7);
+    await waitForRows(() => shownRows(node).length === 7);
     expect(shownRows(node)).toEqual([
       '0 baseline',
       '0 notebook',
@@ -183,7 +178,7 @@ describe('the Runs explorer as a tree', () => {
 
     // Collapsing the notebook run hides both levels under it.
     toggleOf(node, 'notebook').click();
-    await waitFor(() => shownRows(node).length === 2);
+    await waitForRows(() => shownRows(node).length === 2);
     expect(shownRows(node)).toEqual(['0 baseline', '0 notebook']);
   });
 
@@ -192,16 +187,16 @@ describe('the Runs explorer as a tree', () => {
     const all = [notebook, search, ...candidates];
     serve(api, all, all);
     const node = mount(api);
-    await waitFor(() => shownRows(node).length === 1);
+    await waitForRows(() => shownRows(node).length === 1);
     toggleOf(node, 'notebook').click();
-    await waitFor(() => shownRows(node).length === 2);
+    await waitForRows(() => shownRows(node).length === 2);
     toggleOf(node, 'GridSearchCV-1').click();
-    await waitFor(() => shownRows(node).length === 5);
+    await waitForRows(() => shownRows(node).length === 5);
 
     rowOf(node, 'GridSearchCV-1-candidate-2')
       .querySelector<HTMLInputElement>('.jp-MlopsLab-selectRun')!
       .click();
-    await waitFor(() => model!.state.selected.length === 1);
+    await waitForRows(() => model!.state.selected.length === 1);
     expect(model!.state.selected[0].run_id).toBe(candidates[1].run_id);
     expect(
       rowOf(node, 'GridSearchCV-1-candidate-2').getAttribute('aria-selected')
@@ -210,7 +205,7 @@ describe('the Runs explorer as a tree', () => {
     rowOf(node, 'GridSearchCV-1-candidate-3')
       .querySelector<HTMLButtonElement>('.jp-MlopsLab-linkButton')!
       .click();
-    await waitFor(() => model!.state.detail !== null);
+    await waitForRows(() => model!.state.detail !== null);
     expect(model!.state.detail?.runId).toBe(candidates[2].run_id);
   });
 
@@ -220,14 +215,14 @@ describe('the Runs explorer as a tree', () => {
     // the server as they are expanded.
     serve(api, [notebook], [notebook, forest, search, ...candidates]);
     const node = mount(api);
-    await waitFor(() => shownRows(node).length === 1);
+    await waitForRows(() => shownRows(node).length === 1);
     expect(
       rowOf(node, 'notebook').querySelector('.jp-MlopsLab-childCount')
     ).toBeNull();
     toggleOf(node, 'notebook').click();
-    await waitFor(() => shownRows(node).length === 3);
+    await waitForRows(() => shownRows(node).length === 3);
     toggleOf(node, 'GridSearchCV-1').click();
-    await waitFor(() => shownRows(node).length === 6);
+    await waitForRows(() => shownRows(node).length === 6);
     expect(shownRows(node).slice(3)).toEqual([
       '2 GridSearchCV-1-candidate-1',
       '2 GridSearchCV-1-candidate-2',
@@ -235,7 +230,9 @@ describe('the Runs explorer as a tree', () => {
     ]);
     // A candidate has no children: expanding it says so, under it.
     toggleOf(node, 'GridSearchCV-1-candidate-1').click();
-    await waitFor(() => node.querySelector('.jp-MlopsLab-childNote') !== null);
+    await waitForRows(
+      () => node.querySelector('.jp-MlopsLab-childNote') !== null
+    );
     const note = node.querySelector<HTMLElement>('.jp-MlopsLab-childNote')!;
     expect(note.textContent).toBe('No child runs.');
     expect(note.dataset.depth).toBe('3');
@@ -249,14 +246,14 @@ describe('the Runs explorer as a tree', () => {
     const page = [candidates[0], search];
     serve(api, page, page);
     const node = mount(api);
-    await waitFor(() => shownRows(node).length === 1);
+    await waitForRows(() => shownRows(node).length === 1);
     expect(shownRows(node)).toEqual(['0 GridSearchCV-1']);
     expect(
       rowOf(node, 'GridSearchCV-1').querySelector('.jp-MlopsLab-childOf')
         ?.textContent
     ).toBe(`child of ${notebook.run_id.slice(0, 8)}`);
     toggleOf(node, 'GridSearchCV-1').click();
-    await waitFor(() => shownRows(node).length === 2);
+    await waitForRows(() => shownRows(node).length === 2);
     expect(shownRows(node)).toEqual([
       '0 GridSearchCV-1',
       '1 GridSearchCV-1-candidate-1'
@@ -275,11 +272,11 @@ describe('the Runs explorer as a tree', () => {
           ? makePage([a])
           : makePage([a]);
     const node = mount(api);
-    await waitFor(() => shownRows(node).length === 1);
+    await waitForRows(() => shownRows(node).length === 1);
     toggleOf(node, 'a').click();
-    await waitFor(() => shownRows(node).length === 2);
+    await waitForRows(() => shownRows(node).length === 2);
     toggleOf(node, 'b').click();
-    await waitFor(
+    await waitForRows(
       () =>
         rowOf(node, 'b').querySelector('.jp-MlopsLab-childCount')
           ?.textContent === '1 child'

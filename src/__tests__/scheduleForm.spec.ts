@@ -5,7 +5,7 @@
  */
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { DEFAULT_OPTIONS, IField, initialFields } from '../jobs/form';
+import { DEFAULT_OPTIONS } from '../jobs/form';
 import {
   buildScheduleRequest,
   defaultScheduleOptions,
@@ -13,17 +13,10 @@ import {
   IScheduleOptions,
   timeZones
 } from '../jobs/scheduleForm';
-import { jobParametersAnswer, recorded } from './recorded';
+import { edit, fields } from './formFields';
+import { recorded } from './recorded';
 
 const trans = nullTranslator.load('mlops_lab');
-
-function fields(): IField[] {
-  return initialFields(jobParametersAnswer().parameters);
-}
-
-function edit(all: IField[], name: string, change: Partial<IField>): IField[] {
-  return all.map(f => (f.name === name ? { ...f, ...change } : f));
-}
 
 const WEEKLY: IScheduleOptions = {
   ...defaultScheduleOptions(),

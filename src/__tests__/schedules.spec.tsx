@@ -6,7 +6,6 @@
  * executions and slots, and the polling that follows them).
  */
 import { nullTranslator } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
 import { act } from 'react';
@@ -27,26 +26,9 @@ import {
   recorded,
   recordedError
 } from './recorded';
+import { render, sleep, type, waitFor } from './view';
 
 const trans = nullTranslator.load('mlops_lab');
-
-async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeout) {
-      throw new Error('Timed out waiting for the view to render.');
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
-
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-function mount(element: JSX.Element): Widget {
-  const widget = ReactWidget.create(element);
-  Widget.attach(widget, document.body);
-  return widget;
-}
 
 function serverMessage(name: Parameters<typeof recorded>[0]): string {
   return (recorded(name).body as { message: string }).message;
@@ -63,31 +45,12 @@ describe('RunAsJob, Schedule tab', () => {
   const query = <T extends Element = HTMLElement>(selector: string): T | null =>
     node().querySelector<T>(selector);
 
-  /** Set a control's value as a user would, for React to see. */
-  function type(name: string, value: string): void {
-    const element = query<HTMLInputElement | HTMLSelectElement>(
-      `[name="${name}"]`
-    )!;
-    const prototype =
-      element instanceof HTMLSelectElement
-        ? HTMLSelectElement.prototype
-        : HTMLInputElement.prototype;
-    Object.getOwnPropertyDescriptor(prototype, 'value')!.set!.call(
-      element,
-      value
-    );
-    element.dispatchEvent(
-      new Event(element instanceof HTMLSelectElement ? 'change' : 'input', {
-        bubbles: true
-      })
-    );
-  }
-
-  async function mountForm(
-    schedulesApi: FakeSchedulesApi,
+  /** The form for `train.ipynb`, its parameters read; a Schedule tab with `schedulesApi`. */
+  async function mountRunAsJob(
+    schedulesApi?: FakeSchedulesApi,
     scheduled: Schedule[] = []
   ): Promise<void> {
-    widget = mount(
+    widget = render(
       <RunAsJob
         notebook="train.ipynb"
         api={new FakeJobsApi()}
@@ -99,32 +62,31 @@ describe('RunAsJob, Schedule tab', () => {
       />
     );
     await waitFor(() => query('[name="alpha"]') !== null);
+  }
+
+  /** The form on its Schedule tab. */
+  async function mountForm(
+    schedulesApi: FakeSchedulesApi,
+    scheduled: Schedule[] = []
+  ): Promise<void> {
+    await mountRunAsJob(schedulesApi, scheduled);
     const tab = query<HTMLButtonElement>('[data-mode="schedule"]')!;
     await act(async () => tab.click());
     await waitFor(() => query('[name="cron"]') !== null);
   }
 
   it('has no Schedule tab without the schedules API', async () => {
-    widget = mount(
-      <RunAsJob
-        notebook="train.ipynb"
-        api={new FakeJobsApi()}
-        trans={trans}
-        save={async () => undefined}
-        onSubmitted={() => undefined}
-      />
-    );
-    await waitFor(() => query('[name="alpha"]') !== null);
+    await mountRunAsJob();
     expect(query('[role="tablist"]')).toBeNull();
   });
 
   it('reads the cron once typing stops and shows it in words with its next runs', async () => {
     const api = new FakeSchedulesApi();
     await mountForm(api);
-    await act(async () => type('timezone', 'Europe/Paris'));
+    await act(async () => type(node(), 'timezone', 'Europe/Paris'));
     // Keystrokes closer together than the delay: only the last one is read.
     for (const text of ['30', '30 2', '30 2 * * 1']) {
-      await act(async () => type('cron', text));
+      await act(async () => type(node(), 'cron', text));
       await act(() => sleep(PREVIEW_DELAY / 3));
     }
     await act(() => sleep(PREVIEW_DELAY + 100));
@@ -154,9 +116,9 @@ describe('RunAsJob, Schedule tab', () => {
           })
         : cronPreviewAnswer();
     await mountForm(api);
-    await act(async () => type('cron', '0 1 * * *'));
+    await act(async () => type(node(), 'cron', '0 1 * * *'));
     await act(() => sleep(PREVIEW_DELAY + 100));
-    await act(async () => type('cron', '30 2 * * 1'));
+    await act(async () => type(node(), 'cron', '30 2 * * 1'));
     await act(() => sleep(PREVIEW_DELAY + 100));
     const description = () =>
       query('.jp-MlopsLab-cronDescription')?.textContent;
@@ -175,7 +137,7 @@ describe('RunAsJob, Schedule tab', () => {
       throw recordedError('schedule_preview_bad_cron');
     };
     await mountForm(api);
-    await act(async () => type('cron', '0 25 * * *'));
+    await act(async () => type(node(), 'cron', '0 25 * * *'));
     await act(() => sleep(PREVIEW_DELAY + 100));
     const cronError = () =>
       query('[data-param="cron"] .jp-MlopsLab-fieldError');
@@ -188,7 +150,7 @@ describe('RunAsJob, Schedule tab', () => {
     api.onPreview = async () => {
       throw recordedError('schedule_preview_bad_timezone');
     };
-    await act(async () => type('cron', '0 2 * * *'));
+    await act(async () => type(node(), 'cron', '0 2 * * *'));
     await act(() => sleep(PREVIEW_DELAY + 100));
     const zoneError = () =>
       query('[data-param="timezone"] .jp-MlopsLab-fieldError');
@@ -231,12 +193,12 @@ describe('RunAsJob, Schedule tab', () => {
     };
     await mountForm(api, scheduled);
     await act(async () => {
-      type('cron', '30 2 * * 1');
-      type('timezone', 'Europe/Paris');
-      type('alpha', '2.5');
-      type('concurrency', 'queue');
-      type('catch_up', 'none');
-      type('end_at', '2027-01-31T23:00');
+      type(node(), 'cron', '30 2 * * 1');
+      type(node(), 'timezone', 'Europe/Paris');
+      type(node(), 'alpha', '2.5');
+      type(node(), 'concurrency', 'queue');
+      type(node(), 'catch_up', 'none');
+      type(node(), 'end_at', '2027-01-31T23:00');
     });
     const submit = query<HTMLButtonElement>('.jp-MlopsLab-jobSubmit')!;
     expect(submit.textContent).toBe('Create schedule');
@@ -269,7 +231,7 @@ describe('RunAsJob, Schedule tab', () => {
     expect(scheduled).toEqual([]);
 
     api.onCreate = async () => makeSchedule();
-    await act(async () => type('max_active', '1'));
+    await act(async () => type(node(), 'max_active', '1'));
     await act(async () => submit.click());
     await waitFor(() => scheduled.length === 1);
     expect(query('.jp-MlopsLab-jobFormDone')!.textContent).toContain(
@@ -385,7 +347,7 @@ describe('SchedulesList', () => {
       jobsApi: options.jobsApi ?? new FakeJobsApi(),
       trans
     });
-    widget = mount(
+    widget = render(
       <SchedulesList
         model={model}
         trans={trans}

@@ -14,18 +14,9 @@ import { RunsModel } from '../runs/model';
 import { missingExtensionMessage, unreachableMessage } from '../status';
 import { FakeApi } from './fakeApi';
 import { experimentsAnswer, healthWith } from './recorded';
+import { waitFor } from './view';
 
 const trans = nullTranslator.load('mlops_lab');
-
-async function waitFor(check: () => boolean, timeout = 2000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeout) {
-      throw new Error('Timed out waiting for the sidebar to render.');
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
 
 function networkError(): ServerConnection.NetworkError {
   return new ServerConnection.NetworkError(new TypeError('Failed to fetch'));

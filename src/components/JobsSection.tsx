@@ -11,6 +11,9 @@ import { isActive, JobsModel } from '../jobs/model';
 import type { SchedulesModel } from '../jobs/scheduleModel';
 import { SchedulesList } from './SchedulesList';
 import { CollapsibleSection } from './CollapsibleSection';
+import { JobsError } from './JobsError';
+import { OutputButton } from './OutputButton';
+import { StateBadge } from './StateBadge';
 import { useModelState } from './useModelState';
 
 export interface IJobsSectionProps {
@@ -58,11 +61,7 @@ export function JobsSection(props: IJobsSectionProps): JSX.Element {
           onOpenOutput={props.onOpenOutput}
         />
       )}
-      {state.error && (
-        <div className="jp-MlopsLab-jobsError" role="alert">
-          {state.error}
-        </div>
-      )}
+      <JobsError error={state.error} />
       {state.loaded && state.executions.length === 0 && !state.error && (
         <div className="jp-MlopsLab-hint">
           {trans.__(
@@ -111,11 +110,7 @@ function ExecutionItem(
         <span className="jp-MlopsLab-jobName" title={execution.notebook}>
           {execution.job_name || baseName(execution.notebook)}
         </span>
-        <span
-          className={`jp-MlopsLab-jobState jp-MlopsLab-jobState-${execution.state.toLowerCase()}`}
-        >
-          {execution.state}
-        </span>
+        <StateBadge state={execution.state} />
       </div>
       <div className="jp-MlopsLab-jobMeta">
         <span className="jp-MlopsLab-jobProgress">
@@ -156,13 +151,11 @@ function ExecutionItem(
       )}
       <div className="jp-MlopsLab-jobActions">
         {props.onOpenOutput && (
-          <button
-            className="jp-MlopsLab-linkButton jp-MlopsLab-jobOutput"
-            disabled={execution.state === 'QUEUED'}
-            onClick={() => props.onOpenOutput?.(execution)}
-          >
-            {trans.__('Output')}
-          </button>
+          <OutputButton
+            execution={execution}
+            trans={trans}
+            onOpenOutput={props.onOpenOutput}
+          />
         )}
         <button
           className="jp-MlopsLab-linkButton jp-MlopsLab-jobLog"

@@ -13,7 +13,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 
 import type { NotebookParameters, Schedule, Submission } from '../api/types';
-import { MlopsLabResponseError } from '../request';
+import { messageOf, MlopsLabResponseError } from '../request';
 import type { IJobsAPI } from '../jobs/client';
 import type { ISchedulesAPI } from '../jobs/scheduleClient';
 import {
@@ -35,6 +35,7 @@ import {
 } from '../jobs/form';
 import { newKey } from '../jobs/model';
 import { FieldError } from './FieldError';
+import { plainChoices, SelectField, TextField } from './FormField';
 import { ScheduleFields } from './ScheduleFields';
 
 export interface IRunAsJobProps {
@@ -98,7 +99,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
         if (!cancelled) {
           setLoad({
             status: 'error',
-            message: reason instanceof Error ? reason.message : String(reason)
+            message: messageOf(reason)
           });
         }
       }
@@ -129,27 +130,27 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
     }
   };
 
-  const updateOption = (name: keyof IOptions, value: string): void => {
+  /** After an option's edit: its request field's message is out of date. */
+  const editedParam = (param: string): void => {
     edited();
-    setOptions(o => ({ ...o, [name]: value }));
     setErrors(e => {
       const rest = { ...e };
-      delete rest[OPTION_PARAMS[name]];
+      delete rest[param];
       return rest;
     });
+  };
+
+  const updateOption = (name: keyof IOptions, value: string): void => {
+    editedParam(OPTION_PARAMS[name]);
+    setOptions(o => ({ ...o, [name]: value }));
   };
 
   const updateSchedule = (
     name: keyof IScheduleOptions,
     value: string
   ): void => {
-    edited();
+    editedParam(SCHEDULE_PARAMS[name]);
     setSchedule(o => ({ ...o, [name]: value }));
-    setErrors(e => {
-      const rest = { ...e };
-      delete rest[SCHEDULE_PARAMS[name]];
-      return rest;
-    });
   };
 
   const switchMode = (next: FormMode): void => {
@@ -163,7 +164,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
   /** A 400 beside the field its `param` names, anything else above the button. */
   const showFailure = (reason: unknown): void => {
     const param = reason instanceof MlopsLabResponseError ? reason.param : null;
-    const message = reason instanceof Error ? reason.message : String(reason);
+    const message = messageOf(reason);
     const known =
       param !== null &&
       (OPTION_FIELDS.includes(param) ||
@@ -173,6 +174,27 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
       setErrors({ [param]: message });
     } else {
       setFormError(message);
+    }
+  };
+
+  /**
+   * Save the notebook (the job runs the file, not the editor's copy), then
+   * `request`; the button stays disabled, and a second click does nothing,
+   * until the answer.
+   */
+  const send = async (request: () => Promise<void>): Promise<void> => {
+    inFlight.current = true;
+    setSubmitting(true);
+    setErrors({});
+    setFormError(null);
+    try {
+      await props.save();
+      await request();
+    } catch (reason) {
+      showFailure(reason);
+    } finally {
+      inFlight.current = false;
+      setSubmitting(false);
     }
   };
 
@@ -188,12 +210,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
       setErrors(built.errors);
       return;
     }
-    inFlight.current = true;
-    setSubmitting(true);
-    setErrors({});
-    setFormError(null);
-    try {
-      await props.save();
+    await send(async () => {
       const made = await api.create(built.request);
       props.onScheduled?.(made);
       setDone(
@@ -204,12 +221,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
           made.timezone
         )
       );
-    } catch (reason) {
-      showFailure(reason);
-    } finally {
-      inFlight.current = false;
-      setSubmitting(false);
-    }
+    });
   };
 
   const submit = async (): Promise<void> => {
@@ -224,12 +236,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
       setErrors(built.errors);
       return;
     }
-    inFlight.current = true;
-    setSubmitting(true);
-    setErrors({});
-    setFormError(null);
-    try {
-      await props.save();
+    await send(async () => {
       const submission = await api.submit(built.request);
       key.current = newKey();
       props.onSubmitted(submission);
@@ -244,12 +251,7 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
               )
             : trans.__('Queued %1 executions.', count)
       );
-    } catch (reason) {
-      showFailure(reason);
-    } finally {
-      inFlight.current = false;
-      setSubmitting(false);
-    }
+    });
   };
 
   if (load.status === 'loading') {
@@ -341,22 +343,16 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
       )}
       <fieldset className="jp-MlopsLab-jobFields">
         <legend>{trans.__('Options')}</legend>
-        <label className="jp-MlopsLab-jobField" data-param="kernel_name">
-          <span className="jp-MlopsLab-label">{trans.__('Kernel')}</span>
-          <select
-            className="jp-mod-styled"
-            name="kernel_name"
-            value={options.kernelName}
-            onChange={e => updateOption('kernelName', e.target.value)}
-          >
-            {[...new Set([info.kernel_name, ...info.kernels])].map(name => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-          <FieldError error={errors.kernel_name} />
-        </label>
+        <SelectField
+          param="kernel_name"
+          label={trans.__('Kernel')}
+          value={options.kernelName}
+          choices={plainChoices([
+            ...new Set([info.kernel_name, ...info.kernels])
+          ])}
+          error={errors.kernel_name}
+          onChange={value => updateOption('kernelName', value)}
+        />
         <OptionInput
           option="timeout"
           label={trans.__('Timeout (s)')}
@@ -378,18 +374,16 @@ export function RunAsJob(props: IRunAsJobProps): JSX.Element {
               placeholder={trans.__('e.g. accuracy')}
               {...optionProps}
             />
-            <label className="jp-MlopsLab-jobField" data-param="sweep_goal">
-              <span className="jp-MlopsLab-label">{trans.__('Goal')}</span>
-              <select
-                className="jp-mod-styled"
-                name="sweep_goal"
-                value={options.sweepGoal}
-                onChange={e => updateOption('sweepGoal', e.target.value)}
-              >
-                <option value="max">{trans.__('highest')}</option>
-                <option value="min">{trans.__('lowest')}</option>
-              </select>
-            </label>
+            <SelectField
+              param="sweep_goal"
+              label={trans.__('Goal')}
+              value={options.sweepGoal}
+              choices={[
+                { value: 'max', label: trans.__('highest') },
+                { value: 'min', label: trans.__('lowest') }
+              ]}
+              onChange={value => updateOption('sweepGoal', value)}
+            />
             <OptionInput
               option="concurrency"
               label={trans.__('At once')}
@@ -459,20 +453,15 @@ interface IOptionInputProps {
 function OptionInput(props: IOptionInputProps): JSX.Element {
   const param = OPTION_PARAMS[props.option];
   return (
-    <label className="jp-MlopsLab-jobField" data-param={param}>
-      <span className="jp-MlopsLab-label">{props.label}</span>
-      <input
-        className="jp-mod-styled"
-        name={param}
-        type="text"
-        inputMode={props.inputMode}
-        placeholder={props.placeholder}
-        value={props.options[props.option]}
-        aria-invalid={props.errors[param] !== undefined}
-        onChange={e => props.onChange(props.option, e.target.value)}
-      />
-      <FieldError error={props.errors[param]} />
-    </label>
+    <TextField
+      param={param}
+      label={props.label}
+      inputMode={props.inputMode}
+      placeholder={props.placeholder}
+      value={props.options[props.option]}
+      error={props.errors[param]}
+      onChange={value => props.onChange(props.option, value)}
+    />
   );
 }
 

@@ -11,8 +11,8 @@ import React, { useEffect, useMemo, useState } from 'react';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { CronPreview } from '../api/types';
-import { MlopsLabResponseError } from '../request';
-import { FieldError } from './FieldError';
+import { messageOf, MlopsLabResponseError } from '../request';
+import { FormField, plainChoices, SelectField, TextField } from './FormField';
 import type { ISchedulesAPI } from '../jobs/scheduleClient';
 import {
   fireTimeText,
@@ -59,8 +59,7 @@ export function useCronPreview(
           if (current) {
             setState({
               status: 'error',
-              message:
-                reason instanceof Error ? reason.message : String(reason),
+              message: messageOf(reason),
               param:
                 reason instanceof MlopsLabResponseError ? reason.param : null
             });
@@ -89,7 +88,7 @@ export function ScheduleFields(props: IScheduleFieldsProps): JSX.Element {
   const { api, schedule, errors, trans, onChange } = props;
   const preview = useCronPreview(api, schedule.cron, schedule.timezone);
   const zones = useMemo(
-    () => timeZones(schedule.timezone),
+    () => plainChoices(timeZones(schedule.timezone)),
     [schedule.timezone]
   );
   // The preview's 400 goes under the field it names (the zone's under the
@@ -104,8 +103,7 @@ export function ScheduleFields(props: IScheduleFieldsProps): JSX.Element {
   return (
     <fieldset className="jp-MlopsLab-jobFields jp-MlopsLab-scheduleFields">
       <legend>{trans.__('Schedule')}</legend>
-      <label className="jp-MlopsLab-jobField" data-param="cron">
-        <span className="jp-MlopsLab-label">{trans.__('Cron')}</span>
+      <FormField param="cron" label={trans.__('Cron')} error={cronError}>
         <input
           className="jp-mod-styled jp-MlopsLab-cronInput"
           name="cron"
@@ -122,93 +120,60 @@ export function ScheduleFields(props: IScheduleFieldsProps): JSX.Element {
           timezone={schedule.timezone}
           trans={trans}
         />
-        <FieldError error={cronError} />
-      </label>
-      <label className="jp-MlopsLab-jobField" data-param="timezone">
-        <span className="jp-MlopsLab-label">{trans.__('Time zone')}</span>
-        <select
-          className="jp-mod-styled"
-          name="timezone"
-          value={schedule.timezone}
-          aria-invalid={zoneError !== undefined}
-          onChange={e => onChange('timezone', e.target.value)}
-        >
-          {zones.map(zone => (
-            <option key={zone} value={zone}>
-              {zone}
-            </option>
-          ))}
-        </select>
-        <FieldError error={zoneError} />
-      </label>
-      <label
-        className="jp-MlopsLab-jobField"
-        data-param="concurrency"
+      </FormField>
+      <SelectField
+        param="timezone"
+        label={trans.__('Time zone')}
+        value={schedule.timezone}
+        choices={zones}
+        error={zoneError}
+        onChange={value => onChange('timezone', value)}
+      />
+      <SelectField
+        param="concurrency"
+        label={trans.__('While one still runs')}
         title={trans.__(
           'When a slot comes while earlier executions still run: skip it, or queue it'
         )}
-      >
-        <span className="jp-MlopsLab-label">
-          {trans.__('While one still runs')}
-        </span>
-        <select
-          className="jp-mod-styled"
-          name="concurrency"
-          value={schedule.concurrency}
-          onChange={e => onChange('concurrency', e.target.value)}
-        >
-          <option value="skip">{trans.__('skip the slot')}</option>
-          <option value="queue">{trans.__('queue it')}</option>
-        </select>
-        <FieldError error={errors.concurrency} />
-      </label>
-      <label className="jp-MlopsLab-jobField" data-param="max_active">
-        <span className="jp-MlopsLab-label">{trans.__('Max active')}</span>
-        <input
-          className="jp-mod-styled"
-          name="max_active"
-          type="text"
-          inputMode="numeric"
-          value={schedule.maxActive}
-          aria-invalid={errors.max_active !== undefined}
-          onChange={e => onChange('maxActive', e.target.value)}
-        />
-        <FieldError error={errors.max_active} />
-      </label>
-      <label
-        className="jp-MlopsLab-jobField"
-        data-param="catch_up"
+        value={schedule.concurrency}
+        choices={[
+          { value: 'skip', label: trans.__('skip the slot') },
+          { value: 'queue', label: trans.__('queue it') }
+        ]}
+        error={errors.concurrency}
+        onChange={value => onChange('concurrency', value)}
+      />
+      <TextField
+        param="max_active"
+        label={trans.__('Max active')}
+        inputMode="numeric"
+        value={schedule.maxActive}
+        error={errors.max_active}
+        onChange={value => onChange('maxActive', value)}
+      />
+      <SelectField
+        param="catch_up"
+        label={trans.__('Catch up')}
         title={trans.__(
           'Which slots missed while no scheduler ran still fire once one runs again'
         )}
-      >
-        <span className="jp-MlopsLab-label">{trans.__('Catch up')}</span>
-        <select
-          className="jp-mod-styled"
-          name="catch_up"
-          value={schedule.catchUp}
-          onChange={e => onChange('catchUp', e.target.value)}
-        >
-          <option value="none">{trans.__('none of the missed slots')}</option>
-          <option value="last">{trans.__('the last missed slot')}</option>
-          <option value="all">{trans.__('every missed slot')}</option>
-        </select>
-        <FieldError error={errors.catch_up} />
-      </label>
-      <label className="jp-MlopsLab-jobField" data-param="end_at">
-        <span className="jp-MlopsLab-label">
-          {trans.__('End (in its time zone)')}
-        </span>
-        <input
-          className="jp-mod-styled"
-          name="end_at"
-          type="datetime-local"
-          value={schedule.endAt}
-          aria-invalid={errors.end_at !== undefined}
-          onChange={e => onChange('endAt', e.target.value)}
-        />
-        <FieldError error={errors.end_at} />
-      </label>
+        value={schedule.catchUp}
+        choices={[
+          { value: 'none', label: trans.__('none of the missed slots') },
+          { value: 'last', label: trans.__('the last missed slot') },
+          { value: 'all', label: trans.__('every missed slot') }
+        ]}
+        error={errors.catch_up}
+        onChange={value => onChange('catchUp', value)}
+      />
+      <TextField
+        param="end_at"
+        label={trans.__('End (in its time zone)')}
+        type="datetime-local"
+        value={schedule.endAt}
+        error={errors.end_at}
+        onChange={value => onChange('endAt', value)}
+      />
     </fieldset>
   );
 }

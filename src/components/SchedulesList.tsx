@@ -11,6 +11,9 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { Execution, Schedule, Slot } from '../api/types';
 import { browserTimeZone, fireTimeText } from '../jobs/scheduleForm';
 import type { IScheduleDetails, SchedulesModel } from '../jobs/scheduleModel';
+import { JobsError } from './JobsError';
+import { OutputButton } from './OutputButton';
+import { StateBadge } from './StateBadge';
 import { useModelState } from './useModelState';
 
 export interface ISchedulesListProps {
@@ -56,11 +59,7 @@ export function SchedulesList(props: ISchedulesListProps): JSX.Element | null {
   return (
     <div className="jp-MlopsLab-schedules">
       <h3 className="jp-MlopsLab-subheading">{trans.__('Schedules')}</h3>
-      {state.error && (
-        <div className="jp-MlopsLab-jobsError" role="alert">
-          {state.error}
-        </div>
-      )}
+      <JobsError error={state.error} />
       <ul className="jp-MlopsLab-scheduleList">
         {state.schedules.map(schedule => (
           <ScheduleItem
@@ -108,11 +107,7 @@ function ScheduleItem(
             ⚠
           </span>
         )}
-        <span
-          className={`jp-MlopsLab-jobState jp-MlopsLab-scheduleState-${schedule.state.toLowerCase()}`}
-        >
-          {schedule.state}
-        </span>
+        <StateBadge state={schedule.state} of="schedule" />
       </div>
       <div
         className="jp-MlopsLab-jobMeta jp-MlopsLab-scheduleCron"
@@ -131,12 +126,7 @@ function ScheduleItem(
         <span className="jp-MlopsLab-scheduleLast">
           {last ? (
             <>
-              {trans.__('Last:')}{' '}
-              <span
-                className={`jp-MlopsLab-jobState jp-MlopsLab-jobState-${last.state.toLowerCase()}`}
-              >
-                {last.state}
-              </span>
+              {trans.__('Last:')} <StateBadge state={last.state} />
             </>
           ) : (
             trans.__('Not run yet')
@@ -209,11 +199,7 @@ function ScheduleDetails(props: {
   const here = browserTimeZone();
   return (
     <div className="jp-MlopsLab-scheduleDetails">
-      {details.error && (
-        <div className="jp-MlopsLab-jobsError" role="alert">
-          {details.error}
-        </div>
-      )}
+      <JobsError error={details.error} />
       <div className="jp-MlopsLab-label">{trans.__('Executions')}</div>
       {details.executions.length === 0 ? (
         <div className="jp-MlopsLab-hint">{trans.__('None yet.')}</div>
@@ -226,20 +212,14 @@ function ScheduleDetails(props: {
               data-execution-id={execution.id}
               data-state={execution.state}
             >
-              <span
-                className={`jp-MlopsLab-jobState jp-MlopsLab-jobState-${execution.state.toLowerCase()}`}
-              >
-                {execution.state}
-              </span>
+              <StateBadge state={execution.state} />
               <span>{fireTimeText(execution.created_at, here, trans)}</span>
               {props.onOpenOutput && (
-                <button
-                  className="jp-MlopsLab-linkButton jp-MlopsLab-jobOutput"
-                  disabled={execution.state === 'QUEUED'}
-                  onClick={() => props.onOpenOutput?.(execution)}
-                >
-                  {trans.__('Output')}
-                </button>
+                <OutputButton
+                  execution={execution}
+                  trans={trans}
+                  onOpenOutput={props.onOpenOutput}
+                />
               )}
             </li>
           ))}

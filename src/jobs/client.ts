@@ -4,9 +4,7 @@
  * Beside `IMlopsLabAPI` rather than in it, so the runs' client (and every fake of
  * it in the tests) does not grow with each feature.
  */
-import { ServerConnection } from '@jupyterlab/services';
-
-import { requestAPI } from '../request';
+import { JSONClient } from '../request';
 import type {
   Execution,
   ExecutionLog,
@@ -104,68 +102,45 @@ export function executionsQueryString(query: IExecutionsQuery = {}): string {
 }
 
 /** Calls `/mlops-lab/api/jobs` and `/executions` on JupyterLab's server. */
-export class JobsClient implements IJobsAPI {
-  constructor(settings?: ServerConnection.ISettings) {
-    this._settings = settings ?? ServerConnection.makeSettings();
-  }
-
+export class JobsClient extends JSONClient implements IJobsAPI {
   parameters(notebook: string): Promise<NotebookParameters> {
     const search = new URLSearchParams({ notebook });
-    return this._call(`jobs/parameters?${search.toString()}`);
+    return this.call(`jobs/parameters?${search.toString()}`);
   }
 
   submit(request: JobRequest): Promise<Submission> {
-    return this._call('jobs', 'POST', request);
+    return this.call('jobs', 'POST', request);
   }
 
   executions(query?: IExecutionsQuery): Promise<ExecutionPage> {
-    return this._call(`executions${executionsQueryString(query)}`);
+    return this.call(`executions${executionsQueryString(query)}`);
   }
 
   execution(id: string): Promise<Execution> {
-    return this._call(`executions/${encodeURIComponent(id)}`);
+    return this.call(`executions/${encodeURIComponent(id)}`);
   }
 
   log(id: string, offset = 0): Promise<ExecutionLog> {
-    return this._call(
+    return this.call(
       `executions/${encodeURIComponent(id)}/log?offset=${offset}`
     );
   }
 
   outputNotebook(id: string): Promise<OutputNotebook> {
-    return this._call(`executions/${encodeURIComponent(id)}/notebook`);
+    return this.call(`executions/${encodeURIComponent(id)}/notebook`);
   }
 
   cancel(id: string): Promise<Execution> {
-    return this._call(
-      `executions/${encodeURIComponent(id)}/cancel`,
-      'POST',
-      {}
-    );
+    return this.call(`executions/${encodeURIComponent(id)}/cancel`, 'POST', {});
   }
 
   rerun(id: string, idempotencyKey?: string): Promise<Submission> {
-    return this._call(`executions/${encodeURIComponent(id)}/rerun`, 'POST', {
+    return this.call(`executions/${encodeURIComponent(id)}/rerun`, 'POST', {
       idempotency_key: idempotencyKey ?? null
     });
   }
 
   sweep(id: string): Promise<Sweep> {
-    return this._call(`sweeps/${encodeURIComponent(id)}`);
+    return this.call(`sweeps/${encodeURIComponent(id)}`);
   }
-
-  private _call<T>(
-    endPoint: string,
-    method = 'GET',
-    body?: unknown
-  ): Promise<T> {
-    const init: RequestInit = { method };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      init.headers = { 'Content-Type': 'application/json' };
-    }
-    return requestAPI<T>(endPoint, init, this._settings);
-  }
-
-  private readonly _settings: ServerConnection.ISettings;
 }

@@ -9,10 +9,11 @@
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { UUID } from '@lumino/coreutils';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import type { Execution, Submission } from '../api/types';
+import { messageOf } from '../request';
 import type { IJobsAPI } from './client';
+import { IPolledState, PolledModel } from './polledModel';
 
 /** Poll delays in ms: while something runs, and when all is finished. */
 export const ACTIVE_DELAY = 1000;
@@ -21,96 +22,73 @@ export const IDLE_DELAY = 10000;
 /** How many executions the section lists. */
 export const LIST_SIZE = 30;
 
-export interface IJobsState {
+/** The executions listed; `busy` holds the ids whose cancel or re-run is on its way. */
+export interface IJobsState extends IPolledState {
   executions: Execution[];
   /** null until the first answer. */
   loaded: boolean;
-  /** The last refresh's error message, or null. */
-  error: string | null;
   /** Logs opened in the section, by execution id. */
   logs: Record<string, { text: string; offset: number; complete: boolean }>;
-  /** Ids whose cancel or re-run is on its way (their buttons are disabled). */
-  busy: string[];
 }
 
 export function isActive(execution: Execution): boolean {
   return execution.state === 'QUEUED' || execution.state === 'RUNNING';
 }
 
-export class JobsModel {
+export class JobsModel extends PolledModel<IJobsState> {
   constructor(options: {
     api: IJobsAPI;
     trans: TranslationBundle;
     /** Whether the section can be seen; no polling while it cannot. */
     isVisible?: () => boolean;
   }) {
+    super({
+      initial: {
+        executions: [],
+        loaded: false,
+        error: null,
+        logs: {},
+        busy: []
+      },
+      trans: options.trans,
+      isVisible: options.isVisible
+    });
     this._api = options.api;
-    this._trans = options.trans;
-    this._isVisible = options.isVisible ?? (() => true);
-  }
-
-  get state(): IJobsState {
-    return this._state;
-  }
-
-  get stateChanged(): ISignal<this, IJobsState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
-  /** Start polling (the first refresh at once). */
-  start(): void {
-    if (!this._started) {
-      this._started = true;
-      void this.refresh();
-    }
   }
 
   /** The delay before the next poll given what is listed. */
   nextDelay(): number {
-    return this._state.executions.some(isActive) ? ACTIVE_DELAY : IDLE_DELAY;
+    return this.state.executions.some(isActive) ? ACTIVE_DELAY : IDLE_DELAY;
   }
 
-  /** Fetch the list (and open logs) now, then schedule the next poll. */
-  async refresh(): Promise<void> {
-    if (this._disposed) {
-      return;
+  /** Fetch the list, then read on the open logs. */
+  protected async read(): Promise<void> {
+    try {
+      const page = await this._api.executions({ maxResults: LIST_SIZE });
+      this.setState({ executions: page.executions, loaded: true, error: null });
+    } catch (reason) {
+      this.setState({ loaded: true, error: messageOf(reason) });
     }
-    this._clearTimer();
-    if (this._isVisible()) {
-      try {
-        const page = await this._api.executions({ maxResults: LIST_SIZE });
-        this._set({ executions: page.executions, loaded: true, error: null });
-      } catch (reason) {
-        this._set({ loaded: true, error: messageOf(reason) });
-      }
-      await this._readLogs();
-    }
-    if (!this._disposed && this._started) {
-      this._timer = setTimeout(() => void this.refresh(), this.nextDelay());
-    }
+    await this._readLogs();
   }
 
   /** Put a submit's executions at the top at once, and poll fast from now. */
   addSubmission(submission: Submission): void {
     const ids = new Set(submission.executions.map(e => e.id));
-    this._set({
+    this.setState({
       executions: [
         ...submission.executions,
-        ...this._state.executions.filter(e => !ids.has(e.id))
+        ...this.state.executions.filter(e => !ids.has(e.id))
       ]
     });
     void this.refresh();
   }
 
   async cancel(id: string): Promise<void> {
-    await this._busyWhile(id, async () => {
+    await this.busyWhile(id, async () => {
       const execution = await this._api.cancel(id);
-      this._set({
-        executions: this._state.executions.map(e =>
+      this.setState({
+        executions: this.state.executions.map(e =>
           e.id === id ? execution : e
         )
       });
@@ -118,7 +96,7 @@ export class JobsModel {
   }
 
   async rerun(id: string): Promise<void> {
-    await this._busyWhile(id, async () => {
+    await this.busyWhile(id, async () => {
       const submission = await this._api.rerun(id, newKey());
       this.addSubmission(submission);
     });
@@ -126,37 +104,31 @@ export class JobsModel {
 
   /** Show or hide an execution's log; shown logs follow the execution. */
   async toggleLog(id: string): Promise<void> {
-    const logs = { ...this._state.logs };
+    const logs = { ...this.state.logs };
     if (logs[id]) {
       delete logs[id];
-      this._set({ logs });
+      this.setState({ logs });
       return;
     }
     logs[id] = { text: '', offset: 0, complete: false };
-    this._set({ logs });
+    this.setState({ logs });
     await this._readLogs();
   }
 
-  dispose(): void {
-    this._disposed = true;
-    this._clearTimer();
-    Signal.clearData(this);
-  }
-
   private async _readLogs(): Promise<void> {
-    for (const [id, log] of Object.entries(this._state.logs)) {
+    for (const [id, log] of Object.entries(this.state.logs)) {
       if (log.complete) {
         continue;
       }
       try {
         const slice = await this._api.log(id, log.offset);
-        const current = this._state.logs[id];
+        const current = this.state.logs[id];
         if (!current || current.offset !== log.offset) {
           continue; // closed, or read by another tick meanwhile
         }
-        this._set({
+        this.setState({
           logs: {
-            ...this._state.logs,
+            ...this.state.logs,
             [id]: {
               text: current.text + slice.text,
               offset: slice.next_offset,
@@ -165,9 +137,9 @@ export class JobsModel {
           }
         });
       } catch (reason) {
-        this._set({
+        this.setState({
           logs: {
-            ...this._state.logs,
+            ...this.state.logs,
             [id]: {
               text: `${log.text}\n[${messageOf(reason)}]`,
               offset: log.offset,
@@ -179,54 +151,7 @@ export class JobsModel {
     }
   }
 
-  private async _busyWhile(
-    id: string,
-    action: () => Promise<void>
-  ): Promise<void> {
-    if (this._state.busy.includes(id)) {
-      return;
-    }
-    this._set({ busy: [...this._state.busy, id], error: null });
-    try {
-      await action();
-    } catch (reason) {
-      this._set({
-        error: this._trans.__('%1: %2', id.slice(0, 8), messageOf(reason))
-      });
-    } finally {
-      this._set({ busy: this._state.busy.filter(b => b !== id) });
-    }
-  }
-
-  private _set(change: Partial<IJobsState>): void {
-    if (this._disposed) {
-      return;
-    }
-    this._state = { ...this._state, ...change };
-    this._stateChanged.emit(this._state);
-  }
-
-  private _clearTimer(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-  }
-
   private readonly _api: IJobsAPI;
-  private readonly _trans: TranslationBundle;
-  private readonly _isVisible: () => boolean;
-  private _state: IJobsState = {
-    executions: [],
-    loaded: false,
-    error: null,
-    logs: {},
-    busy: []
-  };
-  private readonly _stateChanged = new Signal<this, IJobsState>(this);
-  private _timer: ReturnType<typeof setTimeout> | null = null;
-  private _started = false;
-  private _disposed = false;
 }
 
 /**
@@ -236,8 +161,4 @@ export class JobsModel {
  */
 export function newKey(): string {
   return UUID.uuid4();
-}
-
-function messageOf(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
 }

@@ -6,9 +6,7 @@
  * in the tests) does not grow with schedules; a schedule's executions are read
  * with `IJobsAPI.executions({ scheduleId })`.
  */
-import { ServerConnection } from '@jupyterlab/services';
-
-import { requestAPI } from '../request';
+import { JSONClient } from '../request';
 import type {
   CronPreview,
   DeletedSchedule,
@@ -59,56 +57,37 @@ export interface ISchedulesAPI {
 }
 
 /** Calls `/mlops-lab/api/schedules` on JupyterLab's server. */
-export class SchedulesClient implements ISchedulesAPI {
-  constructor(settings?: ServerConnection.ISettings) {
-    this._settings = settings ?? ServerConnection.makeSettings();
-  }
-
+export class SchedulesClient extends JSONClient implements ISchedulesAPI {
   preview(cron: string, timezone?: string): Promise<CronPreview> {
     const search = new URLSearchParams({ cron });
     if (timezone) {
       search.set('timezone', timezone);
     }
-    return this._call(`schedules/preview?${search.toString()}`);
+    return this.call(`schedules/preview?${search.toString()}`);
   }
 
   schedules(): Promise<ScheduleList> {
-    return this._call('schedules');
+    return this.call('schedules');
   }
 
   create(request: ScheduleRequest): Promise<Schedule> {
-    return this._call('schedules', 'POST', request);
+    return this.call('schedules', 'POST', request);
   }
 
   pause(id: string): Promise<Schedule> {
-    return this._call(`schedules/${encodeURIComponent(id)}/pause`, 'POST', {});
+    return this.call(`schedules/${encodeURIComponent(id)}/pause`, 'POST', {});
   }
 
   resume(id: string): Promise<Schedule> {
-    return this._call(`schedules/${encodeURIComponent(id)}/resume`, 'POST', {});
+    return this.call(`schedules/${encodeURIComponent(id)}/resume`, 'POST', {});
   }
 
   remove(id: string): Promise<DeletedSchedule> {
-    return this._call(`schedules/${encodeURIComponent(id)}`, 'DELETE');
+    return this.call(`schedules/${encodeURIComponent(id)}`, 'DELETE');
   }
 
   slots(id: string, maxResults?: number): Promise<SlotList> {
     const query = maxResults ? `?max_results=${maxResults}` : '';
-    return this._call(`schedules/${encodeURIComponent(id)}/slots${query}`);
+    return this.call(`schedules/${encodeURIComponent(id)}/slots${query}`);
   }
-
-  private _call<T>(
-    endPoint: string,
-    method = 'GET',
-    body?: unknown
-  ): Promise<T> {
-    const init: RequestInit = { method };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      init.headers = { 'Content-Type': 'application/json' };
-    }
-    return requestAPI<T>(endPoint, init, this._settings);
-  }
-
-  private readonly _settings: ServerConnection.ISettings;
 }
