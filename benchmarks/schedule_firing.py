@@ -62,6 +62,8 @@ class FiringReport:
         )
 
 
+REGISTER_S = 90.0
+"""A Jupyter server takes 5-10 s to start here, much longer beside a test suite."""
 SETTLE_S = 5.0
 """A just-started Jupyter server is still busy (extensions, kernel specs) for a few
 seconds on a 2-core machine: the schedule starts after that, as it would in real life."""
@@ -150,7 +152,10 @@ def project(folder: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     yield root, env
 
 
-def _live_schedulers(root: Path, env: dict[str, str], pids: set[int], timeout: float) -> None:
+def _live_schedulers(
+    root: Path, env: dict[str, str], processes: dict[str, subprocess.Popen[bytes]], logs: Path
+) -> None:
+    """Wait until both processes' schedulers beat in the store; say why one did not."""
     from sqlalchemy import select
 
     from mlops_lab.core.config import resolve_settings
@@ -158,14 +163,20 @@ def _live_schedulers(root: Path, env: dict[str, str], pids: set[int], timeout: f
     from mlops_lab.core.store.schema import SchedulerRow
 
     store = schedule_store(resolve_settings(root, environ=env)).store
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + REGISTER_S
     while time.monotonic() < deadline:
         with store.transaction() as session:
             alive = set(session.scalars(select(SchedulerRow.pid)))
-        if pids <= alive:
+        if {p.pid for p in processes.values()} <= alive:
             return
+        for name, process in processes.items():
+            if process.poll() is not None:
+                tail = (logs / f"{name}.log").read_text(errors="replace").splitlines()[-15:]
+                raise RuntimeError(
+                    f"the {name} exited with code {process.returncode}:\n" + "\n".join(tail)
+                )
         time.sleep(0.2)
-    raise RuntimeError(f"schedulers {sorted(pids)} did not register within {timeout:.0f} s")
+    raise RuntimeError(f"the schedulers did not register within {REGISTER_S:.0f} s; see {logs}")
 
 
 def run_firing(
@@ -193,7 +204,7 @@ def run_firing(
         standalone = standalone_scheduler(root, env, logs / "scheduler.log")
         kills = 0
         try:
-            _live_schedulers(root, env, {server.pid, standalone.pid}, timeout=60)
+            _live_schedulers(root, env, {"server": server, "scheduler": standalone}, logs)
             progress(
                 f"two schedulers up (server pid {server.pid}, standalone pid {standalone.pid})"
             )
